@@ -1,0 +1,15 @@
+import { defineProject } from "vitest/config";
+import { repoRoot, sourceConditions } from "./conditions.ts";
+
+/** Pure logic: no DOM, no Workers runtime. Runs in Node. */
+export default defineProject({
+  root: repoRoot,
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
+  test: {
+    name: "node",
+    environment: "node",
+    include: ["packages/*/src/**/*.test.ts", "workers/src/**/*.test.ts", "scripts/**/*.test.ts"],
+    exclude: ["**/*.browser.test.ts", "**/*.workerd.test.ts", "**/node_modules/**"],
+  },
+});

@@ -1,0 +1,8 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: ["test/vitest.node.config.ts"],
+    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+  },
+});
