@@ -28,7 +28,9 @@ describe("the API Worker in workerd", () => {
       return response.status === 200 ? response.json<{ id: string; receivedAt: number }>() : undefined;
     });
     expect(row.id).toBe(id);
-    const stored = await env.DB.prepare("SELECT count(*) AS n FROM probes WHERE id = ?").bind(id).first<{ n: number }>();
+    const stored = await env.DB.prepare("SELECT count(*) AS n FROM probes WHERE id = ?")
+      .bind(id)
+      .first<{ n: number }>();
     expect(stored?.n).toBe(1);
   });
 

@@ -21,7 +21,10 @@ export const probeRoutes = new Hono<{ Bindings: Env }>()
   });
 
 /** Records a probe's arrival; a redelivered probe keeps its first arrival time. */
-export async function recordProbe(env: Env, message: Extract<IngestMessage, { kind: "probe" }>): Promise<void> {
+export async function recordProbe(
+  env: Env,
+  message: Extract<IngestMessage, { kind: "probe" }>,
+): Promise<void> {
   await env.DB.prepare("INSERT OR IGNORE INTO probes (id, sent_at, received_at) VALUES (?, ?, ?)")
     .bind(message.id, message.sentAt, Date.now())
     .run();

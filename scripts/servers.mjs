@@ -1,0 +1,154 @@
+// Starts and stops the local servers: `wrangler dev` (the edge, on workerd) and Vite (the
+// demo). Used by `npm start`, the e2e global setup and the benchmarks, so all three run the
+// same thing. Plain JavaScript so that it runs on any supported Node without a loader.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+/** @param {string} name */
+const bin = (name) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * @typedef {{ name: string, pid: number, url: string, stop: () => Promise<void>, output: () => string }} Server
+ */
+
+/**
+ * Spawns a server in its own process group and resolves once `url` answers 2xx.
+ * @param {{ name: string, command: string, args: string[], url: string, env?: NodeJS.ProcessEnv, timeoutMs?: number, inherit?: boolean | undefined }} options
+ * @returns {Promise<Server>}
+ */
+export async function startServer({ name, command, args, url, env, timeoutMs = 60_000, inherit = false }) {
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: inherit ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  /** @param {Buffer} chunk */
+  const keep = (chunk) => {
+    log = (log + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: could not be started (${command}).`);
+
+  const server = {
+    name,
+    pid,
+    url,
+    output: () => log,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      killGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`${name} exited with code ${child.exitCode} before answering at ${url}:\n${log}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.ok) return server;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`${name} did not answer at ${url} within ${timeoutMs} ms:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Signals the whole process group (wrangler and vite spawn children of their own).
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Environment that keeps wrangler off the network: no metrics, no `cf` object fetch. */
+export const offlineWranglerEnv = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+
+/**
+ * Applies the D1 migrations to the local database of a wrangler environment (idempotent).
+ * @param {{ env: "dev" | "test", persistTo?: string | undefined }} options
+ */
+export function applyLocalMigrations({ env, persistTo }) {
+  const args = ["d1", "migrations", "apply", "DB", "--local", "--env", env];
+  if (persistTo) args.push("--persist-to", persistTo);
+  const result = spawnSync(bin("wrangler"), args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...offlineWranglerEnv, CI: "true" },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) {
+    throw new Error(`wrangler d1 migrations apply failed:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+/**
+ * Starts the API Worker with `wrangler dev` on 127.0.0.1, after applying its migrations.
+ * @param {{ port: number, env: "dev" | "test", persistTo?: string | undefined, inherit?: boolean | undefined, vars?: Record<string, string>, configs?: string[] }} options
+ */
+export function startEdge({ port, env, persistTo, inherit, vars = {}, configs = ["wrangler.toml"] }) {
+  applyLocalMigrations({ env, persistTo });
+  const args = ["dev", ...configs.flatMap((c) => ["-c", c]), "--env", env, "--ip", "127.0.0.1"];
+  args.push("--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false");
+  if (persistTo) args.push("--persist-to", persistTo);
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  return startServer({
+    name: "wrangler dev",
+    command: bin("wrangler"),
+    args,
+    url: `http://127.0.0.1:${port}/v1/health`,
+    env: offlineWranglerEnv,
+    inherit,
+  });
+}
+
+/**
+ * Starts the demo's Vite dev server on 127.0.0.1, pointed at an edge URL.
+ * @param {{ port: number, edgeUrl: string, inherit?: boolean | undefined }} options
+ */
+export function startDemo({ port, edgeUrl, inherit }) {
+  return startServer({
+    name: "vite (demo)",
+    command: bin("vite"),
+    args: ["--config", "demo/vite.config.ts", "--host", "127.0.0.1", "--port", String(port), "--strictPort"],
+    url: `http://127.0.0.1:${port}/`,
+    env: { ERRAND_EDGE_URL: edgeUrl },
+    inherit,
+  });
+}

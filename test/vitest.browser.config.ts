@@ -1,0 +1,28 @@
+import { playwright } from "@vitest/browser-playwright";
+import { defineProject } from "vitest/config";
+import { chromiumArgs, chromiumExecutable } from "./chromium.ts";
+import { repoRoot, sourceConditions } from "./conditions.ts";
+
+/** IndexedDB, module Web Workers, Web Locks and BroadcastChannel in real Chromium. */
+export default defineProject({
+  root: repoRoot,
+  resolve: { conditions: sourceConditions },
+  optimizeDeps: { include: ["comlink", "idb"] },
+  test: {
+    name: "browser",
+    include: [
+      "packages/*/src/**/*.browser.test.ts",
+      "packages/*/test/**/*.browser.test.ts",
+      "demo/src/**/*.browser.test.ts",
+    ],
+    browser: {
+      enabled: true,
+      headless: true,
+      provider: playwright({
+        launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs },
+      }),
+      instances: [{ browser: "chromium" }],
+      screenshotFailures: false,
+    },
+  },
+});

@@ -1,0 +1,20 @@
+import { defineProject } from "vitest/config";
+import { repoRoot } from "./conditions.ts";
+
+/**
+ * Node drives real Chromium (Playwright) against `wrangler dev` and the demo's Vite server,
+ * both started on free 127.0.0.1 ports by the global setup: pages here reload, go offline
+ * and close, which a browser-mode test cannot do to its own page.
+ */
+export default defineProject({
+  root: repoRoot,
+  test: {
+    name: "e2e",
+    environment: "node",
+    include: ["e2e/**/*.e2e.test.ts"],
+    globalSetup: ["e2e/global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
