@@ -1,5 +1,9 @@
 import { defineConfig } from "vitest/config";
 
+// Keep wrangler and miniflare off the network: this machine (and CI) has none.
+process.env.WRANGLER_SEND_METRICS ??= "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 export default defineConfig({
   test: {
     projects: [

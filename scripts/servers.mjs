@@ -139,16 +139,32 @@ export function startEdge({ port, env, persistTo, inherit, vars = {}, configs = 
 }
 
 /**
- * Starts the demo's Vite dev server on 127.0.0.1, pointed at an edge URL.
- * @param {{ port: number, edgeUrl: string, inherit?: boolean | undefined }} options
+ * Starts a Vite dev server on 127.0.0.1, pointed at an edge URL.
+ * @param {{ name: string, config: string, port: number, edgeUrl: string, inherit?: boolean | undefined }} options
  */
-export function startDemo({ port, edgeUrl, inherit }) {
+function startVite({ name, config, port, edgeUrl, inherit }) {
   return startServer({
-    name: "vite (demo)",
+    name,
     command: bin("vite"),
-    args: ["--config", "demo/vite.config.ts", "--host", "127.0.0.1", "--port", String(port), "--strictPort"],
+    args: ["--config", config, "--host", "127.0.0.1", "--port", String(port), "--strictPort"],
     url: `http://127.0.0.1:${port}/`,
     env: { ERRAND_EDGE_URL: edgeUrl },
     inherit,
   });
+}
+
+/**
+ * Starts the demo's Vite dev server.
+ * @param {{ port: number, edgeUrl: string, inherit?: boolean | undefined }} options
+ */
+export function startDemo(options) {
+  return startVite({ name: "vite (demo)", config: "demo/vite.config.ts", ...options });
+}
+
+/**
+ * Starts the Vite server for the e2e fixture pages (`e2e/fixtures/*.html`).
+ * @param {{ port: number, edgeUrl: string }} options
+ */
+export function startFixtures(options) {
+  return startVite({ name: "vite (fixtures)", config: "e2e/fixtures/vite.config.ts", ...options });
 }
