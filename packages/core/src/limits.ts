@@ -35,7 +35,7 @@ export const MAX_JSON_DEPTH = 64;
  *
  * @example
  * ```ts
- * jsonByteLength({ name: "é" }) // 14
+ * jsonByteLength({ name: "é" }) // 13
  * ```
  */
 export function jsonByteLength(value: JsonValue): number {
