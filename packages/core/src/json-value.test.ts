@@ -33,7 +33,12 @@ describe("findJsonIssue", () => {
     ["a Date", { at: new Date(0) }, "at", "is a Date, which JSON cannot carry"],
     ["a Map", [new Map()], "0", "is a Map, which JSON cannot carry"],
     ["a class instance", { c: new (class Point {})() }, "c", "is a Point, which JSON cannot carry"],
-    ["an array hole", [1, , 3], "1", "is undefined, which JSON cannot carry"],
+    [
+      "an array hole",
+      Object.assign(new Array<number>(3), { 0: 1, 2: 3 }),
+      "1",
+      "is undefined, which JSON cannot carry",
+    ],
   ])("reports %s with its path", (_, value, path, message) => {
     expect(findJsonIssue(value)).toEqual({ path, message });
   });
@@ -52,7 +57,7 @@ describe("findJsonIssue", () => {
   });
 
   it("survives hostile nesting without overflowing the stack", () => {
-    expect(findJsonIssue(nest(1_000_000))?.message).toMatch(/deeper than/);
+    expect(findJsonIssue(nest(100_000))?.message).toMatch(/deeper than/);
   });
 
   it("stops at a cycle", () => {

@@ -88,7 +88,7 @@ export function parseSubscriptionRequest(body: unknown): ParseResult<Subscriptio
 
 /** Parses a `PUT /v1/topics/:name` body; an absent body (`undefined`) means `{}`. */
 export function parseTopicRequest(body: unknown): ParseResult<TopicRequest> {
-  const parsed = parseWith(TopicSchema, body ?? {});
+  const parsed = parseWith(TopicSchema, body === undefined ? {} : body);
   if (!parsed.ok) return parsed;
   const { description, ordering } = parsed.value;
   return {
@@ -102,11 +102,9 @@ export function parseTopicRequest(body: unknown): ParseResult<TopicRequest> {
  * comma-separated wire ids. Repeated ids are kept once.
  */
 export function parseIdsQuery(ids: string | undefined): ParseResult<string[]> {
-  return parseWith(
-    IdsQuerySchema,
-    ids === undefined || ids === "" ? [] : [...new Set(ids.split(","))],
-    "ids",
-  );
+  const list = ids === undefined || ids === "" ? [] : [...new Set(ids.split(","))];
+  const parsed = parseWith(IdsQuerySchema, { ids: list }, "query");
+  return parsed.ok ? { ok: true, value: parsed.value.ids } : parsed;
 }
 
 function parseItem(item: unknown): SubmitItem {
@@ -184,7 +182,7 @@ function record<const E extends v.ObjectEntries>(entries: E) {
 function text(min: number, max: number) {
   return v.pipe(
     v.string(got("must be a string")),
-    v.minLength(min, `must be ${min} to ${max} characters`),
+    v.minLength(min, got(`must be ${min} to ${max} characters`)),
     v.maxLength(max, (issue) => `must be ${min} to ${max} characters (got ${issue.received})`),
   );
 }
@@ -282,12 +280,14 @@ const TopicSchema = record({
   ordering: v.exactOptional(v.nullable(v.picklist(["key", "none"], got('must be "key" or "none"')))),
 });
 
-const IdsQuerySchema = v.pipe(
-  v.array(v.string()),
-  v.minLength(1, "must list at least 1 id: ?ids=a,b,c"),
-  v.maxLength(
-    MAX_IDS_PER_QUERY,
-    (issue) => `must list at most ${MAX_IDS_PER_QUERY} ids (got ${issue.received})`,
+const IdsQuerySchema = v.object({
+  ids: v.pipe(
+    v.array(v.string()),
+    v.minLength(1, "must list at least 1 id: ?ids=a,b,c"),
+    v.maxLength(
+      MAX_IDS_PER_QUERY,
+      (issue) => `must list at most ${MAX_IDS_PER_QUERY} ids (got ${issue.received})`,
+    ),
+    v.checkItems((id: string) => isWireId(id), got(WIRE_ID_RULE)),
   ),
-  v.checkItems((id: string) => isWireId(id), got(WIRE_ID_RULE)),
-);
+});
