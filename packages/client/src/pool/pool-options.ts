@@ -1,0 +1,131 @@
+/** The pool's options, checked once, with their defaults applied. Pure. */
+
+import { backoffDelay, type SerializedError, ValidationError, type ValidationIssue } from "@errand/core";
+
+/** Options of `createWorkerPool`. Give exactly one of `url` and `createWorker`. */
+export interface WorkerPoolOptions {
+  /** The module worker script; the pool starts each worker with `{ type: "module" }`. */
+  readonly url?: string | URL;
+  /** Builds one worker, for workers that need other options than `url` gives. */
+  readonly createWorker?: () => Worker;
+  /** How many workers at most; `max(1, navigator.hardwareConcurrency - 1)` when absent. */
+  readonly size?: number;
+  /** How many attempts one worker runs at once (for async handlers); 1 when absent. */
+  readonly concurrencyPerWorker?: number;
+  /** Start every worker now, and restart one that stops, instead of on demand. */
+  readonly prewarm?: boolean;
+  /** Stop a worker that has run nothing for this long; never when absent. */
+  readonly idleTimeoutMs?: number;
+  /**
+   * How long a handler whose signal was aborted (cancel, timeout) may take to stop before its
+   * worker is terminated and replaced; 1,000 ms when absent.
+   */
+  readonly graceMs?: number;
+  /** How long a new worker may take to call `expose`; 30,000 ms when absent. */
+  readonly startTimeoutMs?: number;
+  /**
+   * Delay before restarting a worker after consecutive crashes: the first restart waits
+   * `baseMs`, each further one twice as long, up to `maxMs`. `{ baseMs: 100, maxMs: 30_000 }` when
+   * absent. A task that completes resets the count.
+   */
+  readonly restartBackoff?: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** {@link WorkerPoolOptions} with defaults applied. */
+export interface PoolSettings {
+  readonly createWorker: (index: number) => Worker;
+  readonly size: number;
+  readonly concurrencyPerWorker: number;
+  readonly prewarm: boolean;
+  readonly idleTimeoutMs: number | undefined;
+  readonly graceMs: number;
+  readonly startTimeoutMs: number;
+  readonly restartBackoff: { readonly baseMs: number; readonly maxMs: number };
+}
+
+const DEFAULT_GRACE_MS = 1_000;
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_RESTART_BACKOFF = { baseMs: 100, maxMs: 30_000 };
+
+/**
+ * Checks `options` and applies defaults; `hardwareConcurrency` is `navigator.hardwareConcurrency`.
+ *
+ * @throws {ValidationError} listing every bad option, e.g. both or neither of `url` and
+ *   `createWorker`, or a size that is not an integer ≥ 1.
+ */
+export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurrency: number): PoolSettings {
+  const issues: ValidationIssue[] = [];
+  const { url, createWorker } = options;
+  if ((url === undefined) === (createWorker === undefined)) {
+    issues.push({ path: "url", message: "give exactly one of url and createWorker" });
+  } else if (createWorker !== undefined && typeof createWorker !== "function") {
+    issues.push({ path: "createWorker", message: "must be a function returning a Worker" });
+  } else if (url !== undefined && typeof url !== "string" && !(url instanceof URL)) {
+    issues.push({ path: "url", message: "must be a string or a URL" });
+  }
+  const fallbackSize = Math.max(1, (Number.isInteger(hardwareConcurrency) ? hardwareConcurrency : 2) - 1);
+  const size = integerOption(options.size, fallbackSize, "size", 1, issues);
+  const concurrencyPerWorker = integerOption(options.concurrencyPerWorker, 1, "concurrencyPerWorker", 1, issues);
+  const idleTimeoutMs =
+    options.idleTimeoutMs === undefined ? undefined : msOption(options.idleTimeoutMs, 0, "idleTimeoutMs", issues);
+  const graceMs = msOption(options.graceMs, DEFAULT_GRACE_MS, "graceMs", issues);
+  const startTimeoutMs = msOption(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, "startTimeoutMs", issues);
+  const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
+  const baseMs = msOption(backoff.baseMs, 0, "restartBackoff.baseMs", issues);
+  const maxMs = msOption(backoff.maxMs, 0, "restartBackoff.maxMs", issues);
+  if (options.prewarm !== undefined && typeof options.prewarm !== "boolean") {
+    issues.push({ path: "prewarm", message: "must be a boolean" });
+  }
+  if (issues.length > 0) {
+    const list = issues.map((i) => `${i.path} ${i.message}`).join("; ");
+    throw new ValidationError(`Invalid worker pool options: ${list}`, issues);
+  }
+  return {
+    createWorker:
+      createWorker ?? ((index) => new Worker(url as string | URL, { type: "module", name: `errand-${index}` })),
+    size,
+    concurrencyPerWorker,
+    prewarm: options.prewarm ?? false,
+    idleTimeoutMs,
+    graceMs,
+    startTimeoutMs,
+    restartBackoff: { baseMs, maxMs: Math.max(baseMs, maxMs) },
+  };
+}
+
+/**
+ * How long to wait before starting a worker after `failures` consecutive crashes: 0 after none,
+ * then `baseMs`, doubling up to `maxMs`, so a script that always throws at load restarts ever
+ * more slowly instead of spinning.
+ */
+export function restartDelay(failures: number, backoff: PoolSettings["restartBackoff"]): number {
+  if (failures < 1) return 0;
+  return backoffDelay({ kind: "exponential", ...backoff, jitter: "none" }, failures, CRASH);
+}
+
+const CRASH: SerializedError = {
+  name: "WorkerCrashedError",
+  message: "The worker crashed",
+  code: "worker_crashed",
+  retryable: true,
+};
+
+function integerOption(
+  value: unknown,
+  fallback: number,
+  path: string,
+  min: number,
+  issues: ValidationIssue[],
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isInteger(value) && value >= min) return value;
+  issues.push({ path, message: `must be an integer ≥ ${min}, got ${String(value)}` });
+  return fallback;
+}
+
+function msOption(value: unknown, fallback: number, path: string, issues: ValidationIssue[]): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
+  issues.push({ path, message: `must be a finite number of milliseconds ≥ 0, got ${String(value)}` });
+  return fallback;
+}
