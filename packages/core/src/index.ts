@@ -56,6 +56,7 @@ export {
   MAX_TOKEN_TOPICS,
   MAX_TOKEN_TTL_SECONDS,
 } from "./limits.ts";
+export type { ParseResult, RequestError } from "./parse-result.ts";
 export {
   DEFAULT_RETRY_POLICY,
   decideRetry,
@@ -64,22 +65,14 @@ export {
   resolvePolicy,
   validatePolicy,
 } from "./retry-policy.ts";
-export {
-  type ParseResult,
-  parseIdsQuery,
-  parseSubmitTasksRequest,
-  parseSubscriptionRequest,
-  parseTokenRequest,
-  parseTopicRequest,
-  type RequestError,
-  type SubmitItem,
-} from "./schemas.ts";
+export { parseSubscriptionRequest, parseTokenRequest, parseTopicRequest } from "./schemas.ts";
 export {
   deserializeError,
   isSerializedError,
   type SerializedError,
   serializeError,
 } from "./serialized-error.ts";
+export { parseIdsQuery, parseSubmitTasksRequest, type SubmitItem } from "./submit-tasks.ts";
 export {
   FINAL_STATES,
   isFinalState,
