@@ -1,0 +1,102 @@
+/**
+ * Claiming: one readwrite transaction that leases up to `limit` runnable tasks to one owner.
+ *
+ * Inputs: the owner, how many tasks it can start, the clock, the lease length, what the owner
+ * knows about other owners' liveness ({@link Liveness}) and each task's attempt budget.
+ * Outputs: the tasks now `running` under the owner's lease (fencing token = the task's new
+ * `fence`), the tasks the pass settled instead of running (dead: TTL ran out before a start,
+ * or a lost lease on the last attempt), and when something next becomes runnable.
+ *
+ * Order: abandoned running tasks first (they were started earliest), then pending tasks by
+ * priority (highest first), `runAt`, id. A task with an ordering key runs only as the head of its
+ * key (lowest sequence number among the tasks that hold the key back). Because every claimer
+ * checks and writes inside one readwrite transaction, and IndexedDB serialises overlapping
+ * readwrite transactions across tabs and workers, two claimers never lease the same attempt.
+ */
+
+import type { IDBPObjectStore } from "idb";
+import type { QueueSchema } from "./db.ts";
+import { abandonableAt, isAbandoned, type Liveness } from "./lease-policy.ts";
+import type { TaskRecord } from "./task-record.ts";
+import { transition } from "./transition.ts";
+
+/** What one claim pass needs. */
+export interface ClaimRequest extends Liveness {
+  readonly owner: string;
+  readonly limit: number;
+  readonly now: number;
+  readonly leaseMs: number;
+  /** The attempt budget of a task under its effective policy. */
+  maxAttempts(task: TaskRecord): number;
+  /** Most pending records one pass may look at (bounds the transaction when many wait on keys). */
+  readonly scanLimit?: number;
+}
+
+/** What one claim pass did. */
+export interface ClaimResult {
+  readonly claimed: TaskRecord[];
+  /** Tasks the pass moved to a final state instead of running them. */
+  readonly settled: TaskRecord[];
+  /** When a pending or abandoned task next becomes runnable, if known. */
+  readonly nextWakeAt: number | undefined;
+}
+
+type TaskStoreTx = IDBPObjectStore<QueueSchema, ["tasks"], "tasks", "readwrite">;
+
+/** Runs one claim pass inside `store`'s transaction (the caller owns the transaction). */
+export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promise<ClaimResult> {
+  const claimed: TaskRecord[] = [];
+  const settled: TaskRecord[] = [];
+  let nextWakeAt: number | undefined;
+  const wakeAt = (time: number) => {
+    nextWakeAt = nextWakeAt === undefined ? time : Math.min(nextWakeAt, time);
+  };
+  const take = async (task: TaskRecord) => {
+    const next = transition(task, {
+      type: "claim",
+      owner: request.owner,
+      now: request.now,
+      leaseMs: request.leaseMs,
+      maxAttempts: request.maxAttempts(task),
+    });
+    await store.put(next);
+    (next.state === "running" ? claimed : settled).push(next);
+  };
+
+  for (const task of await store.index("state").getAll("running")) {
+    if (task.lease === undefined || task.lease.owner === request.owner) continue;
+    if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) await take(task);
+    else wakeAt(abandonableAt(task.lease, request));
+  }
+
+  const range = IDBKeyRange.bound(["pending", -Infinity, -Infinity], ["pending", Infinity, Infinity]);
+  let cursor = claimed.length < request.limit ? await store.index("due").openCursor(range) : null;
+  let scanned = 0;
+  while (cursor !== null && claimed.length < request.limit && scanned < (request.scanLimit ?? 2_000)) {
+    scanned += 1;
+    const task = cursor.value;
+    if (task.runAt > request.now) {
+      // The rest of this priority group is later still: note when, and jump to the next group.
+      wakeAt(task.runAt);
+      cursor = await cursor.continue(["pending", task.rank, Infinity]);
+      continue;
+    }
+    if (task.expiresAt !== undefined && task.attempts === 0 && task.expiresAt <= request.now) {
+      const expired = transition(task, { type: "expire", now: request.now });
+      await store.put(expired);
+      settled.push(expired);
+    } else if (task.orderingKey === undefined || (await isHead(store, task))) {
+      await take(task);
+    }
+    cursor = await cursor.continue();
+  }
+  if (cursor !== null) wakeAt(request.now);
+  return { claimed, settled, nextWakeAt };
+}
+
+/** Whether `task` is the lowest-sequence task holding its ordering key back. */
+async function isHead(store: TaskStoreTx, task: TaskRecord): Promise<boolean> {
+  const key = task.orderingKey as string;
+  const head = await store.index("gate").openCursor(IDBKeyRange.bound([key, -Infinity], [key, Infinity]));
+  return head?.value.id === task.id;
+}

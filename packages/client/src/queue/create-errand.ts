@@ -1,0 +1,124 @@
+/**
+ * `createErrand`: opens the queue database, takes this runtime's owner lock, and starts the
+ * scheduler and the retention sweep.
+ */
+
+import { serializeError, type TaskMap } from "@errand/core";
+import { createMainThreadExecutor } from "../main-thread-executor.ts";
+import { openQueueDb } from "./db.ts";
+import { IdbTaskStore } from "./idb-task-store.ts";
+import { holdOwnerLock, ownerLockPrefix, readLiveness } from "./owner-lock.ts";
+import { Errand } from "./runtime.ts";
+import { type ErrandOptions, resolveOptions } from "./runtime-options.ts";
+import { Scheduler } from "./scheduler.ts";
+
+/**
+ * Starts an Errand runtime over the IndexedDB database `dbName`. Several runtimes (tabs,
+ * workers) may share one database: they claim from it under leases and never run one attempt
+ * twice.
+ *
+ * @throws {ValidationError} for bad options.
+ * @throws {StorageError} `upgrade_blocked` when an older tab holds the database open, or another
+ *   storage failure.
+ * @example
+ * ```ts
+ * const tasks = defineTasks({ hash: task<{ text: string }, string>() });
+ * const errand = await createErrand({ tasks, handlers: { hash: async ({ text }) => digest(text) } });
+ * const handle = await errand.enqueue("hash", { text: "hello" });
+ * console.log(await handle.result());
+ * ```
+ */
+export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>): Promise<Errand<M>> {
+  const resolved = resolveOptions(options);
+  let runtime: Errand<M> | undefined;
+  let store: IdbTaskStore | undefined;
+  const db = await openQueueDb(resolved.dbName, {
+    onVersionChange(newVersion) {
+      store?.markClosed("a newer version of the database was opened in another tab");
+      runtime?.emitStorage("storage.versionchange", {
+        message:
+          "Another tab opened a newer version of the task database; this tab closed its connection. Reload to continue.",
+        newVersion,
+      });
+    },
+    onTerminated() {
+      store?.markClosed("the browser closed the connection");
+      runtime?.emitStorage("storage.closed", {
+        message: "The browser closed the task database unexpectedly.",
+      });
+    },
+  });
+  store = new IdbTaskStore(db, resolved.dbName);
+  const durable = store;
+  if (resolved.persist) await globalThis.navigator?.storage?.persist?.().catch(() => false);
+
+  const executor =
+    options.executor ??
+    (options.handlers === undefined
+      ? undefined
+      : createMainThreadExecutor(options.handlers, resolved.concurrency));
+  const ownsExecutor = options.executor === undefined;
+  const channel =
+    typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand:${resolved.dbName}`) : undefined;
+  const prefix = ownerLockPrefix(resolved.dbName);
+  const lock = executor === undefined ? undefined : await holdOwnerLock(prefix, resolved.ownerId);
+  let sweepTimer: ReturnType<typeof setInterval> | undefined;
+
+  const errand = new Errand<M>({
+    tasks: options.tasks,
+    options: resolved,
+    policies: (options.policies ?? {}) as Record<string, never>,
+    durable,
+    channel,
+    dispose: async () => {
+      clearInterval(sweepTimer);
+      if (ownsExecutor) await executor?.close();
+      channel?.close();
+      lock?.release();
+      durable.close();
+    },
+  });
+  runtime = errand;
+  const reportClosedOnce = onceForClosed();
+  const failed = (error: unknown) => {
+    const serialized = serializeError(error);
+    if (reportClosedOnce(serialized.code)) {
+      errand.emitStorage("storage.error", { message: serialized.message, error: serialized });
+    }
+  };
+
+  if (executor !== undefined) {
+    const scheduler = new Scheduler({
+      slots: errand.slots(),
+      executor,
+      owner: resolved.ownerId,
+      leaseMs: resolved.leaseMs,
+      pollMs: resolved.pollMs,
+      defs: options.tasks,
+      policyOf: (task) => errand.policyOf(task),
+      liveness: () => readLiveness(prefix, resolved.aliveGraceMs),
+      changed: (before, after) => errand.changed(before, after),
+      emit: (type, task) => errand.emitTask(type, task),
+      progress: (task, value) => errand.emitTask("task.progress", task, { progress: value }),
+      leaseLost: (task, error) => errand.emitTask("task.lease_lost", task, { error }),
+      failed,
+    });
+    errand.attach(scheduler);
+    scheduler.wake();
+  }
+  const sweep = () => errand.sweep().catch(failed);
+  void sweep();
+  sweepTimer = setInterval(sweep, resolved.sweepMs);
+  return errand;
+}
+
+/** Reports `db_closed` once (every later claim pass would fail the same way), anything else always. */
+function onceForClosed(): (code: string) => boolean {
+  let reported = false;
+  return (code) => {
+    if (code !== "db_closed") return true;
+    if (reported) return false;
+    reported = true;
+    return true;
+  };
+}

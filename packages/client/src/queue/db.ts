@@ -1,0 +1,109 @@
+/**
+ * The one owner of the queue's IndexedDB database: its name, version, object stores, indexes
+ * and upgrades. Nothing else calls `openDB` or names a store or index by string literal outside
+ * this schema's types.
+ *
+ * Indexes, and the question each answers without a scan:
+ * - `due` `[state, rank, runAt]`: the next pending tasks, highest priority first, then oldest
+ *   `runAt`, then id (UUIDv7, so creation order). The claim walks it one priority group at a time.
+ * - `state` `state`: counts, `list({ state })` in creation order, the running tasks whose lease
+ *   may have lapsed.
+ * - `gate` `[gate, seq]`: the head of an ordering key (its lowest sequence number among tasks that
+ *   hold the key back); tasks that do not hold it back have no `gate` and are not in the index.
+ * - `dedup` `dedupGate`: the unfinished task holding a dedup key.
+ * - `finished` `finishedAt`: what the retention sweep may remove.
+ */
+
+import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { toStorageError } from "./storage-error.ts";
+import type { QueueState, TaskRecord } from "./task-record.ts";
+
+/** The schema version this code writes; bump it with a new `upgrade` step. */
+export const DB_VERSION = 1;
+
+/** The database schema, typed for idb. */
+export interface QueueSchema extends DBSchema {
+  tasks: {
+    key: string;
+    value: TaskRecord;
+    indexes: {
+      due: [QueueState, number, number];
+      state: QueueState;
+      gate: [string, number];
+      dedup: string;
+      finished: number;
+    };
+  };
+  /** Named counters: `seq:<orderingKey>` holds the last sequence number given out for that key. */
+  counters: { key: string; value: number };
+}
+
+/** An open queue database. */
+export type QueueDb = IDBPDatabase<QueueSchema>;
+
+/** What the database tells its opener after it is open. */
+export interface DbListeners {
+  /** Another context wants a newer version: this connection has been closed to let it proceed. */
+  onVersionChange(newVersion: number | null): void;
+  /** The browser closed the connection (storage cleared, disk error). */
+  onTerminated(): void;
+}
+
+/**
+ * Opens (creating or upgrading) the queue database `name`.
+ *
+ * @throws {StorageError} `upgrade_blocked` when an open connection of an older version (another
+ *   tab) does not close; the open is abandoned, and a connection that still arrives later is
+ *   closed at once. Other failures map through {@link toStorageError}.
+ */
+export async function openQueueDb(name: string, listeners: DbListeners): Promise<QueueDb> {
+  let rejectBlocked: (reason: unknown) => void = () => {};
+  let abandoned = false;
+  const blocked = new Promise<never>((_, reject) => {
+    rejectBlocked = reject;
+  });
+  const opening = openDB<QueueSchema>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        const tasks = db.createObjectStore("tasks", { keyPath: "id" });
+        tasks.createIndex("due", ["state", "rank", "runAt"]);
+        tasks.createIndex("state", "state");
+        tasks.createIndex("gate", ["gate", "seq"]);
+        tasks.createIndex("dedup", "dedupGate");
+        tasks.createIndex("finished", "finishedAt");
+        db.createObjectStore("counters");
+      }
+    },
+    blocked(currentVersion) {
+      abandoned = true;
+      rejectBlocked(
+        toStorageError(
+          new DOMException(
+            `version ${currentVersion} is open elsewhere and does not close`,
+            "UpgradeBlocked",
+          ),
+          `Opening ${name}`,
+        ),
+      );
+    },
+    blocking(_currentVersion, blockedVersion, event) {
+      // A newer runtime in another tab needs the database: step aside rather than block it
+      // forever, and let the app tell the person to reload this tab.
+      (event.target as IDBDatabase).close();
+      listeners.onVersionChange(blockedVersion);
+    },
+    terminated() {
+      listeners.onTerminated();
+    },
+  });
+  try {
+    return await Promise.race([opening, blocked]);
+  } catch (error) {
+    if (abandoned)
+      void opening.then(
+        (late) => late.close(),
+        () => {},
+      );
+    throw toStorageError(error, `Opening ${name}`);
+  }
+}

@@ -1,0 +1,94 @@
+import { ValidationError } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { buildRecord, effectivePolicy } from "./enqueue-options.ts";
+
+const ctx = {
+  id: "id-1",
+  now: 5_000,
+  defs: { work: { version: 3 } },
+  policies: { work: { maxAttempts: 2 } },
+};
+
+function issuesOf(run: () => unknown) {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).issues.map((issue) => issue.path);
+  }
+  throw new Error("expected a ValidationError");
+}
+
+describe("buildRecord", () => {
+  it("builds a pending record with the handler's version, delay and TTL", () => {
+    const record = buildRecord("work", { a: 1 }, { delay: 100, ttl: 1000, priority: 2, timeout: 50 }, ctx);
+    expect(record).toMatchObject({
+      id: "id-1",
+      state: "pending",
+      version: 3,
+      runAt: 5_100,
+      expiresAt: 6_000,
+      priority: 2,
+      rank: -2,
+      timeoutMs: 50,
+      attempts: 0,
+      durable: true,
+      onDead: "continue",
+    });
+  });
+
+  describe("when the input is bad", () => {
+    it("rejects an unknown type", () => {
+      expect(issuesOf(() => buildRecord("nope", {}, {}, ctx))).toEqual(["type"]);
+    });
+
+    it("rejects a payload structured clone cannot copy, unless the task is ephemeral", () => {
+      expect(issuesOf(() => buildRecord("work", { f: () => 1 }, {}, ctx))).toEqual(["payload"]);
+      expect(buildRecord("work", { f: () => 1 }, { durable: false }, ctx).durable).toBe(false);
+    });
+
+    it("lists every bad option at once, with the batch item's path", () => {
+      const paths = issuesOf(() =>
+        buildRecord(
+          "work",
+          {},
+          { delay: -1, priority: Number.NaN, ttl: 0, orderingKey: "", onDead: "stop" as "halt" },
+          { ...ctx, path: "items.4." },
+        ),
+      );
+      expect(paths).toEqual([
+        "items.4.options.priority",
+        "items.4.options.delay",
+        "items.4.options.ttl",
+        "items.4.options.orderingKey",
+        "items.4.options.onDead",
+      ]);
+    });
+
+    it("rejects a TTL that ends before the delay does", () => {
+      expect(issuesOf(() => buildRecord("work", {}, { delay: 500, ttl: 400 }, ctx))).toEqual(["options.ttl"]);
+    });
+
+    it("rejects an invalid retry policy with the policy's own issue paths", () => {
+      expect(issuesOf(() => buildRecord("work", {}, { retry: { maxAttempts: 0 } }, ctx))).toEqual([
+        "options.retry.maxAttempts",
+      ]);
+    });
+
+    it("refuses functions in a durable task's retry policy, which storage cannot keep", () => {
+      const retry = { retryable: () => true };
+      expect(issuesOf(() => buildRecord("work", {}, { retry }, ctx))).toEqual(["options.retry"]);
+      expect(buildRecord("work", {}, { retry, durable: false }, ctx).state).toBe("pending");
+    });
+  });
+});
+
+describe("effectivePolicy", () => {
+  it("lays the task's overrides over the type's policy over the default", () => {
+    const record = buildRecord("work", {}, { retry: { backoff: { kind: "fixed", delayMs: 10 } } }, ctx);
+    expect(effectivePolicy(record, ctx.policies.work)).toMatchObject({
+      maxAttempts: 2,
+      backoff: { kind: "fixed", delayMs: 10 },
+    });
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * The options of `createErrand`, their defaults, and their validation (pure, node-tested).
+ */
+
+import {
+  type RetryPolicy,
+  resolvePolicy,
+  type TaskMap,
+  type TaskType,
+  ValidationError,
+  type ValidationIssue,
+} from "@errand/core";
+import type { Executor } from "../executor.ts";
+import type { Handlers } from "../main-thread-executor.ts";
+import type { RetentionMs } from "./store.ts";
+
+/** Options of `createErrand`. */
+export interface ErrandOptions<M extends TaskMap> {
+  /** The app's task types (`defineTasks`), with handler versions. */
+  readonly tasks: M;
+  /** Handlers to run on this thread; ignored when `executor` is given. */
+  readonly handlers?: Handlers<M>;
+  /** What runs tasks (the Web Worker pool, or your own). Without it and `handlers`, this runtime only enqueues. */
+  readonly executor?: Executor;
+  /** Attempts at a time on the main-thread executor; 4 by default. */
+  readonly concurrency?: number;
+  /** The IndexedDB database name; `"errand"` by default. One queue per name per origin. */
+  readonly dbName?: string;
+  /** Retry policy per task type, laid over core's default; may hold functions (custom backoff, retryable). */
+  readonly policies?: { readonly [K in TaskType<M>]?: Partial<RetryPolicy> };
+  /** How long finished tasks are kept, per state, in ms. */
+  readonly retention?: Partial<RetentionMs>;
+  /** Lease length in ms; the owner renews it every third of this. 15 s by default. */
+  readonly leaseMs?: number;
+  /** How long an expired lease whose owner still holds its Web Lock is respected; 60 s by default. */
+  readonly aliveGraceMs?: number;
+  /** Longest wait between claim passes; 5 s by default (enqueues and other tabs wake it sooner). */
+  readonly pollMs?: number;
+  /** Interval of the retention sweep; 10 min by default (it also runs at start). */
+  readonly sweepMs?: number;
+  /** Ask for persistent storage at start (`navigator.storage.persist()`); true by default. */
+  readonly persist?: boolean;
+  /** This runtime's owner id in leases and lock names; a random UUID by default. */
+  readonly ownerId?: string;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedOptions {
+  readonly dbName: string;
+  readonly concurrency: number;
+  readonly retention: RetentionMs;
+  readonly leaseMs: number;
+  readonly aliveGraceMs: number;
+  readonly pollMs: number;
+  readonly sweepMs: number;
+  readonly persist: boolean;
+  readonly ownerId: string;
+}
+
+const DAY = 86_400_000;
+
+/** Defaults: succeeded and cancelled tasks kept 1 day, dead ones 7 days. */
+export const DEFAULT_RETENTION: RetentionMs = Object.freeze({
+  succeeded: DAY,
+  cancelled: DAY,
+  dead: 7 * DAY,
+});
+
+/**
+ * `options` with defaults, checked.
+ *
+ * @throws {ValidationError} listing each bad option (non-positive durations, a concurrency that
+ *   is not a positive integer, an empty name, an invalid per-type policy, a policy for a type
+ *   that `tasks` does not define).
+ */
+export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): ResolvedOptions {
+  const issues: ValidationIssue[] = [];
+  const positive = (name: string, value: number | undefined, fallback: number, integer = false): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !(value > 0) || (integer && !Number.isInteger(value))) {
+      issues.push({ path: name, message: integer ? "must be a positive integer" : "must be a number > 0" });
+    }
+    return value;
+  };
+  if (typeof options?.tasks !== "object" || options.tasks === null)
+    issues.push({ path: "tasks", message: "is required (defineTasks)" });
+  for (const [type, policy] of Object.entries(options?.policies ?? {})) {
+    if (options.tasks?.[type] === undefined)
+      issues.push({ path: `policies.${type}`, message: "names no task type" });
+    try {
+      resolvePolicy(policy as Partial<RetryPolicy>);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      for (const issue of error.issues)
+        issues.push({ path: `policies.${type}.${issue.path}`, message: issue.message });
+    }
+  }
+  const dbName = options?.dbName ?? "errand";
+  if (typeof dbName !== "string" || dbName === "")
+    issues.push({ path: "dbName", message: "must be a non-empty string" });
+  const retention = { ...DEFAULT_RETENTION, ...options?.retention };
+  for (const [state, ms] of Object.entries(retention)) positive(`retention.${state}`, ms, 0);
+  const resolved: ResolvedOptions = {
+    dbName,
+    concurrency: positive("concurrency", options?.concurrency, 4, true),
+    retention,
+    leaseMs: positive("leaseMs", options?.leaseMs, 15_000),
+    aliveGraceMs: positive("aliveGraceMs", options?.aliveGraceMs, 60_000),
+    pollMs: positive("pollMs", options?.pollMs, 5_000),
+    sweepMs: positive("sweepMs", options?.sweepMs, 600_000),
+    persist: options?.persist ?? true,
+    ownerId: options?.ownerId ?? crypto.randomUUID(),
+  };
+  if (issues.length > 0) {
+    throw new ValidationError(
+      `Invalid createErrand options: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      issues,
+    );
+  }
+  return resolved;
+}

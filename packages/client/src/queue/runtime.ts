@@ -1,0 +1,371 @@
+/**
+ * The runtime `createErrand` returns: the public face of the queue. It validates and builds
+ * records, coalesces single enqueues into shared strict transactions, keeps ephemeral tasks in
+ * memory, emits an event for every transition (and relays other tabs' events over a
+ * BroadcastChannel), and owns the scheduler, the owner lock and the retention sweep.
+ */
+
+import {
+  ErrandError,
+  newTaskId,
+  type PayloadOf,
+  type ResultOf,
+  type RetryPolicy,
+  serializeError,
+  type TaskMap,
+  type TaskType,
+  ValidationError,
+} from "@errand/core";
+import { coalesce } from "./coalescer.ts";
+import { buildRecord, type EnqueueOptions, effectivePolicy } from "./enqueue-options.ts";
+import type { IdbTaskStore } from "./idb-task-store.ts";
+import { MemoryTaskStore } from "./memory-store.ts";
+import { ResultWaiters } from "./result-waiters.ts";
+import type { ResolvedOptions } from "./runtime-options.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { ListFilter, StoreApplied, StoreInserted, TaskStore } from "./store.ts";
+import {
+  detailOf,
+  type ErrandEventType,
+  type EventDetailOf,
+  eventsFor,
+  type TaskEventType,
+} from "./task-events.ts";
+import type { QueueState, TaskRecord } from "./task-record.ts";
+import type { TaskEvent } from "./transition.ts";
+
+/** A task as `get` and `list` show it. */
+export type TaskInfo = Omit<TaskRecord, "rank" | "gate" | "dedupGate">;
+
+/** What `enqueue` returns: the task's id and a way to its outcome. */
+export interface TaskHandle<R = unknown> {
+  readonly id: string;
+  /** False when a dedup key matched an unfinished task, which this handle then points to. */
+  readonly created: boolean;
+  /** The task's result once it succeeded; rejects with its error when dead, `CancelledError` when cancelled. */
+  result(): Promise<R>;
+}
+
+/** One item of `enqueueMany`. */
+export type EnqueueItem<M extends TaskMap> = {
+  [K in TaskType<M>]: {
+    readonly type: K;
+    readonly payload: PayloadOf<M, K>;
+    readonly options?: EnqueueOptions;
+  };
+}[TaskType<M>];
+
+/** What `stats()` reports. */
+export interface ErrandStats {
+  readonly counts: Record<QueueState, number>;
+  /** Age of the oldest pending task in ms; null when none is pending. */
+  readonly oldestPendingAgeMs: number | null;
+  readonly storage: {
+    readonly usage: number | null;
+    readonly quota: number | null;
+    readonly persisted: boolean | null;
+  };
+}
+
+/** The parts a runtime is built from (see `createErrand`). */
+export interface RuntimeParts<M extends TaskMap> {
+  readonly tasks: M;
+  readonly options: ResolvedOptions;
+  readonly policies: { readonly [type: string]: Partial<RetryPolicy> | undefined };
+  readonly durable: IdbTaskStore;
+  readonly channel: BroadcastChannel | undefined;
+  readonly dispose: () => Promise<void>;
+}
+
+/**
+ * A running Errand queue. Listen with `on(type, listener)` or as an `EventTarget`
+ * (`CustomEvent`s whose `detail` is a {@link TaskEventDetail} or {@link StorageEventDetail}).
+ */
+export class Errand<M extends TaskMap> extends EventTarget {
+  readonly #p: RuntimeParts<M>;
+  readonly #memory = new MemoryTaskStore();
+  readonly #ephemeralRetry = new Map<string, Partial<RetryPolicy>>();
+  readonly #waiters = new ResultWaiters();
+  readonly #insert: (record: TaskRecord) => Promise<StoreInserted>;
+  #scheduler: Scheduler | undefined;
+  #closed = false;
+
+  constructor(parts: RuntimeParts<M>) {
+    super();
+    this.#p = parts;
+    this.#insert = coalesce((records: TaskRecord[]) => parts.durable.insert(records));
+    parts.channel?.addEventListener("message", (message: MessageEvent) => this.#onRemote(message.data));
+  }
+
+  /** This runtime's owner id (in leases and its Web Lock's name). */
+  get owner(): string {
+    return this.#p.options.ownerId;
+  }
+
+  /**
+   * Adds a task. Resolves once it is committed (durable tasks: `durability: "strict"`); calls made
+   * together share one transaction. Rejects with a `ValidationError` for bad input, storing nothing.
+   *
+   * @example
+   * ```ts
+   * const handle = await errand.enqueue("resize", { width: 320 }, { priority: 5, retry: { maxAttempts: 3 } });
+   * const { url } = await handle.result();
+   * ```
+   */
+  enqueue<K extends TaskType<M>>(
+    type: K,
+    payload: PayloadOf<M, K>,
+    options: EnqueueOptions = {},
+  ): Promise<TaskHandle<ResultOf<M, K>>> {
+    try {
+      const record = this.#build(type, payload, options, "");
+      const inserted = record.durable
+        ? this.#insert(record)
+        : this.#memory.insert([record]).then(([one]) => one as StoreInserted);
+      return inserted.then((one) => this.#accepted([one], options)[0] as TaskHandle<ResultOf<M, K>>);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Adds several tasks in one transaction: all are stored, or (on any bad item or storage error)
+   * none. Handles come back in item order.
+   */
+  async enqueueMany(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
+    if (!Array.isArray(items))
+      throw new ValidationError("enqueueMany expects an array", [{ path: "", message: "must be an array" }]);
+    const records = items.map((item, i) =>
+      this.#build(item?.type, item?.payload, item?.options ?? {}, `items.${i}.`),
+    );
+    const durable = records.filter((r) => r.durable);
+    const stored = durable.length === 0 ? [] : await this.#p.durable.insert(durable);
+    const ephemeral = await this.#memory.insert(records.filter((r) => !r.durable));
+    let d = 0;
+    let e = 0;
+    const inOrder = records.map((r) => (r.durable ? stored[d++] : ephemeral[e++]) as StoreInserted);
+    return inOrder.map((one, i) => this.#accepted([one], items[i]?.options ?? {})[0] as TaskHandle);
+  }
+
+  /** A handle to an existing task (e.g. after a reload); `result()` rejects with `not_found` if there is none. */
+  handle<R = unknown>(id: string): TaskHandle<R> {
+    return { id, created: false, result: () => this.#waiters.wait(id, (x) => this.#read(x)) as Promise<R> };
+  }
+
+  async get(id: string): Promise<TaskInfo | undefined> {
+    const task = await this.#read(id);
+    return task === undefined ? undefined : toInfo(task);
+  }
+
+  /** Tasks of both stores, durable first, each in creation order. */
+  async list(filter: ListFilter = {}): Promise<TaskInfo[]> {
+    const [durable, ephemeral] = await Promise.all([this.#p.durable.list(filter), this.#memory.list(filter)]);
+    const all = [...durable, ...ephemeral].map(toInfo);
+    return filter.limit === undefined ? all : all.slice(0, filter.limit);
+  }
+
+  /**
+   * Cancels a pending or running task (a running attempt's signal aborts, in whichever context
+   * runs it). Resolves true when this call cancelled it, false when it was already final.
+   *
+   * @throws {ErrandError} `not_found`.
+   */
+  async cancel(id: string): Promise<boolean> {
+    const applied = await this.#change(id, { type: "cancel", now: Date.now() });
+    if (!applied.ok) {
+      if (applied.error.code === "already_final") return false;
+      throw applied.error;
+    }
+    this.#scheduler?.stop(id, "cancel");
+    return true;
+  }
+
+  /**
+   * Moves a dead task back to pending with fresh attempts; it keeps its ordering sequence.
+   *
+   * @throws {ErrandError} `not_found`, or `invalid_transition` when the task is not dead.
+   */
+  async replay(id: string): Promise<void> {
+    const applied = await this.#change(id, { type: "replay", now: Date.now() });
+    if (!applied.ok) throw applied.error;
+  }
+
+  /** Removes every task in a final `state` (optionally of one `type`); returns how many. */
+  async purge(filter: { state: "succeeded" | "dead" | "cancelled"; type?: TaskType<M> }): Promise<number> {
+    if (filter?.state !== "succeeded" && filter?.state !== "dead" && filter?.state !== "cancelled") {
+      throw new ValidationError("purge removes final tasks only", [
+        { path: "state", message: 'must be "succeeded", "dead" or "cancelled"' },
+      ]);
+    }
+    const removed = (await this.#p.durable.purge(filter)) + (await this.#memory.purge(filter));
+    this.#waiters.notifyAll();
+    this.#p.channel?.postMessage({ kind: "purged" });
+    this.#scheduler?.wake();
+    return removed;
+  }
+
+  /** Removes final tasks past their retention now (it also runs at start and every `sweepMs`). */
+  async sweep(): Promise<number> {
+    const now = Date.now();
+    return (
+      (await this.#p.durable.sweep(now, this.#p.options.retention)) +
+      (await this.#memory.sweep(now, this.#p.options.retention))
+    );
+  }
+
+  /** Counts per state, the oldest pending task's age, and storage usage, quota and persistence. */
+  async stats(): Promise<ErrandStats> {
+    const [durable, ephemeral, storage] = await Promise.all([
+      this.#p.durable.counts(),
+      this.#memory.counts(),
+      storageEstimate(),
+    ]);
+    const counts = { ...durable.counts };
+    for (const [state, n] of Object.entries(ephemeral.counts)) counts[state as QueueState] += n;
+    const oldest = Math.min(durable.oldestPendingAt ?? Infinity, ephemeral.oldestPendingAt ?? Infinity);
+    return {
+      counts,
+      oldestPendingAgeMs: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : null,
+      storage,
+    };
+  }
+
+  /** Calls `listener` with the detail of every `type` event; returns the unsubscribe function. */
+  on<T extends ErrandEventType>(type: T, listener: (detail: EventDetailOf<T>) => void): () => void {
+    const wrapped = (event: Event) => listener((event as CustomEvent<EventDetailOf<T>>).detail);
+    this.addEventListener(type, wrapped);
+    return () => this.removeEventListener(type, wrapped);
+  }
+
+  /** Stops running (attempts in flight go back to pending), releases the owner lock and closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#scheduler?.close();
+    await this.#p.dispose();
+    this.#memory.close();
+  }
+
+  /** @internal Wires the scheduler (built by `createErrand` after the owner lock is held). */
+  attach(scheduler: Scheduler): void {
+    this.#scheduler = scheduler;
+  }
+
+  /** @internal The store slots the scheduler claims from. */
+  slots() {
+    const coalesced = (store: TaskStore) =>
+      coalesce((changes: { id: string; event: TaskEvent }[]) => store.apply(changes));
+    return [
+      { store: this.#memory, durable: false, applyOne: coalesced(this.#memory) },
+      { store: this.#p.durable as TaskStore, durable: true, applyOne: coalesced(this.#p.durable) },
+    ];
+  }
+
+  /** @internal The policy a task runs under. */
+  policyOf(task: TaskRecord): RetryPolicy {
+    return effectivePolicy(
+      task,
+      this.#p.policies[task.type],
+      task.durable ? undefined : this.#ephemeralRetry.get(task.id),
+    );
+  }
+
+  /** @internal Emits the events of a committed change. */
+  changed(before: TaskRecord | undefined, after: TaskRecord): void {
+    for (const type of eventsFor(before, after)) this.emitTask(type, after);
+  }
+
+  /** @internal Emits one task event here and, for durable tasks, in every other context. */
+  emitTask(
+    type: TaskEventType,
+    task: TaskRecord,
+    extra: { progress?: number; error?: ErrandError } = {},
+  ): void {
+    const detail = {
+      ...detailOf(task),
+      ...(extra.progress === undefined ? {} : { progress: extra.progress }),
+      ...(extra.error === undefined ? {} : { error: serializeError(extra.error) }),
+    };
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+    if (task.durable) this.#p.channel?.postMessage({ kind: "event", type, detail });
+    if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled")
+      this.#waiters.notify(task.id);
+  }
+
+  /** @internal Emits a storage event. */
+  emitStorage(
+    type: "storage.versionchange" | "storage.closed" | "storage.error",
+    detail: EventDetailOf<typeof type>,
+  ): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #build(type: unknown, payload: unknown, options: EnqueueOptions, path: string): TaskRecord {
+    if (this.#closed) throw new ErrandError("closed", "This Errand runtime is closed", { retryable: false });
+    const record = buildRecord(type as string, payload, options, {
+      id: newTaskId(),
+      now: Date.now(),
+      defs: this.#p.tasks,
+      policies: this.#p.policies,
+      path,
+    });
+    return record;
+  }
+
+  #accepted(inserted: StoreInserted[], options: EnqueueOptions): TaskHandle[] {
+    return inserted.map(({ record, created }) => {
+      if (created) {
+        if (!record.durable && options.retry !== undefined)
+          this.#ephemeralRetry.set(record.id, options.retry);
+        this.emitTask("task.enqueued", record);
+        this.#scheduler?.wake();
+      }
+      return { ...this.handle(record.id), created };
+    });
+  }
+
+  async #read(id: string): Promise<TaskRecord | undefined> {
+    return (await this.#memory.get(id)) ?? (await this.#p.durable.get(id));
+  }
+
+  async #change(id: string, event: TaskEvent): Promise<StoreApplied> {
+    const store: TaskStore = (await this.#memory.get(id)) === undefined ? this.#p.durable : this.#memory;
+    const [applied] = await store.apply([{ id, event }], true);
+    if (applied?.ok) this.changed(applied.before, applied.after);
+    return applied as StoreApplied;
+  }
+
+  #onRemote(message: unknown): void {
+    if (this.#closed || typeof message !== "object" || message === null) return;
+    const data = message as {
+      kind?: string;
+      type?: TaskEventType;
+      detail?: { id: string; state: QueueState };
+    };
+    if (data.kind === "purged") {
+      this.#waiters.notifyAll();
+    } else if (data.kind === "event" && data.type !== undefined && data.detail !== undefined) {
+      this.dispatchEvent(new CustomEvent(data.type, { detail: { ...data.detail, remote: true } }));
+      if (data.type === "task.cancelled") this.#scheduler?.stop(data.detail.id, "cancel");
+      const { state } = data.detail;
+      if (state === "succeeded" || state === "dead" || state === "cancelled")
+        this.#waiters.notify(data.detail.id);
+    }
+    // Anything another context did may free an ordering key or add work: look again.
+    if (data.type !== "task.progress" && data.type !== "task.started") this.#scheduler?.wake();
+  }
+}
+
+function toInfo(task: TaskRecord): TaskInfo {
+  const { rank: _rank, gate: _gate, dedupGate: _dedupGate, ...info } = task;
+  return info;
+}
+
+async function storageEstimate(): Promise<ErrandStats["storage"]> {
+  const storage = globalThis.navigator?.storage;
+  const [estimate, persisted] = await Promise.all([
+    storage?.estimate?.().catch(() => undefined),
+    storage?.persisted?.().catch(() => null) ?? Promise.resolve(null),
+  ]);
+  return { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted };
+}

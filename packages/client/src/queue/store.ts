@@ -1,0 +1,61 @@
+/**
+ * The operations the scheduler and the runtime need from a place that keeps tasks. Two
+ * implementations: {@link IdbTaskStore} (durable, IndexedDB) and {@link MemoryTaskStore}
+ * (ephemeral tasks, `durable: false`). Both write only what {@link transition} returns.
+ */
+
+import type { ErrandError } from "@errand/core";
+import type { ClaimRequest, ClaimResult } from "./claim.ts";
+import type { QueueState, TaskRecord } from "./task-record.ts";
+import type { TaskEvent } from "./transition.ts";
+
+/** A place that keeps tasks. */
+export interface TaskStore {
+  /** Adds new records in one transaction; a record whose dedup key is held returns the holder. */
+  insert(records: readonly TaskRecord[]): Promise<StoreInserted[]>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  list(filter: ListFilter): Promise<TaskRecord[]>;
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * Applies each event to its task in one transaction; a change the reducer refuses is that
+   * item's failure and the others still commit. `strict` for changes a person asked for.
+   */
+  apply(changes: readonly { id: string; event: TaskEvent }[], strict?: boolean): Promise<StoreApplied[]>;
+  /** Removes the tasks in `state` (and of `type`, when given). */
+  purge(filter: { state: QueueState; type?: string }): Promise<number>;
+  /** Removes final tasks older than their state's retention. */
+  sweep(now: number, retention: RetentionMs): Promise<number>;
+  counts(): Promise<StoreCounts>;
+  close(): void;
+}
+
+/** Filter of `list`. */
+export interface ListFilter {
+  readonly state?: QueueState;
+  readonly type?: string;
+  readonly limit?: number;
+}
+
+/** How long final tasks are kept, per state, in ms (`Infinity`: until purged). */
+export interface RetentionMs {
+  readonly succeeded: number;
+  readonly cancelled: number;
+  readonly dead: number;
+}
+
+/** One record of an `insert`: the stored task, and whether it was created by this call. */
+export interface StoreInserted {
+  readonly record: TaskRecord;
+  readonly created: boolean;
+}
+
+/** One change of an `apply`. */
+export type StoreApplied =
+  | { readonly ok: true; readonly before: TaskRecord; readonly after: TaskRecord }
+  | { readonly ok: false; readonly error: ErrandError };
+
+/** Counts per state and the creation time of the oldest pending task. */
+export interface StoreCounts {
+  readonly counts: Record<QueueState, number>;
+  readonly oldestPendingAt?: number;
+}

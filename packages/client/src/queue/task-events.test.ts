@@ -1,0 +1,43 @@
+import { serializeError } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { buildRecord } from "./enqueue-options.ts";
+import { eventsFor } from "./task-events.ts";
+import { transition } from "./transition.ts";
+
+const record = buildRecord("work", {}, {}, { id: "x", now: 0, defs: { work: { version: 1 } }, policies: {} });
+const running = transition(record, { type: "claim", owner: "a", now: 1, leaseMs: 10, maxAttempts: 2 });
+const error = serializeError(new Error("boom"));
+
+describe("eventsFor", () => {
+  it("names each lifecycle step", () => {
+    expect(eventsFor(undefined, record)).toEqual(["task.enqueued"]);
+    expect(eventsFor(record, running)).toEqual(["task.started"]);
+    expect(eventsFor(running, transition(running, { type: "renew", token: 1, now: 2, leaseMs: 10 }))).toEqual(
+      [],
+    );
+    expect(eventsFor(running, transition(running, { type: "succeed", token: 1, now: 2, result: 1 }))).toEqual(
+      ["task.succeeded"],
+    );
+    const retrying = transition(running, {
+      type: "fail",
+      token: 1,
+      now: 2,
+      error,
+      decision: { retry: true, delayMs: 5 },
+    });
+    expect(eventsFor(running, retrying)).toEqual(["task.failed", "task.retrying"]);
+    const dead = transition(running, {
+      type: "fail",
+      token: 1,
+      now: 2,
+      error,
+      decision: { retry: false, reason: "exhausted" },
+    });
+    expect(eventsFor(running, dead)).toEqual(["task.failed", "task.dead"]);
+    expect(eventsFor(dead, transition(dead, { type: "replay", now: 3 }))).toEqual(["task.replayed"]);
+    expect(eventsFor(running, transition(running, { type: "cancel", now: 3 }))).toEqual(["task.cancelled"]);
+    expect(eventsFor(running, transition(running, { type: "release", token: 1, now: 3 }))).toEqual([
+      "task.released",
+    ]);
+  });
+});
