@@ -3,7 +3,7 @@
  * edge consumers, so all three agree on each type's payload, result and version.
  */
 
-import { ValidationError, VersionUnsupportedError } from "./errors.ts";
+import { ValidationError, type ValidationIssue, VersionUnsupportedError } from "./errors.ts";
 import { describeIssues } from "./issues.ts";
 import { preview } from "./preview.ts";
 
@@ -134,16 +134,16 @@ export function upgradePayload<P>(def: TaskDef<P, unknown>, payload: unknown, fr
 /** Throws unless `def` has an integer `version` ≥ 1 and, if any, a function `upgrade`. */
 function assertDef(def: unknown, type: string | undefined): void {
   const at = (field: string) => (type === undefined ? field : `${type}.${field}`);
-  const fields = typeof def === "object" && def !== null ? (def as Record<string, unknown>) : undefined;
-  const issues = [];
-  if (fields === undefined)
+  const issues: ValidationIssue[] = [];
+  if (typeof def !== "object" || def === null) {
     issues.push({ path: type ?? "", message: `must be a task definition, got ${preview(def)}` });
-  else {
-    if (!Number.isInteger(fields.version) || (fields.version as number) < 1) {
-      issues.push({ path: at("version"), message: `must be an integer ≥ 1, got ${preview(fields.version)}` });
+  } else {
+    const { version, upgrade } = def as Record<string, unknown>;
+    if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
+      issues.push({ path: at("version"), message: `must be an integer ≥ 1, got ${preview(version)}` });
     }
-    if (fields.upgrade !== undefined && typeof fields.upgrade !== "function") {
-      issues.push({ path: at("upgrade"), message: `must be a function, got ${preview(fields.upgrade)}` });
+    if (upgrade !== undefined && typeof upgrade !== "function") {
+      issues.push({ path: at("upgrade"), message: `must be a function, got ${preview(upgrade)}` });
     }
   }
   if (issues.length > 0) {

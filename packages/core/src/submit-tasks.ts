@@ -1,7 +1,8 @@
 /**
  * Parsing the task endpoints' input: the `POST /v1/tasks` body (already `JSON.parse`d, its size
  * already checked against `MAX_BODY_BYTES`) and the `ids` query of `GET /v1/tasks`. Parsers never
- * throw on bad input; see `schemas.ts` for the leniency they share.
+ * throw on bad input. Like the other wire parsers they ignore (and drop) fields the contract does
+ * not name, and read an optional field sent as `null` as absent.
  */
 
 import * as v from "valibot";
