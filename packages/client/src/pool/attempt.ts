@@ -5,12 +5,7 @@
  * aborts) and kills only if asking did not work, so a cooperative handler never costs a worker.
  */
 
-import {
-  CancelledError,
-  type ErrandError,
-  serializeError,
-  TimeoutError,
-} from "@errand/core";
+import { CancelledError, type ErrandError, serializeError, TimeoutError } from "@errand/core";
 import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest } from "../executor.ts";
 import type { StopReason } from "../worker/protocol.ts";
 import type { PoolWorker } from "./pool-worker.ts";

@@ -65,9 +65,17 @@ export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurren
   }
   const fallbackSize = Math.max(1, (Number.isInteger(hardwareConcurrency) ? hardwareConcurrency : 2) - 1);
   const size = integerOption(options.size, fallbackSize, "size", 1, issues);
-  const concurrencyPerWorker = integerOption(options.concurrencyPerWorker, 1, "concurrencyPerWorker", 1, issues);
+  const concurrencyPerWorker = integerOption(
+    options.concurrencyPerWorker,
+    1,
+    "concurrencyPerWorker",
+    1,
+    issues,
+  );
   const idleTimeoutMs =
-    options.idleTimeoutMs === undefined ? undefined : msOption(options.idleTimeoutMs, 0, "idleTimeoutMs", issues);
+    options.idleTimeoutMs === undefined
+      ? undefined
+      : msOption(options.idleTimeoutMs, 0, "idleTimeoutMs", issues);
   const graceMs = msOption(options.graceMs, DEFAULT_GRACE_MS, "graceMs", issues);
   const startTimeoutMs = msOption(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, "startTimeoutMs", issues);
   const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
@@ -82,7 +90,8 @@ export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurren
   }
   return {
     createWorker:
-      createWorker ?? ((index) => new Worker(url as string | URL, { type: "module", name: `errand-${index}` })),
+      createWorker ??
+      ((index) => new Worker(url as string | URL, { type: "module", name: `errand-${index}` })),
     size,
     concurrencyPerWorker,
     prewarm: options.prewarm ?? false,

@@ -10,7 +10,13 @@
 
 import { NonRetryableError, type SerializedError, serializeError, WorkerCrashedError } from "@errand/core";
 import { proxy, type Remote, transfer, wrap } from "comlink";
-import { isReadyMessage, type RunReply, type RunRequest, type StopReason, type WorkerApi } from "../worker/protocol.ts";
+import {
+  isReadyMessage,
+  type RunReply,
+  type RunRequest,
+  type StopReason,
+  type WorkerApi,
+} from "../worker/protocol.ts";
 
 /** Why a pool worker exited: it died on its own, the pool killed it, or the pool retired it. */
 export type ExitCause = "crashed" | "killed" | "retired";
@@ -59,14 +65,23 @@ export class PoolWorker {
    * Runs one attempt. Never rejects: a handler's failure, a payload that cannot be cloned and the
    * worker's death all come back as `{ ok: false }`.
    */
-  run(request: RunRequest, transferables: readonly Transferable[] | undefined, progress: (value: number) => void) {
+  run(
+    request: RunRequest,
+    transferables: readonly Transferable[] | undefined,
+    progress: (value: number) => void,
+  ) {
     const run = this.#run;
     if (this.#exit !== undefined || run === undefined) {
-      return Promise.resolve(crashReply(this.#exit?.error ?? new WorkerCrashedError("The worker is not ready")));
+      return Promise.resolve(
+        crashReply(this.#exit?.error ?? new WorkerCrashedError("The worker is not ready")),
+      );
     }
     return new Promise<RunReply>((resolve) => {
       this.#calls.set(request.call, { resolve, progress });
-      const message = transferables !== undefined && transferables.length > 0 ? transfer(request, [...transferables]) : request;
+      const message =
+        transferables !== undefined && transferables.length > 0
+          ? transfer(request, [...transferables])
+          : request;
       run(message).then(
         (reply) => this.#settle(request.call, reply),
         (error: unknown) => this.#settle(request.call, { ok: false, error: callError(error) }),
@@ -120,7 +135,9 @@ export class PoolWorker {
       this.#stop = remote.stop;
       const lockName = `errand-worker-${crypto.randomUUID()}`;
       const sink = proxy((call: number, value: number) => this.#calls.get(call)?.progress(value));
-      const lockHeld = await this.#race(remote.init(typeof navigator.locks === "object" ? lockName : null, sink));
+      const lockHeld = await this.#race(
+        remote.init(typeof navigator.locks === "object" ? lockName : null, sink),
+      );
       if (lockHeld) this.#watchLock(lockName);
       this.#isReady = true;
     } catch (error) {
@@ -192,10 +209,13 @@ function crashReply(error: WorkerCrashedError): RunReply {
 function callError(error: unknown): SerializedError {
   if (error instanceof Error && (error.name === "DataCloneError" || /Unserializable/.test(error.message))) {
     return serializeError(
-      new NonRetryableError(`The task's payload or result cannot be sent to or from a worker: ${error.message}`, {
-        code: "not_cloneable",
-        cause: error,
-      }),
+      new NonRetryableError(
+        `The task's payload or result cannot be sent to or from a worker: ${error.message}`,
+        {
+          code: "not_cloneable",
+          cause: error,
+        },
+      ),
     );
   }
   return serializeError(error);

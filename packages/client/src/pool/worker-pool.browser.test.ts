@@ -1,7 +1,7 @@
 import { deserializeError, NonRetryableError, ValidationError, VersionUnsupportedError } from "@errand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
-import { closeAll, fixturePool, never, quiet, request } from "./fixtures/harness.ts";
+import { closeAll, fixturePool, never, quiet, request, watch } from "./fixtures/harness.ts";
 import type { Probe } from "./fixtures/tasks.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
@@ -34,10 +34,14 @@ function resultOf<T>(outcome: ExecutionOutcome): T {
 }
 
 describe("a worker pool", () => {
-  it("runs 1,000 tasks on a pool of 3 with never more than 3 running at once", { timeout: 60_000 }, async () => {
+  it("runs 1,000 tasks on a pool of 3 with never more than 3 running at once", {
+    timeout: 60_000,
+  }, async () => {
     const pool = fixturePool({ size: 3 });
     expect(pool.freeSlots).toBe(3);
-    const requests = Array.from({ length: 1000 }, (_, i) => request("probe", { holdMs: i % 7 === 0 ? 1 : 0 }));
+    const requests = Array.from({ length: 1000 }, (_, i) =>
+      request("probe", { holdMs: i % 7 === 0 ? 1 : 0 }),
+    );
     const { outcomes, mostActive } = await drain(pool, requests);
 
     const probes = outcomes.map((o) => resultOf<Probe>(o));
@@ -50,7 +54,9 @@ describe("a worker pool", () => {
     expect(pool.stats().started).toBeLessThanOrEqual(3);
   });
 
-  it("makes calls beyond the free slots wait for one instead of overloading a worker", { timeout: 20_000 }, async () => {
+  it("makes calls beyond the free slots wait for one instead of overloading a worker", {
+    timeout: 20_000,
+  }, async () => {
     const pool = fixturePool({ size: 2 });
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => pool.execute(request("probe", { holdMs: 1 }), quiet, never)),
@@ -94,7 +100,11 @@ describe("a worker pool", () => {
   it("delivers progress in order, all of it before the outcome", { timeout: 20_000 }, async () => {
     const pool = fixturePool({ size: 1 });
     const seen: number[] = [];
-    const outcome = await pool.execute(request("progress", { steps: 20 }), { progress: (v) => seen.push(v) }, never);
+    const outcome = await pool.execute(
+      request("progress", { steps: 20 }),
+      { progress: (v) => seen.push(v) },
+      never,
+    );
     expect(resultOf(outcome)).toBe(20);
     expect(seen).toEqual(Array.from({ length: 20 }, (_, k) => (k + 1) / 20));
   });
@@ -102,7 +112,11 @@ describe("a worker pool", () => {
   describe("when errors cross back from the worker", () => {
     it("keeps a NonRetryableError's class, code and the worker's stack", { timeout: 20_000 }, async () => {
       const pool = fixturePool({ size: 1 });
-      const outcome = await pool.execute(request("fail", { kind: "non-retryable", code: "bad_input" }), quiet, never);
+      const outcome = await pool.execute(
+        request("fail", { kind: "non-retryable", code: "bad_input" }),
+        quiet,
+        never,
+      );
       expect(outcome.ok).toBe(false);
       const error = () => resultOf(outcome);
       expect(error).toThrow(NonRetryableError);
@@ -142,7 +156,9 @@ describe("a worker pool", () => {
       expect(resultOf(await pool.execute(request("versioned", { text: "now" }), quiet, never))).toBe("now!");
     });
 
-    it("fails it with version_unsupported, not retryable, when no upgrade is declared", { timeout: 20_000 }, async () => {
+    it("fails it with version_unsupported, not retryable, when no upgrade is declared", {
+      timeout: 20_000,
+    }, async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(request("strict", { text: "x" }, { version: 1 }), quiet, never);
       expect(() => resultOf(outcome)).toThrow(VersionUnsupportedError);
@@ -184,8 +200,9 @@ describe("a worker pool", () => {
 
     it("settles the attempts in flight as retryable crashes", { timeout: 20_000 }, async () => {
       const pool = fixturePool({ size: 1 });
-      const running = pool.execute(request("hang", {}), quiet, never);
-      await expect.poll(() => pool.stats().workers, { timeout: 15_000 }).toBe(1);
+      const hooks = watch();
+      const running = pool.execute(request("hang", {}), hooks, never);
+      await hooks.running;
       await pool.close();
       expect(await running).toMatchObject({ ok: false, error: { code: "worker_crashed", retryable: true } });
     });

@@ -8,7 +8,12 @@
 import { CancelledError, ErrandError, ValidationError, WorkerCrashedError } from "@errand/core";
 import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest, Executor } from "../executor.ts";
 import { failed, runAttempt } from "./attempt.ts";
-import { type PoolSettings, resolvePoolOptions, restartDelay, type WorkerPoolOptions } from "./pool-options.ts";
+import {
+  type PoolSettings,
+  resolvePoolOptions,
+  restartDelay,
+  type WorkerPoolOptions,
+} from "./pool-options.ts";
 import { type ExitCause, PoolWorker } from "./pool-worker.ts";
 
 /** An {@link Executor} backed by Web Workers, with counters for monitoring and tests. */
@@ -91,7 +96,11 @@ class Pool implements WorkerPool {
     return Math.max(0, this.#capacity - this.#active - this.#waiting.length);
   }
 
-  async execute(request: ExecutionRequest, hooks: ExecutionHooks, signal: AbortSignal): Promise<ExecutionOutcome> {
+  async execute(
+    request: ExecutionRequest,
+    hooks: ExecutionHooks,
+    signal: AbortSignal,
+  ): Promise<ExecutionOutcome> {
     if (this.#closing.signal.aborted) return failed(poolClosed());
     const invalid = checkRequest(request);
     if (invalid !== undefined) return failed(invalid);
@@ -281,7 +290,8 @@ function poolClosed(): ErrandError {
 /** Bad requests are refused before they reach a worker, with every problem listed. */
 function checkRequest(request: ExecutionRequest): ValidationError | undefined {
   const issues = [];
-  if (typeof request.id !== "string" || request.id === "") issues.push({ path: "id", message: "must be a non-empty string" });
+  if (typeof request.id !== "string" || request.id === "")
+    issues.push({ path: "id", message: "must be a non-empty string" });
   if (typeof request.type !== "string" || request.type === "") {
     issues.push({ path: "type", message: "must be a non-empty string" });
   }
@@ -292,8 +302,14 @@ function checkRequest(request: ExecutionRequest): ValidationError | undefined {
     issues.push({ path: "version", message: "must be an integer ≥ 1" });
   }
   const { timeoutMs } = request;
-  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)) {
-    issues.push({ path: "timeoutMs", message: "must be a number of milliseconds > 0 that setTimeout accepts" });
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)
+  ) {
+    issues.push({
+      path: "timeoutMs",
+      message: "must be a number of milliseconds > 0 that setTimeout accepts",
+    });
   }
   if (issues.length === 0) return undefined;
   const list = issues.map((i) => `${i.path} ${i.message}`).join("; ");

@@ -18,13 +18,7 @@ import {
 } from "@errand/core";
 import { type Endpoint, expose as exposeApi, transfer as transferReply } from "comlink";
 import type { HandlerContext } from "../executor.ts";
-import {
-  type ProgressSink,
-  READY,
-  type RunReply,
-  type StopReason,
-  type WorkerApi,
-} from "./protocol.ts";
+import { type ProgressSink, READY, type RunReply, type StopReason, type WorkerApi } from "./protocol.ts";
 import { transferablesOf } from "./transfer.ts";
 
 /**
@@ -95,7 +89,8 @@ export function expose<M extends TaskMap>(
               { path: "progress", message: "must be a finite number" },
             ]);
           }
-          if (sink !== undefined) delivered = Promise.resolve(sink(request.call, value)).catch(() => undefined);
+          if (sink !== undefined)
+            delivered = Promise.resolve(sink(request.call, value)).catch(() => undefined);
         },
       };
       try {
