@@ -21,6 +21,12 @@ export type {
   HandlerContext,
 } from "./executor.ts";
 export { createMainThreadExecutor, type Handlers } from "./main-thread-executor.ts";
+export {
+  createWorkerPool,
+  type WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerPoolStats,
+} from "./pool/index.ts";
 export { createErrand } from "./queue/create-errand.ts";
 export { DB_VERSION } from "./queue/db.ts";
 export type { EnqueueOptions } from "./queue/enqueue-options.ts";

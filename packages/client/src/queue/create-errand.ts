@@ -5,6 +5,7 @@
 
 import { serializeError, type TaskMap } from "@errand/core";
 import { createMainThreadExecutor } from "../main-thread-executor.ts";
+import { poolForWorkerOption } from "../pool/worker-option.ts";
 import { openQueueDb } from "./db.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 import { holdOwnerLock, ownerLockPrefix, readLiveness } from "./owner-lock.ts";
@@ -30,6 +31,11 @@ import { Scheduler } from "./scheduler.ts";
  */
 export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>): Promise<Errand<M>> {
   const resolved = resolveOptions(options);
+  // Before the database opens, so bad pool options fail without leaving a connection behind.
+  const pool =
+    options.executor === undefined && options.worker !== undefined
+      ? poolForWorkerOption(options.worker, options.concurrency)
+      : undefined;
   let runtime: Errand<M> | undefined;
   let store: IdbTaskStore | undefined;
   const db = await openQueueDb(resolved.dbName, {
@@ -54,6 +60,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
 
   const executor =
     options.executor ??
+    pool ??
     (options.handlers === undefined
       ? undefined
       : createMainThreadExecutor(options.handlers, resolved.concurrency));

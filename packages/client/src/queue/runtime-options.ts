@@ -12,6 +12,7 @@ import {
 } from "@errand/core";
 import type { Executor } from "../executor.ts";
 import type { Handlers } from "../main-thread-executor.ts";
+import type { WorkerPoolOptions } from "../pool/pool-options.ts";
 import type { RetentionMs } from "./store.ts";
 
 /** Options of `createErrand`. */
@@ -22,6 +23,12 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly handlers?: Handlers<M>;
   /** What runs tasks (the Web Worker pool, or your own). Without it and `handlers`, this runtime only enqueues. */
   readonly executor?: Executor;
+  /**
+   * Run tasks on a Web Worker pool: the module worker script (it calls `expose` from
+   * `@errand/client/worker`), or the pool's options. `concurrency`, when given, is its number of
+   * workers; else one fewer than the cores, at least 1. Ignored when `executor` is given.
+   */
+  readonly worker?: string | URL | WorkerPoolOptions;
   /** Attempts at a time on the main-thread executor; 4 by default. */
   readonly concurrency?: number;
   /** The IndexedDB database name; `"errand"` by default. One queue per name per origin. */
