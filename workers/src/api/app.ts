@@ -1,18 +1,50 @@
+/**
+ * The HTTP API (wire contract v1) as a hono app. Production and the dev/test entry build it
+ * the same way; the dev/test entry passes `extend` hooks that add the dev-only routes and the
+ * test-only fault layer, so production bundles none of them.
+ */
+import { errorBody } from "@errand/core";
 import { Hono } from "hono";
-import { cors } from "hono/cors";
-import { probeRoutes } from "./probe.ts";
+import { cors as publicCors } from "hono/cors";
+import { adminRoutes } from "./admin-routes.ts";
+import { onApiError } from "./api-error.ts";
+import type { AppEnv } from "./app-env.ts";
+import { authenticate } from "./authenticate.ts";
+import { cors } from "./cors.ts";
+import { eventsRoutes } from "./events-routes.ts";
+import { tasksRoutes } from "./tasks-routes.ts";
+import { tokensRoutes } from "./tokens-routes.ts";
 
-/** The HTTP API (wire contract v1). */
-export const app = new Hono<{ Bindings: Env }>();
+/** Hooks the dev/test entry uses to add what production must not have. */
+export interface AppExtensions {
+  /** Registers public routes under `/v1/dev` (before authentication). */
+  devRoutes?: (app: Hono<AppEnv>) => void;
+  /** Registers middleware that runs after authentication, before the routes. */
+  afterAuth?: (api: Hono<AppEnv>) => void;
+}
 
-// Health is public and credential-free, so any origin may read it.
-app.use("/v1/health", cors({ origin: "*", maxAge: 600 }));
-app.get("/v1/health", (c) =>
-  c.json({ ok: true, service: "errand-api", env: c.env.ERRAND_ENV, time: Date.now() }),
-);
+/** Builds the API. */
+export function createApp(extensions: AppExtensions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(onApiError);
+  app.notFound((c) => c.json(errorBody("not_found", "No such route."), 404));
 
-app.use("/v1/dev/*", async (c, next) => {
-  if (c.env.DEV_ROUTES !== "1") return c.json({ error: { code: "not_found", message: "Not found." } }, 404);
-  await next();
-});
-app.route("/v1/dev/probes", probeRoutes);
+  // Health is public and credential-free, so any origin may read it.
+  app.use("/v1/health", publicCors({ origin: "*", maxAge: 600 }));
+  app.get("/v1/health", (c) =>
+    c.json({ ok: true, service: "errand-api", env: c.env.ERRAND_ENV, time: Date.now() }),
+  );
+
+  app.use("/v1/*", async (c, next) => (c.req.path === "/v1/health" ? next() : cors()(c, next)));
+  extensions.devRoutes?.(app);
+  app.route("/v1/events", eventsRoutes);
+
+  const api = new Hono<AppEnv>();
+  api.use("*", authenticate());
+  extensions.afterAuth?.(api);
+  api.route("/tasks", tasksRoutes);
+  api.route("/tokens", tokensRoutes);
+  api.route("/", adminRoutes);
+  app.route("/v1", api);
+  return app;
+}

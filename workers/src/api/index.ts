@@ -1,11 +1,17 @@
 /**
  * @module
- * The Errand API Worker: HTTP API, queue consumers and Durable Objects.
+ * The Errand API Worker (production entry): the HTTP API, the router and webhook sender (queue
+ * consumers), the dead-letter recorder, the consumer RPC entrypoint and the Durable Objects.
+ * The dev/test entry (`dev-entry.ts`) adds dev routes and fault injection on top.
  */
-import { app } from "./app.ts";
+import { createApp } from "./app.ts";
 import { handleQueue } from "./queue.ts";
 
+export { ConsumerApi } from "./consumer-api.ts";
 export { Hub } from "./hub.ts";
+export { Repair } from "./repair.ts";
+
+const app = createApp();
 
 export default {
   fetch: app.fetch,

@@ -1,44 +1,50 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { api, ids, newTenant, submit, topicWith, waitFor } from "../../test/edge.ts";
 
 describe("the API Worker in workerd", () => {
-  it("answers its health route from workerd", async () => {
-    const response = await exports.default.fetch("http://api.test/v1/health");
+  it("answers its public health route to any origin", async () => {
+    const response = await api("/v1/health", { headers: { origin: "https://anywhere.example" } });
     expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(await response.json()).toMatchObject({ ok: true, service: "errand-api", env: "test" });
   });
 
-  it("carries a probe from an HTTP request through the ingest queue into D1", async () => {
-    const sent = await exports.default.fetch("http://api.test/v1/dev/probes", { method: "POST" });
-    expect(sent.status).toBe(202);
-    const { id } = await sent.json<{ id: string }>();
-
-    const row = await waitFor(async () => {
-      const response = await exports.default.fetch(`http://api.test/v1/dev/probes/${id}`);
-      return response.status === 200 ? response.json<{ id: string; receivedAt: number }>() : undefined;
+  it("carries a task from an HTTP request through hono and the ingest queue to the router, which records it in D1", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "harness", []);
+    const [id] = ids("harness", 1) as [string];
+    expect(await submit(key, [{ id, topic: "harness", payload: { hello: "edge" } }])).toEqual([
+      { id, status: "accepted" },
+    ]);
+    const routed = await waitFor(async () => {
+      const row = await env.DB.prepare("SELECT routed_at FROM tasks WHERE id = ?")
+        .bind(id)
+        .first<{ routed_at: number | null }>();
+      return row?.routed_at ?? undefined;
     });
-    expect(row.id).toBe(id);
-    const stored = await env.DB.prepare("SELECT count(*) AS n FROM probes WHERE id = ?")
-      .bind(id)
-      .first<{ n: number }>();
-    expect(stored?.n).toBe(1);
+    expect(routed).toBeGreaterThan(0);
   });
 
   it("round-trips a Durable Object whose SQLite storage persists between calls", async () => {
-    const stub = env.HUB.get(env.HUB.idFromName("tenant-a"));
+    const name = `ping-${crypto.randomUUID()}`;
+    const stub = env.HUB.get(env.HUB.idFromName(name));
     expect(await stub.ping()).toBe(1);
     expect(await stub.ping()).toBe(2);
-    const other = env.HUB.get(env.HUB.idFromName("tenant-b"));
+    const other = env.HUB.get(env.HUB.idFromName(`${name}-other`));
     expect(await other.ping()).toBe(1);
+  });
+
+  it("delivers a task to the example consumer Worker, which commits its effect and reports the result", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "demo.echo", [{ kind: "queue", target: "errand-delivery", resultFrom: true }]);
+    const [id] = ids("echo", 1) as [string];
+    await submit(key, [{ id, topic: "demo.echo", payload: { n: 1 } }]);
+    const view = await waitFor(async () => {
+      const response = await api(`/v1/tasks/${id}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = await response.json<{ status: string; result?: unknown }>();
+      return body.status === "succeeded" ? body : undefined;
+    });
+    expect(view.result).toEqual({ echo: { n: 1 }, by: "example-consumer" });
   });
 });

@@ -1,11 +1,20 @@
-import type { IngestMessage } from "./messages.ts";
-import { recordProbe } from "./probe.ts";
-
 /** Dispatches a batch from any queue this Worker consumes, by queue name. */
+import { recordDeadLetters } from "./dead-letters.ts";
+import type { DeliveryMessage, IngestMessage } from "./messages.ts";
+import { routeBatch } from "./router.ts";
+import { sendWebhookBatch } from "./webhook-delivery.ts";
+
+/** The queue handler of the API Worker. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
-    const body = message.body as IngestMessage;
-    if (body.kind === "probe") await recordProbe(env, body);
-    message.ack();
+  if (batch.queue === env.INGEST_QUEUE_NAME) {
+    return routeBatch(batch as MessageBatch<IngestMessage>, env);
   }
+  if (batch.queue === env.WEBHOOK_QUEUE_NAME) {
+    return sendWebhookBatch(batch as MessageBatch<DeliveryMessage>, env);
+  }
+  if (batch.queue === env.DEAD_LETTER_QUEUE_NAME) {
+    return recordDeadLetters(batch as MessageBatch<DeliveryMessage>, env);
+  }
+  console.error(`errand-api: no consumer for queue ${batch.queue}`);
+  batch.retryAll({ delaySeconds: 60 });
 }

@@ -1,0 +1,55 @@
+/**
+ * The idempotency marks a consumer keeps in its own D1 database: one row per delivery applied,
+ * written in the same batch (one transaction) as the handler's writes. The primary key makes a
+ * second commit of the same delivery fail whole, so its writes never apply twice.
+ */
+
+/** The table's name. */
+export const APPLIED_TABLE = "errand_applied";
+
+/** DDL for the marks table; run it in a migration, or let `defineConsumer` create it. */
+export const APPLIED_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${APPLIED_TABLE} (
+  consumer TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  result TEXT,
+  applied_at INTEGER NOT NULL,
+  PRIMARY KEY (consumer, delivery)
+)`;
+
+/** The statement that records a delivery as applied. */
+export function markApplied(
+  db: D1Database,
+  consumer: string,
+  delivery: string,
+  taskId: string,
+  result: string | null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO ${APPLIED_TABLE} (consumer, delivery, task_id, result, applied_at) VALUES (?, ?, ?, ?, ?)`,
+    )
+    .bind(consumer, delivery, taskId, result, Date.now());
+}
+
+/** The stored mark of a delivery: undefined when not applied yet. */
+export async function findApplied(
+  db: D1Database,
+  consumer: string,
+  delivery: string,
+): Promise<{ result: string | null } | undefined> {
+  const row = await db
+    .prepare(`SELECT result FROM ${APPLIED_TABLE} WHERE consumer = ? AND delivery = ?`)
+    .bind(consumer, delivery)
+    .first<{ result: string | null }>();
+  return row ?? undefined;
+}
+
+/** Whether a D1 error is the mark's primary key refusing a second commit. */
+export function isDuplicateMark(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    /UNIQUE constraint failed/i.test(error.message) &&
+    error.message.includes(APPLIED_TABLE)
+  );
+}

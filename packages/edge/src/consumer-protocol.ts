@@ -1,0 +1,54 @@
+/**
+ * The seam between the Errand API Worker and edge consumers: the message on a delivery queue,
+ * and the RPC a consumer calls (through a service binding to the API's `ConsumerApi`
+ * entrypoint) to claim a delivery and report how it went. Types only.
+ */
+import type { JsonValue, SerializedError } from "@errand/core";
+
+/** A delivery queue message: one task for one subscription. Payloads stay in the API's D1. */
+export interface DeliveryRef {
+  /** The task's internal key. */
+  task: number;
+  /** The subscription's id. */
+  subscription: string;
+  /** Set on the dead-letter queue when Errand gave up on the delivery. */
+  error?: { code: string; message: string };
+}
+
+/** A task as a consumer receives it. */
+export interface ClaimedTask {
+  id: string;
+  topic: string;
+  payload: JsonValue;
+  /** Who published it: a client token's subject, or `""` for a server key. */
+  subject: string;
+  orderingKey?: string;
+  /** 1-based attempt number of this delivery. */
+  attempt: number;
+  /** Stable across redeliveries: the idempotency key of this task at this subscription. */
+  deliveryId: string;
+}
+
+/** What a claim allows: run it now, skip it (finished or cancelled), or wait behind its key. */
+export type Claim =
+  | { action: "run"; task: ClaimedTask }
+  | { action: "skip"; reason: "delivered" | "dead" | "cancelled" | "unknown" }
+  | { action: "wait"; delaySeconds: number };
+
+/** What becomes of a failed attempt. */
+export type FailOutcome = { action: "retry"; delaySeconds: number } | { action: "dead" };
+
+/** The API's consumer RPC, as a service binding exposes it. */
+export interface ConsumerApiBinding {
+  claim(ref: DeliveryRef): Promise<Claim>;
+  complete(ref: DeliveryRef, result?: JsonValue): Promise<void>;
+  fail(ref: DeliveryRef, error: SerializedError): Promise<FailOutcome>;
+}
+
+/** Whether a queue message body is a {@link DeliveryRef}. */
+export function isDeliveryRef(body: unknown): body is DeliveryRef {
+  const b = body as DeliveryRef | null;
+  return (
+    typeof b === "object" && b !== null && Number.isInteger(b.task) && typeof b.subscription === "string"
+  );
+}

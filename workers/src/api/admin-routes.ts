@@ -1,0 +1,192 @@
+/**
+ * Admin routes (keys with the `admin` scope): topics, subscriptions, keys, dead letters, stats.
+ * Everything is scoped to the key's tenant; another tenant's ids read as `404`.
+ */
+import {
+  isTopicName,
+  isTopicPattern,
+  parseSubscriptionRequest,
+  parseTopicRequest,
+  type SubscriptionListResponse,
+  type TopicListResponse,
+  type TopicView,
+} from "@errand/core";
+import { type Context, Hono } from "hono";
+import { ApiError } from "./api-error.ts";
+import { insertApiKey, mintApiKey, SCOPES, type Scope } from "./api-key.ts";
+import type { AppEnv } from "./app-env.ts";
+import { forgetCachedCredentials } from "./authenticate.ts";
+import { listDeadLetters, replayDeadLetter } from "./dead-letters.ts";
+import { hasScope } from "./principal.ts";
+import { tenantStats } from "./stats.ts";
+import { createSubscription, deleteSubscription, listSubscriptions, rotateSecret } from "./subscriptions.ts";
+
+/** The admin routes, mounted at `/v1`. */
+export const adminRoutes = new Hono<AppEnv>();
+
+adminRoutes.put("/topics/:name", async (c) => {
+  const tenant = tenantOf(c);
+  const name = topicParam(c);
+  const parsed = parseTopicRequest(await optionalJson(c));
+  if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
+  const ordering = parsed.value.ordering ?? "key";
+  await c.env.DB.prepare(
+    `INSERT INTO topics (tenant, name, description, ordering, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, name) DO UPDATE SET description = excluded.description, ordering = excluded.ordering`,
+  )
+    .bind(tenant, name, parsed.value.description ?? null, ordering, Date.now())
+    .run();
+  const view: TopicView = {
+    name,
+    ordering,
+    ...(parsed.value.description ? { description: parsed.value.description } : {}),
+  };
+  return c.json(view);
+});
+
+adminRoutes.get("/topics", async (c) => {
+  const rows = await c.env.DB.prepare(
+    "SELECT name, description, ordering FROM topics WHERE tenant = ? ORDER BY name",
+  )
+    .bind(tenantOf(c))
+    .all<{ name: string; description: string | null; ordering: TopicView["ordering"] }>();
+  const topics = rows.results.map((r) => ({
+    name: r.name,
+    ordering: r.ordering,
+    ...(r.description ? { description: r.description } : {}),
+  }));
+  return c.json({ topics } satisfies TopicListResponse);
+});
+
+adminRoutes.post("/topics/:name/subscriptions", async (c) => {
+  const topic = await existingTopic(c);
+  const parsed = parseSubscriptionRequest(await requiredJson(c));
+  if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
+  return c.json(
+    await createSubscription(c.env, tenantOf(c), topic, parsed.value, new URL(c.req.url).host),
+    201,
+  );
+});
+
+adminRoutes.get("/topics/:name/subscriptions", async (c) => {
+  const topic = await existingTopic(c);
+  return c.json({
+    subscriptions: await listSubscriptions(c.env.DB, tenantOf(c), topic),
+  } satisfies SubscriptionListResponse);
+});
+
+adminRoutes.delete("/topics/:name/subscriptions/:id", async (c) => {
+  const tenant = tenantOf(c);
+  if (!(await deleteSubscription(c.env, tenant, topicParam(c), c.req.param("id")))) {
+    throw new ApiError("not_found", "No such subscription.");
+  }
+  return c.json({ deleted: true });
+});
+
+adminRoutes.post("/topics/:name/subscriptions/:id/rotate-secret", async (c) => {
+  const tenant = tenantOf(c);
+  const rotated = await rotateSecret(c.env, tenant, topicParam(c), c.req.param("id"));
+  if (!rotated) throw new ApiError("not_found", "No such webhook subscription.");
+  return c.json(rotated);
+});
+
+adminRoutes.post("/keys", async (c) => {
+  const tenant = tenantOf(c);
+  const body = (await requiredJson(c)) as { scopes?: unknown; topics?: unknown; name?: unknown };
+  const scopes = Array.isArray(body.scopes) ? body.scopes : [];
+  const topics = body.topics === undefined ? ["*"] : body.topics;
+  if (scopes.length === 0 || !scopes.every((s): s is Scope => (SCOPES as unknown[]).includes(s))) {
+    throw new ApiError("invalid_request", 'scopes must be a non-empty array of "publish", "read", "admin".');
+  }
+  if (!Array.isArray(topics) || topics.length === 0 || !topics.every(isTopicPattern)) {
+    throw new ApiError(
+      "invalid_request",
+      "topics must be a non-empty array of topic names or prefix* patterns.",
+    );
+  }
+  const name = typeof body.name === "string" ? body.name.slice(0, 200) : "";
+  const key = await mintApiKey();
+  await insertApiKey(c.env.DB, key, tenant, scopes, topics, name).run();
+  return c.json({ id: key.id, key: key.key, scopes, topics, name }, 201);
+});
+
+adminRoutes.get("/keys", async (c) => {
+  const rows = await c.env.DB.prepare(
+    "SELECT id, scopes, topics, name, created_at FROM api_keys WHERE tenant = ? AND revoked_at IS NULL ORDER BY created_at",
+  )
+    .bind(tenantOf(c))
+    .all<{ id: string; scopes: string; topics: string; name: string; created_at: number }>();
+  const keys = rows.results.map((r) => ({
+    id: r.id,
+    scopes: JSON.parse(r.scopes) as string[],
+    topics: JSON.parse(r.topics) as string[],
+    name: r.name,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+  return c.json({ keys });
+});
+
+adminRoutes.delete("/keys/:id", async (c) => {
+  const revoked = await c.env.DB.prepare(
+    "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL RETURNING id",
+  )
+    .bind(Date.now(), c.req.param("id"), tenantOf(c))
+    .first();
+  if (!revoked) throw new ApiError("not_found", "No such key.");
+  forgetCachedCredentials();
+  return c.json({ revoked: true });
+});
+
+adminRoutes.get("/dead-letters", async (c) => {
+  return c.json({ deadLetters: await listDeadLetters(c.env.DB, tenantOf(c)) });
+});
+
+adminRoutes.post("/dead-letters/:id/replay", async (c) => {
+  if (!(await replayDeadLetter(c.env, tenantOf(c), c.req.param("id")))) {
+    throw new ApiError("not_found", "No such dead letter.");
+  }
+  return c.json({ replayed: true });
+});
+
+adminRoutes.get("/stats", async (c) => c.json(await tenantStats(c.env.DB, tenantOf(c))));
+
+/** The caller's tenant; `403 forbidden` without the admin scope. */
+function tenantOf(c: Context<AppEnv>): string {
+  const principal = c.get("principal");
+  if (!hasScope(principal, "admin")) throw new ApiError("forbidden", "This route needs the admin scope.");
+  return principal.tenant.id;
+}
+
+function topicParam(c: Context<AppEnv>): string {
+  const name = c.req.param("name") ?? "";
+  if (!isTopicName(name)) throw new ApiError("invalid_request", `${name} is not a topic name.`);
+  return name;
+}
+
+async function existingTopic(c: Context<AppEnv>): Promise<string> {
+  const tenant = tenantOf(c);
+  const name = topicParam(c);
+  const row = await c.env.DB.prepare("SELECT 1 FROM topics WHERE tenant = ? AND name = ?")
+    .bind(tenant, name)
+    .first();
+  if (!row) throw new ApiError("not_found", `No topic ${name}.`);
+  return name;
+}
+
+async function requiredJson(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError("invalid_json", "The body is not valid JSON.");
+  }
+}
+
+async function optionalJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError("invalid_json", "The body is not valid JSON.");
+  }
+}

@@ -1,0 +1,11 @@
+/** The Hono environment of the API: bindings from wrangler and what middleware sets. */
+import type { Principal } from "./principal.ts";
+
+/** Bindings and per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    /** The authenticated caller, set by `authenticate`. */
+    principal: Principal;
+  };
+}

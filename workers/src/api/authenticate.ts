@@ -1,0 +1,106 @@
+/**
+ * Authentication middleware: `Authorization: Bearer <API key | client token>` → the request's
+ * principal, then the rate limits of its tenant, subject and client IP.
+ */
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "./api-error.ts";
+import { verifyApiKey } from "./api-key.ts";
+import type { AppEnv } from "./app-env.ts";
+import { tokenSecrets, verifyToken } from "./client-token.ts";
+import { originAllowedFor } from "./cors.ts";
+import { sha256Hex } from "./crypto.ts";
+import type { Principal } from "./principal.ts";
+import { chargeRate, type RateCharge } from "./rate-limit.ts";
+import { loadTenant, type Tenant } from "./tenant.ts";
+
+// Verified keys and tenants are kept briefly per isolate so the hot path skips a D1 read;
+// a revoked key stops working within CACHE_MS.
+const CACHE_MS = 10_000;
+const keyCache = new Map<string, { at: number; principal: Principal }>();
+const tenantCache = new Map<string, { at: number; tenant: Tenant | undefined }>();
+
+/** Authenticates the request or answers `401 unauthorized`. */
+export function authenticate(): MiddlewareHandler<AppEnv> {
+  return async function authenticate(c, next) {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1])
+      throw new ApiError(
+        "unauthorized",
+        "Send an API key or client token as Authorization: Bearer <credential>.",
+      );
+    const principal = await resolvePrincipal(c.env, match[1]);
+    if (!principal) throw new ApiError("unauthorized", "The credential is unknown, revoked or expired.");
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !originAllowedFor(c.env, principal.tenant, origin)) {
+      throw new ApiError("forbidden", `This tenant does not allow requests from ${origin}.`);
+    }
+    const retryAfter = chargeRate(charges(principal, c.req.header("cf-connecting-ip") ?? "unknown"));
+    if (retryAfter !== undefined) {
+      throw new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} s.`, {
+        "Retry-After": String(retryAfter),
+      });
+    }
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+/** The principal a presented credential stands for, if valid. */
+export async function resolvePrincipal(env: Env, credential: string): Promise<Principal | undefined> {
+  if (credential.startsWith("et1.")) {
+    const claims = await verifyToken(tokenSecrets(env), credential);
+    if (!claims) return undefined;
+    const tenant = await cachedTenant(env.DB, claims.tenant);
+    if (!tenant) return undefined;
+    return {
+      kind: "token",
+      tenant,
+      subject: claims.subject,
+      topics: claims.topics,
+      expiresAt: claims.expiresAt,
+    };
+  }
+  const cacheKey = await sha256Hex(credential);
+  const cached = keyCache.get(cacheKey);
+  if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
+  const key = await verifyApiKey(env.DB, credential);
+  if (!key) return undefined;
+  const principal: Principal = {
+    kind: "key",
+    keyId: key.id,
+    tenant: key.tenant,
+    subject: "",
+    scopes: key.scopes,
+    topics: key.topics,
+  };
+  if (keyCache.size > 10_000) keyCache.clear();
+  keyCache.set(cacheKey, { at: Date.now(), principal });
+  return principal;
+}
+
+/** Forgets cached keys and tenants (after an admin change in this isolate). */
+export function forgetCachedCredentials(): void {
+  keyCache.clear();
+  tenantCache.clear();
+}
+
+async function cachedTenant(db: D1Database, id: string): Promise<Tenant | undefined> {
+  const cached = tenantCache.get(id);
+  if (cached && Date.now() - cached.at < CACHE_MS) return cached.tenant;
+  const tenant = await loadTenant(db, id);
+  if (tenantCache.size > 10_000) tenantCache.clear();
+  tenantCache.set(id, { at: Date.now(), tenant });
+  return tenant;
+}
+
+function charges(principal: Principal, ip: string): RateCharge[] {
+  const { tenant } = principal;
+  const list: RateCharge[] = [
+    { key: `t:${tenant.id}`, limit: tenant.rates.tenant },
+    { key: `i:${tenant.id}:${ip}`, limit: tenant.rates.ip },
+  ];
+  if (principal.kind === "token")
+    list.push({ key: `s:${tenant.id}:${principal.subject}`, limit: tenant.rates.subject });
+  return list;
+}

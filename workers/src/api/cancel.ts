@@ -1,0 +1,36 @@
+/**
+ * Cancelling a task: its pending deliveries are tombstoned (consumers skip them at claim), its
+ * status becomes `cancelled`, and the next task of each of its ordering keys moves up.
+ * Deliveries already made stay made.
+ */
+
+import type { EdgeTaskStatus } from "@errand/core";
+import { publishViews } from "./live-publish.ts";
+import { advanceKey } from "./router.ts";
+import { isFinalStatus } from "./task-status.ts";
+import { refreshStatus } from "./task-views.ts";
+
+/** What cancelling found: done, already final, or no such task. */
+export type CancelOutcome = "cancelled" | "already_final" | "not_found";
+
+/** Cancels the task with this key. */
+export async function cancelTask(env: Env, key: number): Promise<CancelOutcome> {
+  const task = await env.DB.prepare("SELECT status FROM tasks WHERE key = ?")
+    .bind(key)
+    .first<{ status: EdgeTaskStatus }>();
+  if (!task) return "not_found";
+  if (isFinalStatus(task.status)) return "already_final";
+  const now = Date.now();
+  const [, tombstoned] = await env.DB.batch<{ subscription: string; okey: string | null }>([
+    env.DB.prepare(
+      "UPDATE tasks SET cancelled_at = COALESCE(cancelled_at, ?2), updated_at = ?2 WHERE key = ?1",
+    ).bind(key, now),
+    env.DB.prepare(
+      `UPDATE deliveries SET status = 'cancelled', updated_at = ?2 WHERE task_key = ?1 AND status = 'pending'
+       RETURNING subscription, okey`,
+    ).bind(key, now),
+  ]);
+  for (const row of tombstoned?.results ?? []) await advanceKey(env, row.subscription, row.okey);
+  await publishViews(env, await refreshStatus(env.DB, [key]));
+  return "cancelled";
+}

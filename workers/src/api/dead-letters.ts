@@ -1,0 +1,117 @@
+/**
+ * The dead-letter queue's consumer, and replay. Messages arrive here two ways: Errand gave up
+ * on a delivery (`error` set, the delivery already dead), or the platform exhausted a message's
+ * redeliveries (the delivery may still read pending; it is marked dead here). Either way one
+ * row per (task, subscription) records it for `GET /v1/dead-letters`.
+ */
+
+import { publishViews } from "./live-publish.ts";
+import type { DeliveryMessage, IngestMessage } from "./messages.ts";
+import { advanceKey, routeTasks } from "./router.ts";
+import { refreshStatus } from "./task-views.ts";
+
+/** Records each dead message in D1. */
+export async function recordDeadLetters(
+  batch: MessageBatch<DeliveryMessage | IngestMessage>,
+  env: Env,
+): Promise<void> {
+  const now = Date.now();
+  const touched: number[] = [];
+  for (const message of batch.messages) {
+    const body = message.body;
+    if ("key" in body) {
+      // The router itself kept failing on this task: route it again later via repair.
+      console.error(`errand-api: ingest message for task ${body.key} exhausted its redeliveries`);
+      continue;
+    }
+    const error = body.error ?? {
+      code: "redeliveries_exhausted",
+      message: "The queue gave up redelivering this delivery.",
+    };
+    const marked = await env.DB.prepare(
+      `UPDATE deliveries SET status = 'dead', last_error = ?3, updated_at = ?4
+       WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
+    )
+      .bind(body.task, body.subscription, JSON.stringify(error), now)
+      .first<{ okey: string | null }>();
+    await env.DB.prepare(
+      `INSERT INTO dead_letters (id, tenant, task_key, subscription, error, created_at)
+       SELECT ?1, t.tenant, t.key, ?3, ?4, ?5 FROM tasks t WHERE t.key = ?2
+       ON CONFLICT (task_key, subscription) DO UPDATE SET error = excluded.error,
+         created_at = excluded.created_at, replayed_at = NULL`,
+    )
+      .bind(crypto.randomUUID(), body.task, body.subscription, JSON.stringify(error), now)
+      .run();
+    if (marked) await advanceKey(env, body.subscription, marked.okey);
+    touched.push(body.task);
+  }
+  await publishViews(env, await refreshStatus(env.DB, touched));
+  batch.ackAll();
+}
+
+/** A dead letter as `GET /v1/dead-letters` lists it. */
+export interface DeadLetterView {
+  id: string;
+  taskId: string;
+  topic: string;
+  subscription: string;
+  error: { code: string; message: string } | null;
+  deadAt: string;
+  replayedAt?: string;
+}
+
+/** The tenant's dead letters, newest first. */
+export async function listDeadLetters(
+  db: D1Database,
+  tenant: string,
+  limit = 100,
+): Promise<DeadLetterView[]> {
+  const rows = await db
+    .prepare(
+      `SELECT l.id, t.id AS task_id, t.topic, l.subscription, l.error, l.created_at, l.replayed_at
+       FROM dead_letters l JOIN tasks t ON t.key = l.task_key
+       WHERE l.tenant = ? ORDER BY l.created_at DESC LIMIT ?`,
+    )
+    .bind(tenant, limit)
+    .all<{
+      id: string;
+      task_id: string;
+      topic: string;
+      subscription: string;
+      error: string | null;
+      created_at: number;
+      replayed_at: number | null;
+    }>();
+  return rows.results.map((r) => ({
+    id: r.id,
+    taskId: r.task_id,
+    topic: r.topic,
+    subscription: r.subscription,
+    error: r.error === null ? null : (JSON.parse(r.error) as { code: string; message: string }),
+    deadAt: new Date(r.created_at).toISOString(),
+    ...(r.replayed_at === null ? {} : { replayedAt: new Date(r.replayed_at).toISOString() }),
+  }));
+}
+
+/**
+ * Replays a dead letter of the tenant: its delivery goes back to pending with a fresh attempt
+ * count and is routed again (keeping its place in its key's sequence). False when unknown.
+ */
+export async function replayDeadLetter(env: Env, tenant: string, id: string): Promise<boolean> {
+  const letter = await env.DB.prepare(
+    "SELECT task_key, subscription FROM dead_letters WHERE id = ? AND tenant = ?",
+  )
+    .bind(id, tenant)
+    .first<{ task_key: number; subscription: string }>();
+  if (!letter) return false;
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, last_error = NULL, dispatched_at = NULL, updated_at = ?3
+       WHERE task_key = ?1 AND subscription = ?2 AND status = 'dead'`,
+    ).bind(letter.task_key, letter.subscription, now),
+    env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE id = ?").bind(now, id),
+  ]);
+  await routeTasks(env, [letter.task_key]);
+  return true;
+}

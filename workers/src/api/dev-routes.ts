@@ -1,0 +1,99 @@
+/**
+ * Routes that exist only in the `dev` and `test` environments (the dev/test entry mounts them;
+ * the production bundle does not contain them):
+ * - `POST /v1/dev/token` `{ subject?, topics?, ttlSeconds? }` → a client token of the seeded
+ *   `dev` tenant (default subject `demo-user`, topics `["demo.*"]`, 1 hour), for the demo page
+ *   and fixture pages; no credential needed.
+ * - `POST /v1/dev/tenants` `{ origins?, rates? }` → a fresh tenant and an admin key, so tests
+ *   and benchmarks never share state.
+ * - `POST /v1/dev/chaos` `{ duplicate, maxDelaySeconds, shuffle }` (test only) → the queue
+ *   chaos settings of this isolate.
+ * - `POST /v1/dev/faults` `{ rules }` with an admin key (test only) → the tenant's fault rules.
+ * - `POST /v1/dev/repair` `{ olderThanMs? }` → runs the repair pass now.
+ */
+import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core";
+import { Hono } from "hono";
+import { ApiError } from "./api-error.ts";
+import { insertApiKey, mintApiKey, SCOPES } from "./api-key.ts";
+import type { AppEnv } from "./app-env.ts";
+import { resolvePrincipal } from "./authenticate.ts";
+import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
+import { DEV_TENANT } from "./dev-seed.ts";
+import { parseFaults, setFaults } from "./faults.ts";
+import { repairOnce } from "./repair.ts";
+import { mintToken } from "./tokens-routes.ts";
+
+/** Builds the dev routes; `setChaos` changes the isolate's queue chaos. */
+export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => void): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.post("/token", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const parsed = parseTokenRequest({
+      subject: body.subject ?? "demo-user",
+      topics: body.topics ?? ["demo.*"],
+      ttlSeconds: body.ttlSeconds ?? 3600,
+    });
+    if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
+    const ttlSeconds = Math.min(parsed.value.ttlSeconds, MAX_TOKEN_TTL_SECONDS);
+    return c.json(await mintToken(c.env, DEV_TENANT, { ...parsed.value, ttlSeconds }));
+  });
+
+  routes.post("/tenants", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as {
+      origins?: unknown;
+      rates?: Record<string, unknown>;
+    };
+    const origins = Array.isArray(body.origins) ? body.origins.filter((o) => typeof o === "string") : [];
+    const rate = (name: string, fallback: number) => {
+      const n = Number(body.rates?.[name]);
+      return Number.isInteger(n) && n > 0 ? n : fallback;
+    };
+    const tenant = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const key = await mintApiKey();
+    await c.env.DB.batch([
+      c.env.DB.prepare(
+        `INSERT INTO tenants (id, name, origins, rate_tenant, rate_subject, rate_ip, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).bind(
+        tenant,
+        tenant,
+        JSON.stringify(origins),
+        rate("tenant", 60_000),
+        rate("subject", 6_000),
+        rate("ip", 6_000),
+        Date.now(),
+      ),
+      insertApiKey(c.env.DB, key, tenant, SCOPES, ["*"], "dev admin key"),
+    ]);
+    return c.json({ tenant, key: key.key }, 201);
+  });
+
+  routes.post("/repair", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { olderThanMs?: unknown };
+    const olderThanMs = typeof body.olderThanMs === "number" ? body.olderThanMs : 0;
+    return c.json(await repairOnce(c.env, Date.now() - olderThanMs));
+  });
+
+  routes.post("/chaos", async (c) => {
+    if (c.env.FAULTS !== "1") throw new ApiError("not_found", "Chaos exists only in the test environment.");
+    const text = await c.req.text();
+    setChaos(parseChaos(text));
+    return c.json({ chaos: parseChaos(text) ?? null });
+  });
+
+  routes.post("/faults", async (c) => {
+    if (c.env.FAULTS !== "1") throw new ApiError("not_found", "Faults exist only in the test environment.");
+    const credential = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const principal = credential ? await resolvePrincipal(c.env, credential) : undefined;
+    if (principal?.kind !== "key" || !principal.scopes.includes("admin")) {
+      throw new ApiError("unauthorized", "Set faults with the tenant's admin key.");
+    }
+    const rules = parseFaults(await c.req.json().catch(() => null));
+    if (!rules) throw new ApiError("invalid_request", "rules must be an array of fault rules.");
+    setFaults(principal.tenant.id, rules);
+    return c.json({ rules });
+  });
+
+  return routes;
+}

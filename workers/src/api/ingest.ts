@@ -1,0 +1,118 @@
+/**
+ * `POST /v1/tasks`: checks media type, size and JSON, parses with core's schema, plans each
+ * item against what is stored, stores the accepted ones (tasks and deliveries, one
+ * transaction), then puts their keys on the ingest queue. A task counts as accepted once
+ * stored: if the send fails, or the Worker dies before it, the repair alarm sends it.
+ */
+import { MAX_BODY_BYTES, parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core";
+import type { Context } from "hono";
+import { ApiError } from "./api-error.ts";
+import type { AppEnv } from "./app-env.ts";
+import { sha256Hex } from "./crypto.ts";
+import { planIngest } from "./ingest-plan.ts";
+import type { IngestMessage } from "./messages.ts";
+import { mayPublish } from "./principal.ts";
+import { existingTopics, findExisting, markQueued, type StoredTask, storeTasks } from "./task-store.ts";
+
+let repairArmed = false;
+
+/** The route handler. */
+export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
+  const principal = c.get("principal");
+  const body = await readJsonBody(c);
+  const parsed = parseSubmitTasksRequest(body);
+  if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
+  const { items } = parsed.value;
+  const valid = items.flatMap((item, index) => (item.ok ? [{ index, task: item.task }] : []));
+  const hashes = new Map(
+    await Promise.all(
+      valid.map(async ({ index, task }) => [index, await sha256Hex(JSON.stringify(task.payload))] as const),
+    ),
+  );
+  const [existing, knownTopics] = await Promise.all([
+    findExisting(
+      c.env.DB,
+      principal.tenant.id,
+      principal.subject,
+      valid.map((v) => v.task.id),
+      valid.flatMap((v) => (v.task.dedupKey === undefined ? [] : [v.task.dedupKey])),
+    ),
+    existingTopics(
+      c.env.DB,
+      principal.tenant.id,
+      valid.map((v) => v.task.topic),
+    ),
+  ]);
+  const plan = planIngest(items, {
+    mayPublish: (topic) => mayPublish(principal, topic),
+    knownTopics,
+    existing,
+    hashes,
+  });
+  if (plan.toStore.length > 0) {
+    const stored = await storeTasks(
+      c.env.DB,
+      principal.tenant.id,
+      principal.subject,
+      crypto.randomUUID(),
+      plan.toStore.map(({ task, payloadHash }) => ({ task, payloadHash })),
+    );
+    // Lost a race with a concurrent request storing the same id or dedup key: a duplicate.
+    const storedIds = new Set(stored.map((s) => s.id));
+    for (const { index, task } of plan.toStore) {
+      if (!storedIds.has(task.id)) plan.results[index] = { id: task.id, status: "duplicate" };
+    }
+    await queueStored(c.env, c.executionCtx, stored);
+  }
+  return c.json({ results: plan.results } satisfies SubmitTasksResponse, 200);
+}
+
+/**
+ * Sends stored tasks to the ingest queue. A failed send is logged, not thrown: the tasks are
+ * stored, so the answer is still 2xx and the repair alarm (armed before the send) sends them.
+ */
+export async function queueStored(
+  env: Env,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  stored: readonly StoredTask[],
+): Promise<void> {
+  if (!repairArmed) {
+    await env.REPAIR.get(env.REPAIR.idFromName("repair")).ensureArmed();
+    repairArmed = true;
+  }
+  try {
+    await env.INGEST_QUEUE.sendBatch(
+      stored.map((s) => ({ body: { key: s.key } satisfies IngestMessage, delaySeconds: s.delaySeconds })),
+    );
+  } catch (error) {
+    console.error("errand-api: ingest send failed; the repair alarm will resend", error);
+    return;
+  }
+  ctx.waitUntil(
+    markQueued(
+      env.DB,
+      stored.map((s) => s.key),
+    )
+      .run()
+      .catch((error: unknown) => console.error("errand-api: marking queued failed", error)),
+  );
+}
+
+async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type.trim())) {
+    throw new ApiError("unsupported_media_type", "Send the body as content-type: application/json.");
+  }
+  const declared = Number(c.req.header("content-length"));
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+    throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes.`);
+  }
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES)
+    throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes.`);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown;
+  } catch {
+    throw new ApiError("invalid_json", "The body is not valid JSON.");
+  }
+}

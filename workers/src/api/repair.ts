@@ -1,0 +1,75 @@
+/**
+ * Repair: a Durable Object whose alarm re-sends what was stored but never queued (the send
+ * failed, or the Worker died after answering) and re-routes tasks whose routing stopped half
+ * way. `wrangler dev` never fires cron triggers, so an alarm it is: armed by the first ingest
+ * of each isolate, it re-arms itself every `REPAIR_INTERVAL_SECONDS`.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { IS_HEAD } from "./dispatch.ts";
+import type { IngestMessage } from "./messages.ts";
+import { routeTasks } from "./router.ts";
+import { markQueued } from "./task-store.ts";
+
+const BATCH = 100;
+
+/** The single repair object (named "repair"). */
+export class Repair extends DurableObject<Env> {
+  /** Arms the alarm unless it is armed. */
+  async ensureArmed(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Date.now() + intervalMs(this.env));
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await repairOnce(this.env, Date.now() - seconds(this.env.REPAIR_GRACE_SECONDS, 30) * 1000);
+    } finally {
+      await this.ctx.storage.setAlarm(Date.now() + intervalMs(this.env));
+    }
+  }
+}
+
+/**
+ * Queues tasks accepted before `olderThan` that never reached the ingest queue, and re-routes
+ * routed tasks with head deliveries never sent. Returns how many of each.
+ */
+export async function repairOnce(env: Env, olderThan: number): Promise<{ queued: number; rerouted: number }> {
+  const unqueued = await env.DB.prepare(
+    `SELECT key, delay_seconds FROM tasks WHERE queued_at IS NULL AND cancelled_at IS NULL AND accepted_at < ?
+     ORDER BY key LIMIT 500`,
+  )
+    .bind(olderThan)
+    .all<{ key: number; delay_seconds: number }>();
+  for (let i = 0; i < unqueued.results.length; i += BATCH) {
+    const chunk = unqueued.results.slice(i, i + BATCH);
+    await env.INGEST_QUEUE.sendBatch(
+      chunk.map((t) => ({ body: { key: t.key } satisfies IngestMessage, delaySeconds: t.delay_seconds })),
+    );
+    await markQueued(
+      env.DB,
+      chunk.map((t) => t.key),
+    ).run();
+  }
+  const stalled = await env.DB.prepare(
+    `SELECT DISTINCT d.task_key FROM deliveries d JOIN tasks t ON t.key = d.task_key
+     WHERE d.status = 'pending' AND d.dispatched_at IS NULL AND t.routed_at < ? AND t.cancelled_at IS NULL AND ${IS_HEAD}
+     LIMIT 500`,
+  )
+    .bind(olderThan)
+    .all<{ task_key: number }>();
+  if (stalled.results.length > 0)
+    await routeTasks(
+      env,
+      stalled.results.map((r) => r.task_key),
+    );
+  return { queued: unqueued.results.length, rerouted: stalled.results.length };
+}
+
+function intervalMs(env: Env): number {
+  return seconds(env.REPAIR_INTERVAL_SECONDS, 30) * 1000;
+}
+
+function seconds(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}

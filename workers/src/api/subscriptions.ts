@@ -1,0 +1,132 @@
+/**
+ * Subscriptions of a topic: creating one (a webhook's secret is returned once), listing,
+ * deleting (its pending deliveries are cancelled, so nothing waits on it) and rotating a
+ * webhook's secret (the old one stays valid for `SECRET_GRACE_MS`).
+ */
+import type { Subscription, SubscriptionRequest } from "@errand/core";
+import { ApiError } from "./api-error.ts";
+import { randomSecret } from "./crypto.ts";
+import { deliveryQueues } from "./delivery-queues.ts";
+import { refreshStatus } from "./task-views.ts";
+import { checkWebhookTarget } from "./webhook-target.ts";
+
+/** How long a rotated-out webhook secret keeps working: 24 hours. */
+export const SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+
+interface SubscriptionRow {
+  id: string;
+  topic: string;
+  kind: Subscription["kind"];
+  target: string;
+  result_from: number;
+}
+
+/** Creates a subscription; refuses undeclared queues and disallowed webhook targets. */
+export async function createSubscription(
+  env: Env,
+  tenant: string,
+  topic: string,
+  request: SubscriptionRequest,
+  apiHost: string,
+): Promise<Subscription> {
+  if (request.kind === "queue" && !deliveryQueues(env).has(request.target)) {
+    throw new ApiError(
+      "invalid_request",
+      `${request.target} is not a delivery queue declared in wrangler.toml.`,
+    );
+  }
+  if (request.kind === "webhook") {
+    const refused = checkWebhookTarget(env, request.target, [apiHost]);
+    if (refused) throw new ApiError("invalid_request", refused);
+  }
+  const id = `sub_${randomSecret(9).replace(/[^A-Za-z0-9]/g, "x")}`;
+  const secret = request.kind === "webhook" ? `whsec_${randomSecret(24)}` : null;
+  await env.DB.prepare(
+    `INSERT INTO subscriptions (id, tenant, topic, kind, target, result_from, secret, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(id, tenant, topic, request.kind, request.target, request.resultFrom ? 1 : 0, secret, Date.now())
+    .run();
+  const view: Subscription = {
+    id,
+    topic,
+    kind: request.kind,
+    target: request.target,
+    resultFrom: !!request.resultFrom,
+  };
+  return secret === null ? view : { ...view, secret };
+}
+
+/** The live subscriptions of a topic. */
+export async function listSubscriptions(
+  db: D1Database,
+  tenant: string,
+  topic: string,
+): Promise<Subscription[]> {
+  const rows = await db
+    .prepare(
+      `SELECT id, topic, kind, target, result_from FROM subscriptions
+       WHERE tenant = ? AND topic = ? AND deleted_at IS NULL ORDER BY created_at, id`,
+    )
+    .bind(tenant, topic)
+    .all<SubscriptionRow>();
+  return rows.results.map((r) => ({
+    id: r.id,
+    topic: r.topic,
+    kind: r.kind,
+    target: r.target,
+    resultFrom: r.result_from === 1,
+  }));
+}
+
+/** Deletes a subscription; false when unknown. */
+export async function deleteSubscription(
+  env: Env,
+  tenant: string,
+  topic: string,
+  id: string,
+): Promise<boolean> {
+  const now = Date.now();
+  const [deleted, cancelled] = await env.DB.batch<{ task_key: number }>([
+    env.DB.prepare(
+      "UPDATE subscriptions SET deleted_at = ? WHERE id = ? AND tenant = ? AND topic = ? AND deleted_at IS NULL RETURNING id AS task_key",
+    ).bind(now, id, tenant, topic),
+    env.DB.prepare(
+      `UPDATE deliveries SET status = 'cancelled', updated_at = ?1 WHERE subscription = ?2 AND status = 'pending'
+       AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = ?2 AND s.tenant = ?3 AND s.deleted_at = ?1)
+       RETURNING task_key`,
+    ).bind(now, id, tenant),
+  ]);
+  if ((deleted?.results.length ?? 0) === 0) return false;
+  await refreshStatus(
+    env.DB,
+    (cancelled?.results ?? []).map((r) => r.task_key),
+  );
+  return true;
+}
+
+/** Rotates a webhook subscription's secret; returns it with the new secret, or undefined. */
+export async function rotateSecret(
+  env: Env,
+  tenant: string,
+  topic: string,
+  id: string,
+): Promise<Subscription | undefined> {
+  const secret = `whsec_${randomSecret(24)}`;
+  const row = await env.DB.prepare(
+    `UPDATE subscriptions SET old_secret = secret, old_secret_until = ?1, secret = ?2
+     WHERE id = ?3 AND tenant = ?4 AND topic = ?5 AND kind = 'webhook' AND deleted_at IS NULL
+     RETURNING id, topic, kind, target, result_from`,
+  )
+    .bind(Date.now() + SECRET_GRACE_MS, secret, id, tenant, topic)
+    .first<SubscriptionRow>();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    topic: row.topic,
+    kind: row.kind,
+    target: row.target,
+    resultFrom: row.result_from === 1,
+    secret,
+  };
+}

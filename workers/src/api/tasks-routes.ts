@@ -1,0 +1,51 @@
+/** `/v1/tasks`: submit, read one, read many, cancel. */
+import { parseIdsQuery, type TaskListResponse } from "@errand/core";
+import { Hono } from "hono";
+import { ApiError } from "./api-error.ts";
+import type { AppEnv } from "./app-env.ts";
+import { cancelTask } from "./cancel.ts";
+import { submitTasks } from "./ingest.ts";
+import { hasScope, type Principal, readableSubject } from "./principal.ts";
+import { findTaskKey, viewsByIds } from "./task-views.ts";
+
+/** The task routes, mounted at `/v1/tasks`. */
+export const tasksRoutes = new Hono<AppEnv>()
+  .post("/", submitTasks)
+  .get("/", async (c) => {
+    const principal = requireRead(c.get("principal"));
+    const ids = parseIdsQuery(c.req.query("ids"));
+    if (!ids.ok) throw new ApiError("invalid_request", ids.error.message);
+    const tasks = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), ids.value);
+    return c.json({ tasks } satisfies TaskListResponse);
+  })
+  .get("/:id", async (c) => {
+    const principal = requireRead(c.get("principal"));
+    const [view] = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), [
+      c.req.param("id"),
+    ]);
+    if (!view) throw notFound(c.req.param("id"));
+    return c.json(view);
+  })
+  .post("/:id/cancel", async (c) => {
+    const principal = c.get("principal");
+    if (!hasScope(principal, "publish") && !hasScope(principal, "admin")) throw notFound(c.req.param("id"));
+    const id = c.req.param("id");
+    const key = await findTaskKey(c.env.DB, principal.tenant.id, readableSubject(principal), id);
+    if (key === undefined) throw notFound(id);
+    const outcome = await cancelTask(c.env, key);
+    if (outcome === "not_found") throw notFound(id);
+    if (outcome === "already_final") throw new ApiError("already_final", `Task ${id} is already final.`);
+    const [view] = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), [id]);
+    return c.json(view);
+  });
+
+function requireRead(principal: Principal): Principal {
+  if (!hasScope(principal, "read") && !hasScope(principal, "admin")) {
+    throw new ApiError("forbidden", "This key has no read scope.");
+  }
+  return principal;
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError("not_found", `No task ${id}.`);
+}

@@ -1,0 +1,114 @@
+/**
+ * The webhook sender: the consumer of the internal webhook queue. Each message is one task for
+ * one webhook subscription: claimed, POSTed signed, then completed or failed. 2xx is delivered
+ * (a JSON body is the result); 429 and 5xx are retried, honouring `Retry-After`; any other
+ * status is dead at once. While a rotated secret's grace period lasts, the header carries a
+ * signature under both secrets.
+ */
+
+import { type JsonValue, NonRetryableError, serializeError } from "@errand/core";
+import { signWebhook, TASK_ID_HEADER } from "@errand/edge";
+import { claimDelivery, completeDelivery, failDelivery } from "./delivery-ops.ts";
+import type { DeliveryMessage } from "./messages.ts";
+import { checkWebhookTarget } from "./webhook-target.ts";
+
+const TIMEOUT_MS = 10_000;
+
+/** Sends every webhook delivery of a batch, acking or retrying each message on its own. */
+export async function sendWebhookBatch(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  await Promise.all(batch.messages.map((message) => sendOne(env, message)));
+}
+
+async function sendOne(env: Env, message: Message<DeliveryMessage>): Promise<void> {
+  try {
+    const claim = await claimDelivery(env, message.body);
+    if (claim.action === "skip") return message.ack();
+    if (claim.action === "wait") return message.retry({ delaySeconds: claim.delaySeconds });
+    const sub = await env.DB.prepare(
+      "SELECT target, result_from, secret, old_secret, old_secret_until FROM subscriptions WHERE id = ?",
+    )
+      .bind(message.body.subscription)
+      .first<{
+        target: string;
+        result_from: number;
+        secret: string;
+        old_secret: string | null;
+        old_secret_until: number | null;
+      }>();
+    if (!sub) return message.ack();
+    const outcome = await post(env, sub, claim.task);
+    if (outcome.ok) {
+      await completeDelivery(env, message.body, sub.result_from === 1 ? outcome.result : undefined);
+      return message.ack();
+    }
+    const decision = await failDelivery(env, message.body, serializeError(outcome.error), outcome.retryAfter);
+    if (decision.action === "retry") message.retry({ delaySeconds: decision.delaySeconds });
+    else message.ack();
+  } catch (error) {
+    console.error("errand-api: webhook delivery failed", error);
+    message.retry({ delaySeconds: 1 });
+  }
+}
+
+type PostOutcome = { ok: true; result?: JsonValue } | { ok: false; error: Error; retryAfter?: number };
+
+async function post(
+  env: Env,
+  sub: { target: string; secret: string; old_secret: string | null; old_secret_until: number | null },
+  task: { id: string; topic: string; payload: JsonValue; attempt: number; deliveryId: string },
+): Promise<PostOutcome> {
+  // Checked again at send time: the rules may have tightened since the subscription was made.
+  const refused = checkWebhookTarget(env, sub.target, []);
+  if (refused)
+    return { ok: false, error: new NonRetryableError(refused, { code: "webhook_target_refused" }) };
+  const body = JSON.stringify({
+    id: task.id,
+    topic: task.topic,
+    payload: task.payload,
+    attempt: task.attempt,
+  });
+  const timestamp = Math.floor(Date.now() / 1000);
+  let signature = await signWebhook(sub.secret, body, timestamp);
+  if (sub.old_secret && (sub.old_secret_until ?? 0) > Date.now()) {
+    const old = await signWebhook(sub.old_secret, body, timestamp);
+    signature += `,${old.slice(old.indexOf("v1="))}`;
+  }
+  let response: Response;
+  try {
+    response = await fetch(sub.target, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "Errand-Signature": signature,
+        [TASK_ID_HEADER]: task.id,
+        "Errand-Delivery-Id": task.deliveryId,
+        "Errand-Attempt": String(task.attempt),
+      },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+  }
+  if (response.ok) {
+    const text = await response.text();
+    if (!text || !(response.headers.get("content-type") ?? "").includes("json")) return { ok: true };
+    try {
+      return { ok: true, result: JSON.parse(text) as JsonValue };
+    } catch {
+      return { ok: true };
+    }
+  }
+  await response.body?.cancel();
+  const message = `Webhook answered ${response.status}`;
+  if (response.status === 429 || response.status >= 500) {
+    const retryAfter = Number(response.headers.get("retry-after"));
+    return {
+      ok: false,
+      error: new Error(message),
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter: Math.min(retryAfter, 43_200) } : {}),
+    };
+  }
+  return { ok: false, error: new NonRetryableError(message, { code: `http_${response.status}` }) };
+}

@@ -1,0 +1,51 @@
+/**
+ * The example consumer's own D1 tables: `effects` (one row per committed handler invocation,
+ * so tests count applications, not distinct ids), webhook receipts and receiver secrets.
+ */
+import { APPLIED_TABLE_SQL } from "@errand/edge";
+
+const SCHEMA = [
+  APPLIED_TABLE_SQL,
+  `CREATE TABLE IF NOT EXISTS effects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, topic TEXT NOT NULL, subject TEXT NOT NULL,
+    ordering_key TEXT, attempt INTEGER NOT NULL, applied_at INTEGER NOT NULL)`,
+  "CREATE INDEX IF NOT EXISTS effects_task ON effects(task_id)",
+  `CREATE TABLE IF NOT EXISTS webhook_receipts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL, task_id TEXT NOT NULL, body TEXT NOT NULL,
+    received_at INTEGER NOT NULL)`,
+  "CREATE TABLE IF NOT EXISTS receiver_secrets (receiver TEXT PRIMARY KEY, secrets TEXT NOT NULL)",
+];
+
+let ready: Promise<unknown> | undefined;
+
+/** Creates the tables once per isolate. */
+export function ensureSchema(db: D1Database): Promise<unknown> {
+  ready ??= db.batch(SCHEMA.map((sql) => db.prepare(sql))).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  return ready;
+}
+
+/** An effect row, as tests read them. */
+export interface EffectRow {
+  seq: number;
+  task_id: string;
+  topic: string;
+  subject: string;
+  ordering_key: string | null;
+  attempt: number;
+}
+
+/** Effects of these task ids, in commit order. */
+export async function effectsOf(db: D1Database, ids: readonly string[]): Promise<EffectRow[]> {
+  await ensureSchema(db);
+  const rows = await db
+    .prepare(
+      `SELECT seq, task_id, topic, subject, ordering_key, attempt FROM effects
+       WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<EffectRow>();
+  return rows.results;
+}
