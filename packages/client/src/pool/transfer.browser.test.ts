@@ -11,7 +11,6 @@ describe("a worker pool", () => {
       const outcome = await pool.execute(request("sum", { buffer }, { transfer: [buffer] }), quiet, never);
       expect(outcome).toEqual({ ok: true, result: { length: 5, total: 260 } });
       expect(buffer.byteLength).toBe(0);
-      expect(buffer.detached).toBe(true);
     });
 
     it("copies a buffer that is not marked, leaving the sender's intact", { timeout: 20_000 }, async () => {
