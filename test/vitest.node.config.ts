@@ -9,7 +9,12 @@ export default defineProject({
   test: {
     name: "node",
     environment: "node",
-    include: ["packages/*/src/**/*.test.ts", "workers/src/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "workers/src/**/*.test.ts",
+      "demo/src/**/*.test.ts",
+      "scripts/**/*.test.ts",
+    ],
     exclude: ["**/*.browser.test.ts", "**/*.workerd.test.ts", "**/node_modules/**"],
   },
 });
