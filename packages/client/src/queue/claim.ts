@@ -69,6 +69,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     else wakeAt(abandonableAt(task.lease, request));
   }
 
+  const heads = headsOf(store);
   const range = IDBKeyRange.bound(["pending", -Infinity, -Infinity], ["pending", Infinity, Infinity]);
   let cursor = claimed.length < request.limit ? await store.index("due").openCursor(range) : null;
   let scanned = 0;
@@ -85,7 +86,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
       const expired = transition(task, { type: "expire", now: request.now });
       await store.put(expired);
       settled.push(expired);
-    } else if (task.orderingKey === undefined || (await isHead(store, task))) {
+    } else if (task.orderingKey === undefined || (await heads.isHead(task))) {
       await take(task);
     }
     cursor = await cursor.continue();
@@ -94,9 +95,23 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
   return { claimed, settled, nextWakeAt };
 }
 
-/** Whether `task` is the lowest-sequence task holding its ordering key back. */
-async function isHead(store: TaskStoreTx, task: TaskRecord): Promise<boolean> {
-  const key = task.orderingKey as string;
-  const head = await store.index("gate").openCursor(IDBKeyRange.bound([key, -Infinity], [key, Infinity]));
-  return head?.value.id === task.id;
+/**
+ * Whether a task is the lowest-sequence task holding its ordering key back. One index read per
+ * key and pass: a key's head cannot change within a pass (claiming it keeps it the head), so the
+ * other tasks of that key are skipped without touching the database.
+ */
+function headsOf(store: TaskStoreTx) {
+  const known = new Map<string, string | undefined>();
+  return {
+    async isHead(task: TaskRecord): Promise<boolean> {
+      const key = task.orderingKey as string;
+      if (!known.has(key)) {
+        const head = await store
+          .index("gate")
+          .openKeyCursor(IDBKeyRange.bound([key, -Infinity], [key, Infinity]));
+        known.set(key, head?.primaryKey);
+      }
+      return known.get(key) === task.id;
+    },
+  };
 }

@@ -331,7 +331,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
   async #change(id: string, event: TaskEvent): Promise<StoreApplied> {
     const store: TaskStore = (await this.#memory.get(id)) === undefined ? this.#p.durable : this.#memory;
     const [applied] = await store.apply([{ id, event }], true);
-    if (applied?.ok) this.changed(applied.before, applied.after);
+    if (applied?.ok) {
+      this.changed(applied.before, applied.after);
+      this.#scheduler?.wake();
+    }
     return applied as StoreApplied;
   }
 

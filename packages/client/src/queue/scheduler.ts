@@ -168,6 +168,8 @@ export class Scheduler {
     } finally {
       clearInterval(heartbeat);
       this.#attempts.delete(task.id);
+      // The slot freed before the commit; now the commit may also have freed an ordering key.
+      this.wake();
     }
   }
 
