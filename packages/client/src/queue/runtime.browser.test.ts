@@ -214,7 +214,12 @@ describe("an Errand runtime", () => {
 
     it("fails an attempt that runs past its timeout with a TimeoutError", async () => {
       const errand = await start({
-        handlers: { slow: async ({ ms }, ctx) => (await sleepSignal(ms, ctx.signal), "late") },
+        handlers: {
+          slow: async ({ ms }, ctx) => {
+            await sleepSignal(ms, ctx.signal);
+            return "late";
+          },
+        },
       });
       const handle = await errand.enqueue("slow", { ms: 5_000 }, { timeout: 30, retry: { maxAttempts: 1 } });
       await expect(handle.result()).rejects.toMatchObject({ name: "TimeoutError", code: "timeout" });
@@ -238,7 +243,7 @@ describe("an Errand runtime", () => {
             // Yield a varying number of times (not setTimeout: the test page's timers are throttled).
             for (let n = ctx.id.charCodeAt(35) % 4; n > 0; n--) await yieldToEventLoop();
             active.set(key, (active.get(key) ?? 0) - 1);
-            (finished[key] ??= []).push(value);
+            finished[key] = [...(finished[key] ?? []), value];
             return value;
           },
         },
@@ -294,7 +299,14 @@ describe("an Errand runtime", () => {
 
   it("does not start a delayed task before its delay", async () => {
     const started: number[] = [];
-    const errand = await start({ handlers: { echo: ({ value }) => (started.push(Date.now()), value) } });
+    const errand = await start({
+      handlers: {
+        echo: ({ value }) => {
+          started.push(Date.now());
+          return value;
+        },
+      },
+    });
     const before = Date.now();
     await (await errand.enqueue("echo", { value: 1 }, { delay: 150 })).result();
     expect(started[0]).toBeGreaterThanOrEqual(before + 150);
@@ -304,7 +316,12 @@ describe("an Errand runtime", () => {
     const order: number[] = [];
     const errand = await start({
       concurrency: 1,
-      handlers: { echo: ({ value }) => (order.push(value), value) },
+      handlers: {
+        echo: ({ value }) => {
+          order.push(value);
+          return value;
+        },
+      },
     });
     const handles = await errand.enqueueMany(
       [1, 5, 3, 9, 0].map((p) => ({
@@ -357,7 +374,12 @@ describe("an Errand runtime", () => {
   it("sends a task not started before its TTL to dead with ttl_expired", async () => {
     const errand = await start({
       concurrency: 1,
-      handlers: { slow: async ({ ms }, ctx) => (await sleepSignal(ms, ctx.signal), "done") },
+      handlers: {
+        slow: async ({ ms }, ctx) => {
+          await sleepSignal(ms, ctx.signal);
+          return "done";
+        },
+      },
     });
     const blocker = await errand.enqueue("slow", { ms: 300 }, { priority: 10 });
     const late = await errand.enqueue("slow", { ms: 1 }, { ttl: 50 });
