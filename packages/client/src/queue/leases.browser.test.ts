@@ -1,0 +1,200 @@
+import type { TaskMap } from "@errand/core";
+import { defineTasks, task } from "@errand/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createErrand } from "./create-errand.ts";
+import { openQueueDb } from "./db.ts";
+import { fixtureTasks } from "./fixtures/runtime.worker.ts";
+import { IdbTaskStore } from "./idb-task-store.ts";
+import type { Errand } from "./runtime.ts";
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function runtime<M extends TaskMap>(
+  options: Parameters<typeof createErrand<M>>[0],
+): Promise<Errand<M>> {
+  const errand = await createErrand<M>({ persist: false, ...options });
+  closers.push(() => errand.close());
+  return errand;
+}
+
+async function rawStore(dbName: string): Promise<IdbTaskStore> {
+  const store = new IdbTaskStore(
+    await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} }),
+    dbName,
+  );
+  closers.push(() => store.close());
+  return store;
+}
+
+function deferred<T = void>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe("leases", () => {
+  it("re-runs a task whose owner was dropped mid-run without an ack, once its lease expired", {
+    timeout: 30_000,
+  }, async () => {
+    const dbName = `q-${crypto.randomUUID()}`;
+    const worker = new Worker(new URL("./fixtures/runtime.worker.ts", import.meta.url), { type: "module" });
+    closers.push(() => worker.terminate());
+    const started = deferred<{ started: string; attempt: number }>();
+    const ready = deferred();
+    worker.onmessage = (event) => (event.data.ready ? ready.resolve() : started.resolve(event.data));
+    worker.postMessage({ dbName, leaseMs: 400 });
+    await ready.promise;
+
+    const producer = await runtime({ tasks: fixtureTasks, dbName });
+    const handle = await producer.enqueue("hang", { label: "abandoned" });
+    expect(await started.promise).toEqual({ started: handle.id, attempt: 1 });
+    const lease = (await producer.get(handle.id))?.lease;
+    worker.terminate();
+
+    const startedAt: number[] = [];
+    const rescuer = await runtime({
+      tasks: fixtureTasks,
+      dbName,
+      leaseMs: 400,
+      pollMs: 50,
+      handlers: {
+        hang: ({ label }, ctx) => {
+          startedAt.push(Date.now());
+          return `${label} finished on attempt ${ctx.attempt}`;
+        },
+      },
+    });
+    expect(await rescuer.handle(handle.id).result()).toBe("abandoned finished on attempt 2");
+    expect(startedAt).toHaveLength(1);
+    expect(startedAt[0]).toBeGreaterThanOrEqual(lease?.expiresAt ?? Infinity);
+    expect(await rescuer.get(handle.id)).toMatchObject({ state: "succeeded", attempts: 2, fence: 2 });
+  });
+
+  describe("when another owner took the task over", () => {
+    it("refuses the first owner's late completion and heartbeat, leaving the new owner's attempt untouched", {
+      timeout: 20_000,
+    }, async () => {
+      const dbName = `q-${crypto.randomUUID()}`;
+      const tasks = defineTasks({ work: task<{ n: number }, string>() });
+      const running = deferred();
+      const finish = deferred();
+      const first = await runtime({
+        tasks,
+        dbName,
+        leaseMs: 60_000,
+        handlers: {
+          work: async () => {
+            running.resolve();
+            await finish.promise;
+            return "late";
+          },
+        },
+      });
+      const lost = deferred<{ id: string; error?: { code: string } }>();
+      first.on("task.lease_lost", (detail) => lost.resolve(detail));
+      const handle = await first.enqueue("work", { n: 1 });
+      await running.promise;
+      const held = await first.get(handle.id);
+
+      // Another context judges the lease abandoned (its clock is past the expiry and the grace).
+      const thief = await rawStore(dbName);
+      const later = (held?.lease?.expiresAt ?? 0) + 1;
+      const stolen = await thief.claim({
+        owner: "thief",
+        limit: 5,
+        now: later,
+        leaseMs: 60_000,
+        maxAttempts: () => 5,
+        liveOwners: new Set([first.owner]),
+        checkedAt: later,
+        aliveGraceMs: 0,
+      });
+      expect(stolen.claimed.map((t) => [t.id, t.lease?.token])).toEqual([[handle.id, 2]]);
+
+      finish.resolve();
+      expect(await lost.promise).toMatchObject({ id: handle.id, error: { code: "stale_lease" } });
+      expect(await first.get(handle.id)).toMatchObject({
+        state: "running",
+        attempts: 2,
+        lease: { owner: "thief", token: 2 },
+      });
+    });
+
+    it("respects an expired lease whose owner still holds its Web Lock until the grace period ends", async () => {
+      const dbName = `q-${crypto.randomUUID()}`;
+      const tasks = defineTasks({ work: task<{ n: number }, string>() });
+      const owner = await runtime({
+        tasks,
+        dbName,
+        leaseMs: 60_000,
+        handlers: { work: () => new Promise<string>(() => {}) },
+      });
+      const handle = await owner.enqueue("work", { n: 1 });
+      await expect.poll(async () => (await owner.get(handle.id))?.state).toBe("running");
+      const expiresAt = (await owner.get(handle.id))?.lease?.expiresAt ?? 0;
+      const locks = await navigator.locks.query();
+      const live = new Set(
+        (locks.held ?? []).flatMap((l) => (l.name?.endsWith(owner.owner) ? [owner.owner] : [])),
+      );
+      expect(live.has(owner.owner)).toBe(true);
+
+      const other = await rawStore(dbName);
+      const attempt = (now: number) =>
+        other.claim({
+          owner: "other",
+          limit: 1,
+          now,
+          leaseMs: 1000,
+          maxAttempts: () => 5,
+          liveOwners: live,
+          checkedAt: now,
+          aliveGraceMs: 5_000,
+        });
+      const early = await attempt(expiresAt + 4_999);
+      expect(early.claimed).toEqual([]);
+      expect(early.nextWakeAt).toBe(expiresAt + 5_000);
+      expect((await attempt(expiresAt + 5_000)).claimed.map((t) => t.id)).toEqual([handle.id]);
+    });
+  });
+});
+
+describe("handler versions", () => {
+  const v1 = defineTasks({ resize: task<{ w: number }, number>() });
+  const v2 = defineTasks({
+    resize: task<{ width: number }, number>({
+      version: 2,
+      upgrade: (old) => ({ width: (old as { w: number }).w }),
+    }),
+  });
+  const v2strict = defineTasks({ resize: task<{ width: number }, number>({ version: 2 }) });
+
+  it("runs a task written for an older version through the declared upgrade", async () => {
+    const dbName = `q-${crypto.randomUUID()}`;
+    const old = await runtime({ tasks: v1, dbName });
+    const handle = await old.enqueue("resize", { w: 640 });
+    const current = await runtime({ tasks: v2, dbName, handlers: { resize: ({ width }) => width / 2 } });
+    expect(await current.handle(handle.id).result()).toBe(320);
+  });
+
+  it("sends a task no handler can read to dead with version_unsupported, never to a handler", async () => {
+    const dbName = `q-${crypto.randomUUID()}`;
+    const old = await runtime({ tasks: v1, dbName });
+    const fromOld = await old.enqueue("resize", { w: 640 });
+    const future = await runtime({ tasks: v2strict, dbName });
+    const fromFuture = await future.enqueue("resize", { width: 10 });
+    let calls = 0;
+    const strict = await runtime({ tasks: v2strict, dbName, handlers: { resize: () => ++calls } });
+    await expect(strict.handle(fromOld.id).result()).rejects.toMatchObject({ code: "version_unsupported" });
+    await expect(strict.handle(fromFuture.id).result()).resolves.toBe(1);
+    await strict.close();
+    const backdated = await runtime({ tasks: v1, dbName, handlers: { resize: () => ++calls } });
+    const again = await future.enqueue("resize", { width: 11 });
+    await expect(backdated.handle(again.id).result()).rejects.toMatchObject({ code: "version_unsupported" });
+    expect(calls).toBe(1);
+  });
+});
