@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { api, call, ids, json, newTenant, submit, topicWith, waitFor } from "../../test/edge.ts";
+
+describe("topics and subscriptions", () => {
+  it("creates and lists topics and subscriptions, and returns a webhook secret only once", async () => {
+    const { key } = await newTenant();
+    expect(await json(key, "PUT", "/v1/topics/orders", { description: "Orders", ordering: "key" })).toEqual({
+      name: "orders",
+      description: "Orders",
+      ordering: "key",
+    });
+    expect(await json(key, "GET", "/v1/topics")).toEqual({
+      topics: [{ name: "orders", description: "Orders", ordering: "key" }],
+    });
+    const hook = await json<{ id: string; secret?: string }>(
+      key,
+      "POST",
+      "/v1/topics/orders/subscriptions",
+      { kind: "webhook", target: "https://hooks.example.com/errand" },
+      201,
+    );
+    expect(hook.secret).toMatch(/^whsec_/);
+    const listed = await json<{ subscriptions: { id: string; secret?: string }[] }>(
+      key,
+      "GET",
+      "/v1/topics/orders/subscriptions",
+    );
+    expect(listed.subscriptions).toEqual([
+      {
+        id: hook.id,
+        topic: "orders",
+        kind: "webhook",
+        target: "https://hooks.example.com/errand",
+        resultFrom: false,
+      },
+    ]);
+    const rotated = await json<{ secret: string }>(
+      key,
+      "POST",
+      `/v1/topics/orders/subscriptions/${hook.id}/rotate-secret`,
+    );
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(hook.secret);
+    await json(key, "DELETE", `/v1/topics/orders/subscriptions/${hook.id}`);
+    expect(await json(key, "GET", "/v1/topics/orders/subscriptions")).toEqual({ subscriptions: [] });
+    expect((await call(key, "DELETE", `/v1/topics/orders/subscriptions/${hook.id}`)).status).toBe(404);
+  });
+
+  it("refuses a queue that wrangler.toml does not declare", async () => {
+    const { key } = await newTenant();
+    await json(key, "PUT", "/v1/topics/orders", {});
+    const response = await call(key, "POST", "/v1/topics/orders/subscriptions", {
+      kind: "queue",
+      target: "not-declared",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_request" } });
+  });
+
+  it("refuses webhook targets that are not https, private, loopback or the API's own host", async () => {
+    const { key } = await newTenant();
+    await json(key, "PUT", "/v1/topics/orders", {});
+    for (const target of [
+      "http://hooks.example.com/x",
+      "https://10.0.0.5/x",
+      "https://192.168.1.1/x",
+      "https://169.254.169.254/latest",
+      "https://127.0.0.1/x",
+      "https://[::1]/x",
+      "https://localhost/x",
+      "https://api.test/v1/tasks",
+      "http://127.0.0.2:8080/x",
+    ]) {
+      const response = await call(key, "POST", "/v1/topics/orders/subscriptions", {
+        kind: "webhook",
+        target,
+      });
+      expect([target, response.status]).toEqual([target, 400]);
+    }
+    const local = await call(key, "POST", "/v1/topics/orders/subscriptions", {
+      kind: "webhook",
+      target: "http://127.0.0.1:8999/hook",
+    });
+    expect(local.status).toBe(201);
+  });
+});
+
+describe("GET /v1/stats", () => {
+  it("counts tasks per topic and deliveries per subscription", async () => {
+    const { key } = await newTenant();
+    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+    const taskIds = ids("stats", 3);
+    await submit(
+      key,
+      taskIds.map((id) => ({ id, topic: "test.effect", payload: {} })),
+    );
+    const stats = await waitFor(async () => {
+      const body = await json<{
+        topics: { topic: string; delivered: number }[];
+        subscriptions: { subscription: string; delivered: number }[];
+      }>(key, "GET", "/v1/stats");
+      return body.subscriptions[0]?.delivered === 3 ? body : undefined;
+    });
+    expect(stats.topics).toEqual([expect.objectContaining({ topic: "test.effect", delivered: 3, dead: 0 })]);
+    expect(stats.subscriptions).toEqual([
+      expect.objectContaining({ subscription: sub?.id, delivered: 3, pending: 0, inFlight: 0 }),
+    ]);
+  });
+});
+
+describe("CORS", () => {
+  it("answers a preflight without credentials for a dev origin, with Access-Control-Max-Age", async () => {
+    const response = await api("/v1/tasks", {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://127.0.0.1:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:5173");
+    expect(response.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(Number(response.headers.get("access-control-max-age"))).toBeGreaterThan(0);
+  });
+
+  it("allows a tenant's configured origin and refuses others", async () => {
+    const { key } = await newTenant({ origins: ["https://app.example.com"] });
+    const preflight = await api("/v1/tasks", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example.com", "access-control-request-method": "POST" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const foreign = await api("/v1/tasks", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example.net", "access-control-request-method": "POST" },
+    });
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+    const read = await api("/v1/tasks?ids=a", {
+      headers: { authorization: `Bearer ${key}`, origin: "https://app.example.com" },
+    });
+    expect(read.status).toBe(200);
+    expect(read.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const other = await newTenant();
+    const refused = await api("/v1/tasks?ids=a", {
+      headers: { authorization: `Bearer ${other.key}`, origin: "https://app.example.com" },
+    });
+    expect(refused.status).toBe(403);
+  });
+});
