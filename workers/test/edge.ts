@@ -143,3 +143,35 @@ export function ids(prefix: string, n: number): string[] {
   const run = crypto.randomUUID().slice(0, 8);
   return Array.from({ length: n }, (_, i) => `${prefix}-${run}-${i}`);
 }
+
+/** Opens `/v1/events` with a fresh ticket and collects what arrives. */
+export async function openEvents(credential: string): Promise<{
+  socket: WebSocket;
+  messages: { type: string; task: { id: string; status: string } }[];
+  closed: Promise<{ code: number }>;
+}> {
+  const { ticket } = await json<{ ticket: string }>(credential, "POST", "/v1/events/ticket");
+  const response = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+  const socket = response.webSocket;
+  if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
+  socket.accept();
+  const messages: { type: string; task: { id: string; status: string } }[] = [];
+  socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data))));
+  const closed = new Promise<{ code: number }>((resolve) => socket.addEventListener("close", (event) => resolve({ code: event.code })));
+  return { socket, messages, closed };
+}
+
+/** Registers the secrets the example consumer's webhook receiver `name` accepts. */
+export async function registerReceiver(name: string, secrets: string[]): Promise<void> {
+  const response = await env.EXAMPLE_CONSUMER.fetch(`http://consumer/receivers/${name}`, {
+    method: "PUT",
+    body: JSON.stringify({ secrets }),
+  });
+  if (!response.ok) throw new Error(`registering receiver ${name} failed: ${response.status}`);
+}
+
+/** What the example consumer's webhook receiver `name` got. */
+export async function receipts(name: string): Promise<{ task_id: string; body: string }[]> {
+  const response = await env.EXAMPLE_CONSUMER.fetch(`http://consumer/receivers/${name}/receipts`);
+  return (await response.json<{ receipts: { task_id: string; body: string }[] }>()).receipts;
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import {
+  call,
+  effects,
+  ids,
+  json,
+  newTenant,
+  openEvents,
+  receipts,
+  registerReceiver,
+  submit,
+  topicWith,
+  type View,
+  views,
+  waitFor,
+} from "../../test/edge.ts";
+
+describe("fan-out", () => {
+  it("delivers one task to a queue consumer, a signed webhook and a live WebSocket client", async () => {
+    const { key } = await newTenant();
+    const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;
+    const [queueSub, hook, live] = await topicWith(key, "test.effect", [
+      { kind: "queue", target: "errand-delivery", resultFrom: true },
+      { kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` },
+      { kind: "live", target: "sessions" },
+    ]);
+    await registerReceiver(receiver, [hook?.secret ?? ""]);
+    const events = await openEvents(key);
+    const [id] = ids("fan", 1) as [string];
+    await submit(key, [{ id, topic: "test.effect", payload: { hello: "all" } }]);
+
+    const view = await waitFor(async () => {
+      const [v] = await views(key, [id]);
+      return v?.status === "succeeded" ? v : undefined;
+    });
+    expect(view.result).toEqual({ applied: true });
+    expect(Object.fromEntries(view.deliveries.map((d) => [d.subscription, d.status]))).toEqual({
+      [queueSub?.id ?? ""]: "delivered",
+      [hook?.id ?? ""]: "delivered",
+      [live?.id ?? ""]: "delivered",
+    });
+    expect((await effects([id])).length).toBe(1);
+    const got = await receipts(receiver);
+    expect(got.map((r) => r.task_id)).toEqual([id]);
+    expect(JSON.parse(got[0]?.body ?? "{}")).toMatchObject({ id, topic: "test.effect", payload: { hello: "all" } });
+    await waitFor(async () => (events.messages.some((m) => m.task.id === id && m.task.status === "succeeded") ? true : undefined));
+    events.socket.close();
+  });
+
+  it("marks a webhook delivery dead when the receiver refuses the signature (a 4xx)", async () => {
+    const { key } = await newTenant();
+    const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;
+    await topicWith(key, "hooks", [{ kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` }]);
+    await registerReceiver(receiver, ["whsec_not-the-right-one"]);
+    const [id] = ids("forged", 1) as [string];
+    await submit(key, [{ id, topic: "hooks", payload: 1 }]);
+    const view = await waitFor(async () => {
+      const [v] = await views(key, [id]);
+      return v?.status === "dead" ? v : undefined;
+    });
+    expect(view.deliveries[0]).toMatchObject({ status: "dead", attempts: 1, lastError: { code: "http_401" } });
+    expect(await receipts(receiver)).toEqual([]);
+  });
+
+  it("keeps delivering with the old secret during a rotation's grace period", async () => {
+    const { key } = await newTenant();
+    const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;
+    const [hook] = await topicWith(key, "hooks", [{ kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` }]);
+    await registerReceiver(receiver, [hook?.secret ?? ""]);
+    await json(key, "POST", `/v1/topics/hooks/subscriptions/${hook?.id}/rotate-secret`);
+    const [id] = ids("rotate", 1) as [string];
+    await submit(key, [{ id, topic: "hooks", payload: 1 }]);
+    await waitFor(async () => ((await views(key, [id]))[0]?.status === "delivered" ? true : undefined));
+    expect((await receipts(receiver)).map((r) => r.task_id)).toEqual([id]);
+  });
+});
+
+describe("cancel", () => {
+  it("tombstones deliveries not yet made, so the consumer skips them, and answers 409 once final", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+    const [held, sibling] = ids("cancel", 2) as [string, string];
+    await submit(key, [
+      { id: held, topic: "test.effect", payload: {}, delaySeconds: 2 },
+      { id: sibling, topic: "test.effect", payload: {}, delaySeconds: 2 },
+    ]);
+    const cancelled = await json<View>(key, "POST", `/v1/tasks/${held}/cancel`);
+    expect(cancelled).toMatchObject({ id: held, status: "cancelled", deliveries: [{ status: "cancelled" }] });
+    await waitFor(async () => ((await views(key, [sibling]))[0]?.status === "delivered" ? true : undefined));
+    // The held task's message was due with its sibling's; give the chaos layer's delay (≤ 1 s) time.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await effects([held, sibling])).map((e) => e.task_id)).toEqual([sibling]);
+    const again = await call(key, "POST", `/v1/tasks/${held}/cancel`);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "already_final" } });
+    expect((await call(key, "POST", `/v1/tasks/${sibling}/cancel`)).status).toBe(409);
+    expect((await call(key, "POST", "/v1/tasks/unknown/cancel")).status).toBe(404);
+  });
+});
