@@ -12,14 +12,20 @@
  *   hold the key back); tasks that do not hold it back have no `gate` and are not in the index.
  * - `dedup` `dedupGate`: the unfinished task holding a dedup key.
  * - `finished` `finishedAt`: what the retention sweep may remove.
+ *
+ * Version 2 adds the sync's stores (packages/client/src/sync): `outbox` (edge-bound tasks) and
+ * `requests` (queued HTTP requests), each with `subject` `[subject, state]`: a subject's pending
+ * records to push, and everything of a subject for `signOut()`.
  */
 
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import type { OutboxRecord, OutboxState } from "../sync/outbox-record.ts";
+import type { RequestRecord, RequestState } from "../sync/request-record.ts";
 import { toStorageError } from "./storage-error.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 
 /** The schema version this code writes; bump it with a new `upgrade` step. */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** The database schema, typed for idb. */
 export interface QueueSchema extends DBSchema {
@@ -36,6 +42,10 @@ export interface QueueSchema extends DBSchema {
   };
   /** Named counters: `seq:<orderingKey>` holds the last sequence number given out for that key. */
   counters: { key: string; value: number };
+  /** Edge-bound tasks (the sync's outbox). */
+  outbox: { key: string; value: OutboxRecord; indexes: { subject: [string, OutboxState] } };
+  /** Queued HTTP requests (`queueRequest`). */
+  requests: { key: string; value: RequestRecord; indexes: { subject: [string, RequestState] } };
 }
 
 /** An open queue database. */
@@ -72,6 +82,10 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
         tasks.createIndex("dedup", "dedupGate");
         tasks.createIndex("finished", "finishedAt");
         db.createObjectStore("counters");
+      }
+      if (oldVersion < 2) {
+        db.createObjectStore("outbox", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
+        db.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
       }
     },
     blocked(currentVersion) {

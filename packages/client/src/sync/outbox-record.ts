@@ -1,0 +1,63 @@
+/**
+ * The shape of an edge-bound task as the outbox stores it: one record per task in the `outbox`
+ * object store of the queue database, partitioned by the subject whose token sends it. Only
+ * {@link outboxTransition} changes a stored record's state.
+ */
+
+import type { EdgeTaskStatus, JsonValue, SerializedError, WireTask } from "@errand/core";
+
+/**
+ * Where an edge task is:
+ * - `pending`: waiting to be pushed (now, or at `runAt` after a failed push);
+ * - `sent`: the edge accepted it (or answered `duplicate`); its end comes as status from the edge;
+ * - `succeeded`, `dead`, `cancelled`: final.
+ */
+export type OutboxState = "pending" | "sent" | "succeeded" | "dead" | "cancelled";
+
+/** One edge task, as stored. */
+export interface OutboxRecord {
+  /** The task id, also the idempotency key on the wire: a resend is `duplicate`, never a second task. */
+  readonly id: string;
+  /** The task type of the app's `defineTasks` map. */
+  readonly type: string;
+  readonly topic: string;
+  readonly payload: JsonValue;
+  /** Whose token sends it; `signOut()` removes every record of a subject. */
+  readonly subject: string;
+  /** Position in the outbox, from a counter bumped in the enqueue transaction: the push order. */
+  readonly seq: number;
+  readonly orderingKey?: string;
+  readonly dedupKey?: string;
+  readonly delaySeconds?: number;
+  readonly state: OutboxState;
+  /** Pushes tried so far that failed for a transient reason (network, 429, 5xx). */
+  readonly attempts: number;
+  /** Not pushed before this time (Unix ms): after a failed push, the retry's backoff. */
+  readonly runAt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** The edge's last known status of the task. */
+  readonly edgeStatus?: EdgeTaskStatus;
+  readonly result?: JsonValue;
+  /** Why the last push failed (pending), or why the task is dead. */
+  readonly error?: SerializedError;
+  /** When the task reached a final state (Unix ms). */
+  readonly finishedAt?: number;
+}
+
+/** The task as it goes on the wire in `POST /v1/tasks`. */
+export function toWireTask(record: OutboxRecord): WireTask {
+  return {
+    id: record.id,
+    topic: record.topic,
+    payload: record.payload,
+    ...(record.orderingKey === undefined ? {} : { orderingKey: record.orderingKey }),
+    ...(record.dedupKey === undefined ? {} : { dedupKey: record.dedupKey }),
+    ...(record.delaySeconds === undefined ? {} : { delaySeconds: record.delaySeconds }),
+  };
+}
+
+/** Whether `state` is final. */
+export function isFinalOutboxState(state: OutboxState): boolean {
+  return state === "succeeded" || state === "dead" || state === "cancelled";
+}
