@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { createOnlineManager, type OnlineSource } from "./online-manager.ts";
+
+function fakeSource(initial: boolean) {
+  let onLine = initial;
+  let emit: (online: boolean) => void = () => {};
+  const source: OnlineSource = {
+    onLine: () => onLine,
+    listen(onChange) {
+      emit = onChange;
+      return () => {
+        emit = () => {};
+      };
+    },
+  };
+  return {
+    source,
+    go(online: boolean) {
+      onLine = online;
+      emit(online);
+    },
+  };
+}
+
+describe("createOnlineManager", () => {
+  it("follows the browser's online and offline events", () => {
+    const browser = fakeSource(true);
+    const manager = createOnlineManager(browser.source);
+    const seen: boolean[] = [];
+    manager.subscribe((online) => seen.push(online));
+    browser.go(false);
+    browser.go(true);
+    expect(seen).toEqual([false, true]);
+    expect(manager.isOnline()).toBe(true);
+  });
+
+  describe("when requests fail while the browser says online", () => {
+    it("goes offline on a network failure and back online on any answer", () => {
+      const manager = createOnlineManager(fakeSource(true).source);
+      manager.reportUnreachable();
+      expect(manager.isOnline()).toBe(false);
+      manager.reportReachable();
+      expect(manager.isOnline()).toBe(true);
+    });
+
+    it("clears the failure when the network comes back", () => {
+      const browser = fakeSource(true);
+      const manager = createOnlineManager(browser.source);
+      manager.reportUnreachable();
+      browser.go(false);
+      browser.go(true);
+      expect(manager.isOnline()).toBe(true);
+    });
+  });
+
+  it("lets a test force the state and give it back", () => {
+    const manager = createOnlineManager(fakeSource(true).source);
+    manager.setOnline(false);
+    expect(manager.isOnline()).toBe(false);
+    manager.setOnline(undefined);
+    expect(manager.isOnline()).toBe(true);
+  });
+
+  it("stops telling listeners once closed", () => {
+    const browser = fakeSource(true);
+    const manager = createOnlineManager(browser.source);
+    const seen: boolean[] = [];
+    manager.subscribe((online) => seen.push(online));
+    manager.close();
+    browser.go(false);
+    expect(seen).toEqual([]);
+  });
+});

@@ -1,0 +1,110 @@
+import type { TaskView } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { pendingRecord } from "./fixtures/records.ts";
+import { localStateOf, outboxTransition } from "./outbox-transition.ts";
+
+const view = (over: Partial<TaskView>): TaskView => ({
+  id: "x",
+  topic: "demo.echo",
+  status: "queued",
+  attempts: 1,
+  deliveries: [],
+  ...over,
+});
+const failure = { name: "ErrandError", code: "http_503", message: "busy", retryable: true };
+
+describe("outboxTransition", () => {
+  it("moves a pending task to sent when the edge accepted it", () => {
+    const next = outboxTransition(pendingRecord(), { type: "sent", now: 7 });
+    expect(next).toMatchObject({ state: "sent", updatedAt: 7 });
+    expect(next.finishedAt).toBeUndefined();
+  });
+
+  it("counts a failed push and waits until the retry time", () => {
+    const next = outboxTransition(pendingRecord(), { type: "retry", now: 7, runAt: 1007, error: failure });
+    expect(next).toMatchObject({ state: "pending", attempts: 1, runAt: 1007, error: failure });
+  });
+
+  it("sends a rejected task to dead with the server's error", () => {
+    const error = { ...failure, code: "unknown_topic", retryable: false };
+    const next = outboxTransition(pendingRecord(), { type: "reject", now: 7, error });
+    expect(next).toMatchObject({ state: "dead", error, finishedAt: 7 });
+  });
+
+  describe("when the edge reports a status", () => {
+    it("succeeds with the result of the resultFrom subscription", () => {
+      const sent = outboxTransition(pendingRecord(), { type: "sent", now: 1 });
+      const next = outboxTransition(sent, {
+        type: "status",
+        now: 2,
+        view: view({ status: "succeeded", result: { ok: 1 } }),
+      });
+      expect(next).toMatchObject({ state: "succeeded", result: { ok: 1 }, edgeStatus: "succeeded" });
+    });
+
+    it("treats delivered as final: a topic without resultFrom succeeds without a result", () => {
+      const next = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({ status: "delivered" }),
+      });
+      expect(next.state).toBe("succeeded");
+      expect("result" in next).toBe(false);
+    });
+
+    it("goes dead with the code of the delivery that gave up", () => {
+      const next = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({
+          status: "dead",
+          deliveries: [
+            { subscription: "s1", status: "delivered", attempts: 1 },
+            {
+              subscription: "s2",
+              status: "dead",
+              attempts: 5,
+              lastError: { code: "fatal_by_request", message: "no" },
+            },
+          ],
+        }),
+      });
+      expect(next.state).toBe("dead");
+      expect(next.error).toMatchObject({ code: "fatal_by_request", retryable: false });
+    });
+
+    it("marks a pending task sent when its status arrives before the push's answer", () => {
+      const next = outboxTransition(pendingRecord(), {
+        type: "status",
+        now: 2,
+        view: view({ status: "queued" }),
+      });
+      expect(next.state).toBe("sent");
+    });
+
+    it("ignores anything that arrives after the task is final", () => {
+      const done = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({ status: "succeeded", result: 1 }),
+      });
+      expect(outboxTransition(done, { type: "status", now: 3, view: view({ status: "dead" }) })).toBe(done);
+      expect(outboxTransition(done, { type: "retry", now: 3, runAt: 9, error: failure })).toBe(done);
+    });
+
+    it("changes nothing when the status is the one it already knows", () => {
+      const sent = outboxTransition(pendingRecord(), {
+        type: "status",
+        now: 2,
+        view: view({ status: "queued" }),
+      });
+      expect(outboxTransition(sent, { type: "status", now: 3, view: view({ status: "queued" }) })).toBe(sent);
+    });
+  });
+
+  it("maps every edge status to a local state", () => {
+    expect(
+      (["accepted", "queued", "delivered", "succeeded", "dead", "cancelled"] as const).map(localStateOf),
+    ).toEqual(["sent", "sent", "succeeded", "succeeded", "dead", "cancelled"]);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The one place an outbox record changes state. Pure, like the queue's `transition`: the event
+ * carries the clock and every decision already taken, and the store writes what this returns.
+ *
+ * Returns the record itself (the same object) when the event changes nothing, such as a late
+ * status for a task that is already final, so callers skip the write and the event.
+ */
+
+import type { EdgeTaskStatus, JsonValue, SerializedError, TaskView } from "@errand/core";
+import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
+
+/** Everything that can happen to an outbox record. */
+export type OutboxEvent =
+  /** The edge answered `accepted` or `duplicate`. */
+  | { readonly type: "sent"; readonly now: number }
+  /** The push failed for a transient reason; try again at `runAt`. */
+  | { readonly type: "retry"; readonly now: number; readonly runAt: number; readonly error: SerializedError }
+  /** The edge (or the contract's limits) refused the task for good. */
+  | { readonly type: "reject"; readonly now: number; readonly error: SerializedError }
+  /** The edge reported the task's status (WebSocket or polling). */
+  | { readonly type: "status"; readonly now: number; readonly view: TaskView }
+  /** Cancelled here before the edge accepted it. */
+  | { readonly type: "cancel"; readonly now: number };
+
+/**
+ * The record after `event`.
+ *
+ * @example
+ * ```ts
+ * const next = outboxTransition(record, { type: "sent", now: Date.now() });
+ * if (next !== record) await store.put(next);
+ * ```
+ */
+export function outboxTransition(record: OutboxRecord, event: OutboxEvent): OutboxRecord {
+  if (isFinalOutboxState(record.state)) return record;
+  switch (event.type) {
+    case "sent":
+      if (record.state !== "pending") return record;
+      return settle(record, "sent", event.now, {});
+    case "retry":
+      if (record.state !== "pending") return record;
+      return {
+        ...record,
+        attempts: record.attempts + 1,
+        runAt: event.runAt,
+        error: event.error,
+        updatedAt: event.now,
+      };
+    case "reject":
+      if (record.state !== "pending") return record;
+      return settle(record, "dead", event.now, { error: event.error });
+    case "cancel":
+      if (record.state !== "pending") return record;
+      return settle(record, "cancelled", event.now, {});
+    case "status":
+      return fromStatus(record, event.view, event.now);
+  }
+}
+
+/**
+ * The local state an edge status means. `delivered` is final: the edge's aggregation
+ * (workers/src/api/task-status.ts) reports it only once every `queue` and `webhook` delivery is
+ * done, and a pending `resultFrom` delivery keeps the task `queued`, so a `delivered` task
+ * never becomes `succeeded` later. A task whose topic names no `resultFrom` subscription thus
+ * succeeds locally, without a result, when its edge status is `delivered`.
+ */
+export function localStateOf(status: EdgeTaskStatus): OutboxState {
+  switch (status) {
+    case "accepted":
+    case "queued":
+      return "sent";
+    case "delivered":
+    case "succeeded":
+      return "succeeded";
+    case "dead":
+      return "dead";
+    case "cancelled":
+      return "cancelled";
+  }
+}
+
+function fromStatus(record: OutboxRecord, view: TaskView, now: number): OutboxRecord {
+  const state = localStateOf(view.status);
+  if (state === record.state && view.status === record.edgeStatus) return record;
+  const next = { ...record, edgeStatus: view.status };
+  switch (state) {
+    case "sent":
+      return state === record.state ? { ...next, updatedAt: now } : settle(next, "sent", now, {});
+    case "succeeded":
+      return settle(next, "succeeded", now, view.result === undefined ? {} : { result: view.result });
+    case "dead":
+      return settle(next, "dead", now, { error: edgeError(view) });
+    default:
+      return settle(next, state, now, {});
+  }
+}
+
+function settle(
+  record: OutboxRecord,
+  state: OutboxState,
+  now: number,
+  changes: { result?: JsonValue; error?: SerializedError },
+): OutboxRecord {
+  const { error: _error, result: _result, finishedAt: _finishedAt, ...rest } = record;
+  return {
+    ...rest,
+    state,
+    updatedAt: now,
+    ...changes,
+    ...(isFinalOutboxState(state) ? { finishedAt: now } : {}),
+  };
+}
+
+/** The error of a task the edge gave up on: the first dead delivery's, with its code. */
+function edgeError(view: TaskView): SerializedError {
+  const dead = view.deliveries.find((d) => d.status === "dead");
+  return {
+    name: "ErrandError",
+    code: dead?.lastError?.code ?? "edge_dead",
+    message: dead?.lastError?.message ?? `The edge gave up on task ${view.id}`,
+    retryable: false,
+    details: { subscription: dead?.subscription ?? null, attempts: view.attempts },
+  };
+}
