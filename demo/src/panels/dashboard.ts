@@ -1,0 +1,50 @@
+import type { QueueState } from "@errand/client";
+import { byId, h } from "../dom.ts";
+import type { TaskBoard } from "../task-board.ts";
+
+const STATES: readonly QueueState[] = ["pending", "running", "succeeded", "dead", "cancelled"];
+
+/** Counts per state, throughput, in flight, retries and storage, refreshed every second. */
+export function mountDashboard(board: TaskBoard, report: (message: string) => void): void {
+  const grid = byId("client-stats");
+  const refresh = async () => {
+    try {
+      const stats = await board.errand.stats();
+      const cells: [string, string][] = [
+        ...STATES.map((state): [string, string] => [state, String(stats.counts[state] ?? 0)]),
+        ["in flight", String(stats.counts.running ?? 0)],
+        ["throughput", `${board.throughput().toFixed(1)}/s`],
+        ["retries", String(board.retries)],
+        [
+          "oldest pending",
+          stats.oldestPendingAgeMs === null ? "—" : `${(stats.oldestPendingAgeMs / 1000).toFixed(1)} s`,
+        ],
+        ["storage", storageLine(stats.storage)],
+      ];
+      grid.replaceChildren(
+        ...cells.map(([label, value]) =>
+          h(
+            "div",
+            { class: "stat", "data-stat": label },
+            h("span", { class: "stat-value" }, value),
+            h("span", {}, label),
+          ),
+        ),
+      );
+    } catch (error) {
+      report(error instanceof Error ? error.message : String(error));
+    }
+  };
+  void refresh();
+  setInterval(refresh, 1000);
+}
+
+function storageLine(storage: {
+  usage: number | null;
+  quota: number | null;
+  persisted: boolean | null;
+}): string {
+  if (storage.usage === null || storage.quota === null) return "unknown";
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+  return `${mb(storage.usage)} of ${mb(storage.quota)}${storage.persisted ? ", persistent" : ""}`;
+}
