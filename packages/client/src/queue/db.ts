@@ -15,7 +15,9 @@
  *
  * Version 2 adds the sync's stores (packages/client/src/sync): `outbox` (edge-bound tasks) and
  * `requests` (queued HTTP requests), each with `subject` `[subject, state]`: a subject's pending
- * records to push, and everything of a subject for `signOut()`.
+ * records to push, and everything of a subject for `signOut()`; and `syncMeta`, the sync's few
+ * named values (the last signed-in subject, so a reload while offline still knows whose outbox
+ * new tasks belong to).
  */
 
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
@@ -46,6 +48,8 @@ export interface QueueSchema extends DBSchema {
   outbox: { key: string; value: OutboxRecord; indexes: { subject: [string, OutboxState] } };
   /** Queued HTTP requests (`queueRequest`). */
   requests: { key: string; value: RequestRecord; indexes: { subject: [string, RequestState] } };
+  /** The sync's named values. */
+  syncMeta: { key: string; value: unknown };
 }
 
 /** An open queue database. */
@@ -86,6 +90,7 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
       if (oldVersion < 2) {
         db.createObjectStore("outbox", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
         db.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
+        db.createObjectStore("syncMeta");
       }
     },
     blocked(currentVersion) {
