@@ -3,9 +3,12 @@ import { tasks } from "./tasks.ts";
 import { boxBlur, generatePicture } from "./work/blur.ts";
 import { flakyStep } from "./work/flaky.ts";
 import { chainedSha256 } from "./work/hash.ts";
+import { subscribeSetting } from "./work/live-setting.ts";
 import { countPrimes } from "./work/primes.ts";
 
 // The demo's Web Worker: the heavy work runs here, so the page stays responsive.
+const failureRate = subscribeSetting("errand-demo-failure-rate");
+
 expose(tasks, {
   async hash({ megabytes, seed }, ctx) {
     const digest = await chainedSha256(megabytes * 2 ** 20, seed, {
@@ -27,7 +30,8 @@ expose(tasks, {
     });
     return transfer({ width, height, pixels }, [pixels.buffer]);
   },
-  async flaky({ failureRate }, ctx) {
-    return flakyStep(failureRate, { signal: ctx.signal });
+  async flaky(payload, ctx) {
+    // The slider's current rate, so lowering it and replaying a dead letter lets it succeed.
+    return flakyStep(await failureRate(payload.failureRate), { signal: ctx.signal });
   },
 });

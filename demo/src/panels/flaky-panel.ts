@@ -1,11 +1,13 @@
 import type { TaskInfo } from "@errand/client";
 import { byId } from "../dom.ts";
 import type { TaskBoard } from "../task-board.ts";
+import { publishSetting } from "../work/live-setting.ts";
 import { describeError, taskRow } from "./task-row.ts";
 
 /**
- * Retries and dead letters: a failure-rate slider, a button that enqueues flaky tasks, their
- * list (attempts, next retry), and the dead-letter set with replay and purge.
+ * Retries and dead letters: a failure-rate slider (read live by the workers), a button that
+ * enqueues flaky tasks, their list (attempts, next retry), and the dead-letter set with replay
+ * and purge.
  */
 export function mountFlakyPanel(board: TaskBoard, report: (message: string) => void): void {
   const { errand } = board;
@@ -13,8 +15,10 @@ export function mountFlakyPanel(board: TaskBoard, report: (message: string) => v
     work.catch((error: unknown) => report(error instanceof Error ? error.message : String(error)));
   const slider = byId<HTMLInputElement>("failure-rate");
   const rateLabel = byId("failure-rate-value");
+  const rate = publishSetting("errand-demo-failure-rate", () => Number(slider.value) / 100);
   const showRate = () => {
     rateLabel.textContent = `${slider.value}%`;
+    rate.announce();
   };
   slider.addEventListener("input", showRate);
   showRate();
