@@ -108,7 +108,9 @@ class Pool implements WorkerPool {
     const lane = this.#claimLane() ?? (await this.#waitForLane(signal));
     if (lane === undefined) return failed(this.#closing.signal.aborted ? poolClosed() : new CancelledError());
     try {
-      const worker = await untilAborted(this.#workerFor(lane), signal);
+      // The common case, a lane whose worker is up, takes no detour through promises.
+      const current = lane.worker;
+      const worker = current?.isReady ? current : await untilAborted(this.#workerFor(lane), signal);
       if (worker === undefined) return failed(new CancelledError());
       const outcome = await runAttempt(worker, ++this.#calls, request, hooks, signal, this.#settings.graceMs);
       // A worker that finished an attempt and lives on has proven its script loads and runs.
