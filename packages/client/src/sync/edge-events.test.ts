@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { edgeDetailOf, edgeEventsFor } from "./edge-events.ts";
+import { pendingRecord } from "./fixtures/records.ts";
+
+describe("edgeEventsFor", () => {
+  const pending = pendingRecord();
+
+  it("names each change of state", () => {
+    expect(edgeEventsFor(undefined, pending)).toEqual(["task.enqueued"]);
+    expect(edgeEventsFor(pending, { ...pending, state: "sent" })).toEqual(["task.sent"]);
+    expect(edgeEventsFor({ ...pending, state: "sent" }, { ...pending, state: "succeeded" })).toEqual([
+      "task.succeeded",
+    ]);
+    expect(edgeEventsFor(pending, { ...pending, state: "dead" })).toEqual(["task.dead"]);
+    expect(edgeEventsFor(pending, { ...pending, state: "cancelled" })).toEqual(["task.cancelled"]);
+  });
+
+  it("says retrying when a push failed, and status when only the edge status moved", () => {
+    expect(edgeEventsFor(pending, { ...pending, attempts: 1, runAt: 9 })).toEqual(["task.retrying"]);
+    const sent = { ...pending, state: "sent" as const, edgeStatus: "accepted" as const };
+    expect(edgeEventsFor(sent, { ...sent, edgeStatus: "queued" })).toEqual(["task.status"]);
+    expect(edgeEventsFor(sent, sent)).toEqual([]);
+  });
+});
+
+describe("edgeDetailOf", () => {
+  it("carries the result of a succeeded task and the retry time of a retrying one", () => {
+    const done = { ...pendingRecord(), state: "succeeded" as const, result: { ok: true } };
+    expect(edgeDetailOf(done)).toMatchObject({ target: "edge", state: "succeeded", result: { ok: true } });
+    expect(edgeDetailOf({ ...pendingRecord(), attempts: 2, runAt: 77 }, true)).toMatchObject({
+      runAt: 77,
+      remote: true,
+    });
+  });
+});

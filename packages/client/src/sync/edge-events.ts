@@ -1,0 +1,93 @@
+/**
+ * The events an edge task's changes produce, and what they say. Pure, like the queue's
+ * task-events.ts: the sync hands it each committed change and emits what it returns, here and
+ * (over the BroadcastChannel) in every other tab.
+ */
+
+import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
+import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
+
+/** Events about one edge task. */
+export type EdgeTaskEventType =
+  | "task.enqueued"
+  | "task.sent"
+  | "task.retrying"
+  | "task.succeeded"
+  | "task.dead"
+  | "task.cancelled"
+  | "task.status";
+
+/** What an edge task event says. */
+export interface EdgeTaskEventDetail {
+  readonly id: string;
+  readonly type: string;
+  readonly topic: string;
+  readonly target: "edge";
+  readonly state: OutboxState;
+  /** Failed pushes so far. */
+  readonly attempt: number;
+  /** True when another tab made the change. */
+  readonly remote: boolean;
+  readonly edgeStatus?: EdgeTaskStatus;
+  readonly result?: JsonValue;
+  readonly error?: SerializedError;
+  /** When a push that failed is tried again (Unix ms). */
+  readonly runAt?: number;
+}
+
+/** What `sync.state` says about this context's sync. */
+export interface SyncStateDetail {
+  /** Whether the network and the edge look reachable. */
+  readonly online: boolean;
+  /** Whether this context is the one pushing for the origin. */
+  readonly leading: boolean;
+  /** Whether the status socket is open (leader only). */
+  readonly connected: boolean;
+  /** Why pushing stopped until `resume()` or sign-in, if it did. */
+  readonly paused?: "unauthorized" | "token_refused";
+}
+
+/**
+ * The events of the change `before` → `after` (`before` undefined: the task is new).
+ *
+ * @example
+ * ```ts
+ * edgeEventsFor(pending, sent) // ["task.sent"]
+ * ```
+ */
+export function edgeEventsFor(before: OutboxRecord | undefined, after: OutboxRecord): EdgeTaskEventType[] {
+  if (before === undefined) return ["task.enqueued"];
+  if (before.state === after.state) {
+    if (after.state === "pending" && after.attempts > before.attempts) return ["task.retrying"];
+    return after.edgeStatus !== before.edgeStatus ? ["task.status"] : [];
+  }
+  switch (after.state) {
+    case "sent":
+      return ["task.sent"];
+    case "succeeded":
+      return ["task.succeeded"];
+    case "dead":
+      return ["task.dead"];
+    case "cancelled":
+      return ["task.cancelled"];
+    case "pending":
+      return [];
+  }
+}
+
+/** The detail of an event about `record`. */
+export function edgeDetailOf(record: OutboxRecord, remote = false): EdgeTaskEventDetail {
+  return {
+    id: record.id,
+    type: record.type,
+    topic: record.topic,
+    target: "edge",
+    state: record.state,
+    attempt: record.attempts,
+    remote,
+    ...(record.edgeStatus === undefined ? {} : { edgeStatus: record.edgeStatus }),
+    ...(record.result === undefined ? {} : { result: record.result }),
+    ...(record.error === undefined ? {} : { error: record.error }),
+    ...(record.state === "pending" && record.attempts > 0 ? { runAt: record.runAt } : {}),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The HTTP calls the sync makes to the edge (wire contract v1), each turned into plain data: no
+ * exception leaves for an HTTP status, so callers decide on codes, not on caught errors.
+ */
+
+import type { SubmitItemResult, TaskView, WireTask } from "@errand/core";
+import { type PushResponse, parseRetryAfter } from "./push-outcome.ts";
+
+/** Where the edge is and how to call it. */
+export interface EdgeEndpoint {
+  /** The API's base URL, e.g. `https://api.example.com`. */
+  readonly url: string;
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+}
+
+/** `POST /v1/tasks`. A body that breaks off mid-answer counts as a network failure. */
+export async function submitTasks(
+  edge: EdgeEndpoint,
+  token: string,
+  tasks: readonly WireTask[],
+): Promise<PushResponse> {
+  let response: Response;
+  try {
+    response = await edge.fetch(new URL("/v1/tasks", edge.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ tasks }),
+    });
+  } catch (error) {
+    return { kind: "network", message: messageOf(error) };
+  }
+  if (response.status === 200) {
+    try {
+      const body = (await response.json()) as { results?: SubmitItemResult[] };
+      if (Array.isArray(body.results)) return { kind: "results", results: body.results };
+      return { kind: "status", status: 502, code: "invalid_response", message: "No results in the answer" };
+    } catch (error) {
+      // The tasks may be stored: the resend is answered `duplicate`.
+      return { kind: "network", message: `The answer broke off: ${messageOf(error)}` };
+    }
+  }
+  return statusOf(response, edge.now());
+}
+
+/** `GET /v1/tasks?ids=…` (at most 100 ids); undefined when the call failed. */
+export async function readTasks(
+  edge: EdgeEndpoint,
+  token: string,
+  ids: readonly string[],
+): Promise<{ tasks: TaskView[] } | { failed: PushResponse }> {
+  try {
+    const url = new URL("/v1/tasks", edge.url);
+    url.searchParams.set("ids", ids.join(","));
+    const response = await edge.fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
+    const body = (await response.json()) as { tasks?: TaskView[] };
+    return { tasks: Array.isArray(body.tasks) ? body.tasks : [] };
+  } catch (error) {
+    return { failed: { kind: "network", message: messageOf(error) } };
+  }
+}
+
+/** `POST /v1/events/ticket`: a one-use ticket for the events socket. */
+export async function eventTicket(
+  edge: EdgeEndpoint,
+  token: string,
+): Promise<{ ticket: string } | { failed: PushResponse }> {
+  try {
+    const response = await edge.fetch(new URL("/v1/events/ticket", edge.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
+    const body = (await response.json()) as { ticket?: unknown };
+    if (typeof body.ticket !== "string") throw new Error("no ticket in the answer");
+    return { ticket: body.ticket };
+  } catch (error) {
+    return { failed: { kind: "network", message: messageOf(error) } };
+  }
+}
+
+/** The events socket's URL for a ticket. */
+export function eventsUrl(base: string, ticket: string): string {
+  const url = new URL("/v1/events", base);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.searchParams.set("ticket", ticket);
+  return url.toString();
+}
+
+async function statusOf(response: Response, now: number): Promise<PushResponse> {
+  const body = (await response.json().catch(() => null)) as {
+    error?: { code?: unknown; message?: unknown };
+  } | null;
+  const code = typeof body?.error?.code === "string" ? body.error.code : undefined;
+  const message = typeof body?.error?.message === "string" ? body.error.message : undefined;
+  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
+  return {
+    kind: "status",
+    status: response.status,
+    ...(code === undefined ? {} : { code }),
+    ...(message === undefined ? {} : { message }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

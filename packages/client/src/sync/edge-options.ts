@@ -1,0 +1,87 @@
+/** The `edge` option of `createErrand`: where the edge is, how to get tokens, how to push. */
+
+import { type Backoff, DEFAULT_RETRY_POLICY, ValidationError, type ValidationIssue } from "@errand/core";
+import type { OnlineManager } from "./online-manager.ts";
+import type { TokenGrant } from "./token-source.ts";
+
+/**
+ * How the runtime reaches the edge. Give `tokenUrl` (same origin: it is `POST`ed with the
+ * page's cookies, and a service worker can use it with no page open) or `getToken`; never an
+ * API key, which every visitor of the page could read.
+ *
+ * @example
+ * ```ts
+ * createErrand({ tasks, edge: { url: "https://api.example.com", tokenUrl: "/errand-token" } });
+ * ```
+ */
+export interface EdgeOptions {
+  /** The API's base URL. */
+  readonly url: string;
+  /** Same-origin endpoint answering `{ token, expiresAt, subject? }`. */
+  readonly tokenUrl?: string | URL;
+  /** Returns a fresh token (`{ token, expiresAt, subject? }`). */
+  readonly getToken?: () => Promise<TokenGrant>;
+  /** Push requests in flight at once; 4 by default. */
+  readonly concurrency?: number;
+  /** Backoff of a push that failed for a transient reason; core's default policy's by default. */
+  readonly backoff?: Backoff;
+  /** Status polling period while the socket is down, ms; 3 s by default. */
+  readonly pollMs?: number;
+  /** Register a Background Sync (`tag`) so a service worker drains with no page open; true by default. */
+  readonly backgroundSync?: boolean;
+  /** The online manager; the browser's by default (tests inject their own). */
+  readonly online?: OnlineManager;
+  readonly fetch?: typeof fetch;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedEdgeOptions {
+  readonly url: string;
+  readonly concurrency: number;
+  readonly backoff: Backoff;
+  readonly pollMs: number;
+  readonly backgroundSync: boolean;
+}
+
+/** The Background Sync tag the runtime registers and the service worker answers. */
+export const SYNC_TAG = "errand-outbox";
+
+/**
+ * `options` with defaults, checked.
+ *
+ * @throws {ValidationError} for a missing or non-http(s) `url`, neither or both of `tokenUrl`
+ *   and `getToken`, or a non-positive number.
+ */
+export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
+  const issues: ValidationIssue[] = [];
+  let url = "";
+  try {
+    const parsed = new URL(String(options?.url));
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http");
+    url = parsed.origin;
+  } catch {
+    issues.push({ path: "edge.url", message: "must be an http(s) URL" });
+  }
+  if ((options?.tokenUrl === undefined) === (options?.getToken === undefined))
+    issues.push({ path: "edge", message: "needs exactly one of tokenUrl and getToken" });
+  const positive = (name: string, value: number | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !(value > 0))
+      issues.push({ path: `edge.${name}`, message: "must be > 0" });
+    return value;
+  };
+  const resolved = {
+    url,
+    concurrency: Math.ceil(positive("concurrency", options?.concurrency, 4)),
+    backoff: options?.backoff ?? DEFAULT_RETRY_POLICY.backoff,
+    pollMs: positive("pollMs", options?.pollMs, 3_000),
+    backgroundSync: options?.backgroundSync ?? true,
+  };
+  if (issues.length > 0) {
+    throw new ValidationError(
+      `Invalid edge options: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      issues,
+    );
+  }
+  return resolved;
+}

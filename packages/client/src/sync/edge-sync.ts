@@ -1,0 +1,356 @@
+/**
+ * The sync between this runtime's outbox and the edge: enqueue of edge tasks, the push loop
+ * under the origin's sync lock, the status stream, `handle.result()` for edge tasks, events in
+ * every tab, `signOut()` and `queueRequest()`. `createErrand` starts one when given `edge`.
+ */
+
+import {
+  CancelledError,
+  deserializeError,
+  ErrandError,
+  newTaskId,
+  type TaskDef,
+  type TaskView,
+} from "@errand/core";
+import { coalesce } from "../queue/coalescer.ts";
+import type { QueueDb } from "../queue/db.ts";
+import { buildOutboxRecord, type EdgeEnqueueOptions } from "./edge-enqueue.ts";
+import {
+  type EdgeTaskEventDetail,
+  type EdgeTaskEventType,
+  edgeDetailOf,
+  edgeEventsFor,
+  type SyncStateDetail,
+} from "./edge-events.ts";
+import type { EdgeEndpoint } from "./edge-http.ts";
+import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.ts";
+import { FinalWaiters } from "./final-waiters.ts";
+import { createOnlineManager, type OnlineManager } from "./online-manager.ts";
+import { type DrainResult, OutboxPusher } from "./outbox-pusher.ts";
+import type { OutboxRecord } from "./outbox-record.ts";
+import { type OutboxChange, OutboxStore } from "./outbox-store.ts";
+import { type PushLoop, startPushLoop } from "./push-loop.ts";
+import { type QueuedRequest, RequestQueue } from "./request-queue.ts";
+import { startStatusStream } from "./status-stream.ts";
+import { createTokenSource, type TokenSource } from "./token-source.ts";
+
+/** What the sync emits through its runtime. */
+export type SyncEmit = (
+  type: EdgeTaskEventType | "sync.state",
+  detail: EdgeTaskEventDetail | SyncStateDetail,
+) => void;
+
+/** Messages between the tabs of one database. */
+type ChannelMessage =
+  | { kind: "wake" }
+  | { kind: "event"; type: EdgeTaskEventType; detail: EdgeTaskEventDetail }
+  | { kind: "request"; id: string }
+  | { kind: "signed-out" };
+
+/** The sync of one runtime. */
+export class EdgeSync {
+  readonly #store: OutboxStore;
+  readonly #tokens: TokenSource;
+  readonly #online: OnlineManager;
+  readonly #ownsOnline: boolean;
+  readonly #emit: SyncEmit;
+  readonly #defs: { readonly [type: string]: TaskDef | undefined };
+  readonly #channel: BroadcastChannel | undefined;
+  readonly #waiters = new FinalWaiters();
+  readonly #add: (record: Omit<OutboxRecord, "seq">) => Promise<OutboxRecord>;
+  readonly #requests: RequestQueue;
+  readonly #loop: PushLoop;
+  #subject: string | undefined;
+  #syncRegistered = false;
+  #state: SyncStateDetail;
+  #paused: SyncStateDetail["paused"];
+
+  private constructor(
+    db: QueueDb,
+    dbName: string,
+    options: EdgeOptions,
+    defs: { readonly [type: string]: TaskDef | undefined },
+    emit: SyncEmit,
+    subject: string | undefined,
+  ) {
+    const resolved = resolveEdgeOptions(options);
+    this.#store = new OutboxStore(db);
+    this.#defs = defs;
+    this.#emit = emit;
+    this.#subject = subject;
+    const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#tokens = createTokenSource(
+      options.getToken === undefined
+        ? { tokenUrl: options.tokenUrl ?? "", fetch: doFetch }
+        : { getToken: options.getToken },
+    );
+    this.#ownsOnline = options.online === undefined;
+    this.#online = options.online ?? createOnlineManager();
+    this.#state = { online: this.#online.isOnline(), leading: false, connected: false };
+    this.#add = coalesce((records: Omit<OutboxRecord, "seq">[]) => this.#store.add(records));
+    const edge: EdgeEndpoint = { url: resolved.url, fetch: doFetch, now: Date.now };
+    const pusher = new OutboxPusher({
+      store: this.#store,
+      edge,
+      tokens: this.#tokens,
+      online: this.#online,
+      backoff: resolved.backoff,
+      concurrency: resolved.concurrency,
+      changed: (changes) => this.#changed(changes),
+    });
+    this.#requests = new RequestQueue(this.#store, {
+      fetch: doFetch,
+      backoff: resolved.backoff,
+      changed: (id) => {
+        this.#waiters.notify(id);
+        this.#channel?.postMessage({ kind: "request", id } satisfies ChannelMessage);
+      },
+    });
+    this.#channel =
+      typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand-sync:${dbName}`) : undefined;
+    this.#channel?.addEventListener("message", (message: MessageEvent<ChannelMessage>) =>
+      this.#onRemote(message.data),
+    );
+    this.#online.subscribe((online) => {
+      this.#setState({ online });
+      if (online) this.#loop.wake();
+    });
+    this.#loop = startPushLoop(`errand:${dbName}:sync`, {
+      drain: (probe) => this.#drain(pusher, probe),
+      lead: () => {
+        this.#setState({ leading: true });
+        const stop = startStatusStream({
+          edge,
+          tokens: this.#tokens,
+          pollMs: resolved.pollMs,
+          unfinished: async (subject) => (await this.#store.inState(subject, "sent")).map((r) => r.id),
+          heard: (views) => this.#heard(views),
+          connected: (connected) => this.#setState({ connected }),
+        });
+        return () => {
+          stop();
+          this.#setState({ leading: false, connected: false });
+        };
+      },
+      report: (result) => this.#report(result),
+      failed: () => {},
+    });
+    this.backgroundSync = resolved.backgroundSync;
+  }
+
+  /** Whether enqueues register a Background Sync. */
+  readonly backgroundSync: boolean;
+
+  /** Starts the sync over an open queue database. */
+  static async start(
+    db: QueueDb,
+    dbName: string,
+    options: EdgeOptions,
+    defs: { readonly [type: string]: TaskDef | undefined },
+    emit: SyncEmit,
+  ): Promise<EdgeSync> {
+    resolveEdgeOptions(options);
+    const subject = await new OutboxStore(db).lastSubject();
+    return new EdgeSync(db, dbName, options, defs, emit, subject);
+  }
+
+  /** This context's sync state. */
+  get state(): SyncStateDetail {
+    return this.#state;
+  }
+
+  /**
+   * Stores an edge task under the signed-in subject; resolves once committed.
+   *
+   * @throws {ValidationError} for bad input (nothing stored).
+   * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
+   */
+  async enqueue(
+    type: string,
+    payload: unknown,
+    options: EdgeEnqueueOptions,
+    path = "",
+  ): Promise<OutboxRecord> {
+    const subject = await this.#currentSubject();
+    const record = buildOutboxRecord(type, payload, options, {
+      id: newTaskId(),
+      now: Date.now(),
+      subject,
+      defs: this.#defs,
+      path,
+    });
+    const stored = await this.#add(record);
+    this.#changed([{ before: undefined, after: stored }]);
+    this.#wake();
+    return stored;
+  }
+
+  /** Resolves with an edge task's result once final (rejects when dead or cancelled). */
+  result(id: string): Promise<unknown> {
+    return this.#waiters.wait(
+      id,
+      () => this.#store.get(id),
+      (record) => {
+        if (record.state === "succeeded") return { done: true, value: record.result };
+        if (record.state === "dead")
+          return {
+            done: true,
+            error: record.error
+              ? deserializeError(record.error)
+              : new ErrandError("dead", `Task ${id} is dead`),
+          };
+        if (record.state === "cancelled")
+          return { done: true, error: new CancelledError(`Task ${id} was cancelled`) };
+        return { done: false };
+      },
+    );
+  }
+
+  get(id: string): Promise<OutboxRecord | undefined> {
+    return this.#store.get(id);
+  }
+
+  /** The signed-in subject's edge tasks (every subject's with `all`). */
+  async list(all = false): Promise<OutboxRecord[]> {
+    if (all) return this.#store.list();
+    return this.#subject === undefined ? [] : this.#store.list(this.#subject);
+  }
+
+  /**
+   * Drops the signed-in subject's outbox, queued requests and cached results, and forgets its
+   * token, so nothing of it replays under the next user.
+   */
+  async signOut(): Promise<number> {
+    const subject = this.#subject ?? (await this.#store.lastSubject());
+    this.#tokens.clear();
+    this.#subject = undefined;
+    this.#paused = undefined;
+    await this.#store.setLastSubject(undefined);
+    const removed = subject === undefined ? 0 : await this.#store.dropSubject(subject);
+    this.#waiters.notifyAll();
+    this.#channel?.postMessage({ kind: "signed-out" } satisfies ChannelMessage);
+    return removed;
+  }
+
+  /** Stores an HTTP request to send when the network allows (see {@link RequestQueue}). */
+  async queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
+    const subject = this.#subject ?? (await this.#store.lastSubject()) ?? "";
+    const id = await this.#requests.add(subject, input, init);
+    this.#wake();
+    return { id, response: () => this.#requests.response(id, this.#waiters) };
+  }
+
+  /** Pushing again after a pause (`401` twice, token endpoint refused). */
+  resume(): void {
+    this.#paused = undefined;
+    this.#setState({});
+    this.#wake();
+  }
+
+  async close(): Promise<void> {
+    await this.#loop.close();
+    this.#channel?.close();
+    if (this.#ownsOnline) this.#online.close();
+  }
+
+  async #drain(pusher: OutboxPusher, probe: boolean): Promise<DrainResult> {
+    if (this.#paused !== undefined) return { kind: "paused", reason: this.#paused };
+    const result = await pusher.drain(probe);
+    const token = await this.#tokens.get().catch(() => undefined);
+    if (token !== undefined && token.subject !== this.#subject) {
+      this.#subject = token.subject;
+      await this.#store.setLastSubject(token.subject);
+    }
+    if (token === undefined || result.kind === "paused" || (result.kind === "offline" && !probe))
+      return result;
+    const next = await this.#requests.replay(token.subject);
+    if (next === undefined) return result;
+    const until = result.kind === "waiting" ? Math.min(result.until, next) : next;
+    return { kind: "waiting", until };
+  }
+
+  #report(result: DrainResult): void {
+    if (result.kind === "idle") this.#syncRegistered = false;
+    if (result.kind === "paused" && this.#paused === undefined) {
+      this.#paused = result.reason;
+      this.#setState({});
+    }
+  }
+
+  async #heard(views: readonly TaskView[]): Promise<void> {
+    const now = Date.now();
+    const changes = await this.#store.apply(
+      views.map((view) => ({ id: view.id, event: { type: "status", now, view } })),
+    );
+    this.#changed(changes);
+  }
+
+  #changed(changes: readonly (OutboxChange | { before: undefined; after: OutboxRecord })[]): void {
+    for (const { before, after } of changes) {
+      for (const type of edgeEventsFor(before, after)) {
+        const detail = edgeDetailOf(after);
+        this.#emit(type, detail);
+        this.#channel?.postMessage({ kind: "event", type, detail } satisfies ChannelMessage);
+      }
+      this.#waiters.notify(after.id);
+    }
+  }
+
+  #onRemote(message: ChannelMessage): void {
+    if (typeof message !== "object" || message === null) return;
+    if (message.kind === "wake") this.#loop.wake();
+    else if (message.kind === "event") {
+      this.#emit(message.type, { ...message.detail, remote: true });
+      this.#waiters.notify(message.detail.id);
+    } else if (message.kind === "request") this.#waiters.notify(message.id);
+    else if (message.kind === "signed-out") {
+      this.#tokens.clear();
+      this.#subject = undefined;
+      this.#waiters.notifyAll();
+    }
+  }
+
+  async #currentSubject(): Promise<string> {
+    if (this.#subject !== undefined) return this.#subject;
+    const token = await this.#tokens.get().catch(() => undefined);
+    const subject = token?.subject ?? (await this.#store.lastSubject());
+    if (subject === undefined) {
+      throw new ErrandError(
+        "signed_out",
+        "No signed-in subject: edge tasks need a token once before going offline",
+        {
+          retryable: true,
+        },
+      );
+    }
+    this.#subject = subject;
+    await this.#store.setLastSubject(subject);
+    return subject;
+  }
+
+  #wake(): void {
+    this.#loop.wake();
+    this.#channel?.postMessage({ kind: "wake" } satisfies ChannelMessage);
+    // Once per stretch of pending work: the service worker drains everything when it fires.
+    if (this.backgroundSync && !this.#syncRegistered) {
+      this.#syncRegistered = true;
+      void registerBackgroundSync();
+    }
+  }
+
+  #setState(change: Partial<SyncStateDetail>): void {
+    const { paused: _paused, ...rest } = { ...this.#state, ...change };
+    this.#state = this.#paused === undefined ? rest : { ...rest, paused: this.#paused };
+    this.#emit("sync.state", this.#state);
+  }
+}
+
+/** Asks the active service worker for a Background Sync; where the API is missing, nothing. */
+async function registerBackgroundSync(): Promise<void> {
+  const container = globalThis.navigator?.serviceWorker;
+  if (container?.controller === null || container?.controller === undefined) return;
+  const registration = (await container.ready) as ServiceWorkerRegistration & {
+    sync?: { register(tag: string): Promise<void> };
+  };
+  await registration.sync?.register(SYNC_TAG).catch(() => {});
+}

@@ -1,0 +1,156 @@
+/**
+ * One drain of the outbox: push every due task of the signed-in subject, in batches, until
+ * nothing more is due, and say when to look again. I/O at the edges of the pure planner and
+ * outcome rules (batch-planner.ts, push-outcome.ts).
+ *
+ * Credentials: tasks go out only under their own subject's token. A `401` refreshes the token
+ * once; a second `401`, or a token endpoint that refuses, pauses pushing until `resume()` or
+ * the next start, instead of looping on a credential that will not work.
+ */
+
+import { type Backoff, ErrandError } from "@errand/core";
+import { planBatches } from "./batch-planner.ts";
+import { type EdgeEndpoint, submitTasks } from "./edge-http.ts";
+import type { OnlineManager } from "./online-manager.ts";
+import { type OutboxRecord, toWireTask } from "./outbox-record.ts";
+import type { OutboxChange, OutboxStore } from "./outbox-store.ts";
+import { decidePush } from "./push-outcome.ts";
+import type { EdgeToken, TokenSource } from "./token-source.ts";
+
+/** What a drain ended with. */
+export type DrainResult =
+  | { readonly kind: "idle" }
+  | { readonly kind: "waiting"; readonly until: number }
+  | { readonly kind: "offline" }
+  | { readonly kind: "paused"; readonly reason: "unauthorized" | "token_refused"; readonly subject?: string };
+
+/** What the pusher works with. */
+export interface PusherParts {
+  readonly store: OutboxStore;
+  readonly edge: EdgeEndpoint;
+  readonly tokens: TokenSource;
+  readonly online: OnlineManager;
+  readonly backoff: Backoff;
+  /** Requests in flight at once. */
+  readonly concurrency: number;
+  /** Committed changes, for events. */
+  readonly changed: (changes: readonly OutboxChange[]) => void;
+}
+
+/** Pushes the outbox; keeps the server's `Retry-After` hold between drains. */
+export class OutboxPusher {
+  readonly #p: PusherParts;
+  #holdUntil = 0;
+
+  constructor(parts: PusherParts) {
+    this.#p = parts;
+  }
+
+  /**
+   * Pushes until nothing is due. `probe` pushes even when the online manager says offline
+   * (a timer's retry is how an unreachable edge is found reachable again).
+   */
+  async drain(probe = false): Promise<DrainResult> {
+    const { store, edge, online } = this.#p;
+    for (;;) {
+      if (!online.isOnline() && !probe) return { kind: "offline" };
+      const now = edge.now();
+      if (this.#holdUntil > now) return { kind: "waiting", until: this.#holdUntil };
+      let token: EdgeToken;
+      try {
+        token = await this.#p.tokens.get();
+      } catch (error) {
+        if (error instanceof ErrandError && !error.retryable)
+          return { kind: "paused", reason: "token_refused" };
+        return { kind: "waiting", until: now + 5_000 };
+      }
+      const plan = planBatches(await store.inState(token.subject, "pending"), now);
+      if (plan.tooLarge.length > 0) await this.#rejectTooLarge(plan.tooLarge, now);
+      if (plan.batches.length === 0) {
+        return plan.nextRunAt === undefined ? { kind: "idle" } : { kind: "waiting", until: plan.nextRunAt };
+      }
+      const outcomes = await inParallel(plan.batches, this.#p.concurrency, (batch) =>
+        this.#send(batch, token),
+      );
+      const paused = outcomes.find((o) => o === "paused");
+      if (paused !== undefined) return { kind: "paused", reason: "unauthorized", subject: token.subject };
+      if (outcomes.includes("unreachable")) {
+        const until = nextDue(await store.inState(token.subject, "pending"));
+        return Number.isFinite(until) ? { kind: "waiting", until } : { kind: "idle" };
+      }
+      probe = false;
+    }
+  }
+
+  async #send(
+    batch: readonly OutboxRecord[],
+    token: EdgeToken,
+    refreshed = false,
+  ): Promise<"ok" | "paused" | "unreachable"> {
+    const { edge, online, store } = this.#p;
+    const response = await submitTasks(edge, token.token, batch.map(toWireTask));
+    if (response.kind === "network") online.reportUnreachable();
+    else online.reportReachable();
+    const decision = decidePush(batch, response, { now: edge.now(), backoff: this.#p.backoff });
+    if (decision.unauthorized) {
+      if (refreshed) return "paused";
+      const fresh = await this.#p.tokens.refresh().catch(() => undefined);
+      // A token for someone else must never carry this subject's tasks.
+      if (fresh === undefined || fresh.subject !== token.subject) return "paused";
+      return this.#send(batch, fresh, true);
+    }
+    if (decision.split) {
+      const half = Math.ceil(batch.length / 2);
+      const first = await this.#send(batch.slice(0, half), token, refreshed);
+      const second = await this.#send(batch.slice(half), token, refreshed);
+      return first !== "ok" ? first : second;
+    }
+    if (decision.holdUntil !== undefined) this.#holdUntil = Math.max(this.#holdUntil, decision.holdUntil);
+    const changes = await store.apply(decision.changes);
+    if (changes.length > 0) this.#p.changed(changes);
+    return response.kind === "network" ? "unreachable" : "ok";
+  }
+
+  async #rejectTooLarge(records: readonly OutboxRecord[], now: number): Promise<void> {
+    const changes = await this.#p.store.apply(
+      records.map((r) => ({
+        id: r.id,
+        event: {
+          type: "reject" as const,
+          now,
+          error: {
+            name: "ErrandError",
+            code: "message_too_large",
+            message: `The payload of task ${r.id} is over the contract's message limit`,
+            retryable: false,
+          },
+        },
+      })),
+    );
+    if (changes.length > 0) this.#p.changed(changes);
+  }
+}
+
+/** Default number of requests in flight: enough to hide latency, few enough not to be a burst. */
+export const DEFAULT_PUSH_CONCURRENCY = 4;
+
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await run(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+function nextDue(pending: readonly OutboxRecord[]): number {
+  return pending.reduce((soonest, r) => Math.min(soonest, r.runAt), Number.POSITIVE_INFINITY);
+}

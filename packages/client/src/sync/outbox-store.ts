@@ -1,0 +1,172 @@
+/**
+ * Per-operation transactions over the `outbox` and `requests` stores of the queue database
+ * (their schema lives in queue/db.ts). Each method is one transaction; state changes come from
+ * {@link outboxTransition} only.
+ *
+ * Durability: `add` and `dropSubject` are `strict` (the app acts on them: "saved", "signed
+ * out"); marking records sent or final is `relaxed`, because losing such a mark costs a resend,
+ * which the edge answers `duplicate`, or a status the stream delivers again.
+ */
+
+import type { QueueDb } from "../queue/db.ts";
+import { toStorageError } from "../queue/storage-error.ts";
+import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
+import { type OutboxEvent, outboxTransition } from "./outbox-transition.ts";
+import type { RequestRecord } from "./request-record.ts";
+
+/** A committed change of one record. */
+export interface OutboxChange {
+  readonly before: OutboxRecord;
+  readonly after: OutboxRecord;
+}
+
+/** The counter that orders outbox records and queued requests. */
+const SEQ_COUNTER = "sync:seq";
+
+/** The outbox and request stores of one open queue database. */
+export class OutboxStore {
+  readonly #db: QueueDb;
+
+  constructor(db: QueueDb) {
+    this.#db = db;
+  }
+
+  /** Adds new records, numbering them in commit order, in one strict transaction. */
+  add(records: readonly Omit<OutboxRecord, "seq">[]): Promise<OutboxRecord[]> {
+    return this.#run("Adding edge tasks", async () => {
+      const tx = this.#db.transaction(["outbox", "counters"], "readwrite", { durability: "strict" });
+      let seq = (await tx.objectStore("counters").get(SEQ_COUNTER)) ?? 0;
+      const stored = records.map((record) => ({ ...record, seq: ++seq }));
+      const writes: Promise<unknown>[] = stored.map((record) => tx.objectStore("outbox").add(record));
+      writes.push(tx.objectStore("counters").put(seq, SEQ_COUNTER));
+      await Promise.all([...writes, tx.done]);
+      return stored;
+    });
+  }
+
+  get(id: string): Promise<OutboxRecord | undefined> {
+    return this.#run("Reading an edge task", () => this.#db.get("outbox", id));
+  }
+
+  /** A subject's records in `state`. */
+  inState(subject: string, state: OutboxState): Promise<OutboxRecord[]> {
+    return this.#run("Listing edge tasks", () =>
+      this.#db.getAllFromIndex("outbox", "subject", [subject, state]),
+    );
+  }
+
+  /** Every record, or a subject's. */
+  list(subject?: string): Promise<OutboxRecord[]> {
+    return this.#run("Listing edge tasks", () =>
+      subject === undefined
+        ? this.#db.getAll("outbox")
+        : this.#db.getAllFromIndex("outbox", "subject", subjectRange(subject)),
+    );
+  }
+
+  /** Applies each event to its record in one transaction; returns the records that changed. */
+  apply(changes: readonly { id: string; event: OutboxEvent }[], strict = false): Promise<OutboxChange[]> {
+    return this.#run("Updating edge tasks", async () => {
+      const tx = this.#db.transaction("outbox", "readwrite", { durability: strict ? "strict" : "relaxed" });
+      const done: OutboxChange[] = [];
+      const befores = await Promise.all(changes.map(({ id }) => tx.store.get(id)));
+      const current = new Map<string, OutboxRecord>();
+      changes.forEach(({ id, event }, i) => {
+        const before = current.get(id) ?? befores[i];
+        if (before === undefined) return;
+        const after = outboxTransition(before, event);
+        if (after === before) return;
+        current.set(id, after);
+        void tx.store.put(after);
+        done.push({ before, after });
+      });
+      await tx.done;
+      return done;
+    });
+  }
+
+  /** Removes every outbox record and queued request of `subject`; returns how many. */
+  dropSubject(subject: string): Promise<number> {
+    return this.#run("Dropping a subject's outbox", async () => {
+      const tx = this.#db.transaction(["outbox", "requests"], "readwrite", { durability: "strict" });
+      let removed = 0;
+      for (const name of ["outbox", "requests"] as const) {
+        let cursor = await tx.objectStore(name).index("subject").openCursor(subjectRange(subject));
+        while (cursor !== null) {
+          void cursor.delete();
+          removed += 1;
+          cursor = await cursor.continue();
+        }
+      }
+      await tx.done;
+      return removed;
+    });
+  }
+
+  /** Adds a queued request, numbered like outbox records. */
+  addRequest(record: Omit<RequestRecord, "seq">): Promise<RequestRecord> {
+    return this.#run("Queueing a request", async () => {
+      const tx = this.#db.transaction(["requests", "counters"], "readwrite", { durability: "strict" });
+      const seq = ((await tx.objectStore("counters").get(SEQ_COUNTER)) ?? 0) + 1;
+      const stored = { ...record, seq };
+      await Promise.all([
+        tx.objectStore("requests").add(stored),
+        tx.objectStore("counters").put(seq, SEQ_COUNTER),
+        tx.done,
+      ]);
+      return stored;
+    });
+  }
+
+  getRequest(id: string): Promise<RequestRecord | undefined> {
+    return this.#run("Reading a queued request", () => this.#db.get("requests", id));
+  }
+
+  /** A subject's pending requests, in queue order. */
+  pendingRequests(subject: string): Promise<RequestRecord[]> {
+    return this.#run("Listing queued requests", async () => {
+      const all = await this.#db.getAllFromIndex("requests", "subject", [subject, "pending"]);
+      return all.sort((a, b) => a.seq - b.seq);
+    });
+  }
+
+  /** Replaces a request's record, unless it was removed meanwhile (a sign-out). */
+  putRequest(record: RequestRecord): Promise<boolean> {
+    return this.#run("Updating a queued request", async () => {
+      const tx = this.#db.transaction("requests", "readwrite", { durability: "strict" });
+      const exists = (await tx.store.getKey(record.id)) !== undefined;
+      if (exists) void tx.store.put(record);
+      await tx.done;
+      return exists;
+    });
+  }
+
+  /** The last subject a token was issued for, or undefined. */
+  lastSubject(): Promise<string | undefined> {
+    return this.#run("Reading the sync's subject", async () => {
+      const value = await this.#db.get("syncMeta", "subject");
+      return typeof value === "string" ? value : undefined;
+    });
+  }
+
+  /** Records the subject of the token in use (undefined: signed out). */
+  setLastSubject(subject: string | undefined): Promise<void> {
+    return this.#run("Recording the sync's subject", async () => {
+      if (subject === undefined) await this.#db.delete("syncMeta", "subject");
+      else await this.#db.put("syncMeta", subject, "subject");
+    });
+  }
+
+  async #run<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw toStorageError(error, doing);
+    }
+  }
+}
+
+/** Every `[subject, state]` key of one subject. */
+function subjectRange(subject: string): IDBKeyRange {
+  return IDBKeyRange.bound([subject], [subject, []]);
+}

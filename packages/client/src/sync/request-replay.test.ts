@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import type { RequestRecord } from "./request-record.ts";
+import { requestAfter } from "./request-replay.ts";
+
+const record: RequestRecord = {
+  id: "r1",
+  subject: "ada",
+  seq: 1,
+  method: "POST",
+  url: "https://app.example/api",
+  headers: [],
+  state: "pending",
+  attempts: 0,
+  runAt: 0,
+  createdAt: 0,
+  updatedAt: 0,
+};
+const ctx = { now: 1000, backoff: { kind: "fixed", delayMs: 2000 } as const };
+const answer = (status: number, retryAfterMs?: number) => ({
+  kind: "response" as const,
+  response: { status, statusText: "", headers: [], body: new ArrayBuffer(0) },
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+});
+
+describe("requestAfter", () => {
+  it("ends with the response on a 2xx", () => {
+    expect(requestAfter(record, answer(201), ctx)).toMatchObject({
+      state: "succeeded",
+      response: { status: 201 },
+    });
+  });
+
+  it("ends dead on a 400, keeping the response for the caller", () => {
+    expect(requestAfter(record, answer(400), ctx)).toMatchObject({
+      state: "dead",
+      response: { status: 400 },
+      error: { code: "http_400", retryable: false },
+    });
+  });
+
+  it("retries a 500, a 429 and a network failure, honouring Retry-After", () => {
+    expect(requestAfter(record, answer(500), ctx)).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      runAt: 3000,
+    });
+    expect(requestAfter(record, answer(429, 10_000), ctx)).toMatchObject({ state: "pending", runAt: 11_000 });
+    expect(requestAfter(record, { kind: "network", message: "offline" }, ctx)).toMatchObject({
+      state: "pending",
+      error: { code: "network_error" },
+    });
+  });
+});

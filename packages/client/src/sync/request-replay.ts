@@ -1,0 +1,110 @@
+/**
+ * Replaying queued HTTP requests (`queueRequest`) with the outbox's rules: a `2xx` ends it with
+ * its response; `408`, `429`, `5xx` and network failures retry with core's backoff, never
+ * sooner than `Retry-After`; any other `4xx` ends it dead, with its response kept for the
+ * caller. One request failing never holds back the others.
+ */
+
+import { type Backoff, backoffDelay, type SerializedError } from "@errand/core";
+import type { OutboxStore } from "./outbox-store.ts";
+import { parseRetryAfter } from "./push-outcome.ts";
+import type { RequestRecord, StoredResponse } from "./request-record.ts";
+
+/** How one replay went. */
+export type ReplayOutcome =
+  | { readonly kind: "response"; readonly response: StoredResponse; readonly retryAfterMs?: number }
+  | { readonly kind: "network"; readonly message: string };
+
+/**
+ * The record after one replay. Pure.
+ *
+ * @example
+ * ```ts
+ * requestAfter(record, { kind: "network", message: "offline" }, { now, backoff }) // pending, later runAt
+ * ```
+ */
+export function requestAfter(
+  record: RequestRecord,
+  outcome: ReplayOutcome,
+  ctx: { now: number; backoff: Backoff; random?: () => number },
+): RequestRecord {
+  const { error: _error, ...rest } = record;
+  if (outcome.kind === "response") {
+    const { status } = outcome.response;
+    if (status < 400) return { ...rest, state: "succeeded", response: outcome.response, updatedAt: ctx.now };
+    if (status !== 408 && status !== 429 && status < 500) {
+      const error = failure(`http_${status}`, `The server answered ${status}`, false);
+      return { ...rest, state: "dead", response: outcome.response, error, updatedAt: ctx.now };
+    }
+  }
+  const error =
+    outcome.kind === "network"
+      ? failure("network_error", outcome.message, true)
+      : failure(`http_${outcome.response.status}`, `The server answered ${outcome.response.status}`, true);
+  const wait = Math.max(
+    backoffDelay(ctx.backoff, record.attempts + 1, error, ctx.random),
+    outcome.kind === "response" ? (outcome.retryAfterMs ?? 0) : 0,
+  );
+  return { ...rest, attempts: record.attempts + 1, runAt: ctx.now + wait, error, updatedAt: ctx.now };
+}
+
+/**
+ * Replays the due requests of `subject`, one after another; returns the next retry time, if any.
+ * A record removed meanwhile (sign-out) is not written back.
+ */
+export async function replayRequests(
+  store: OutboxStore,
+  subject: string,
+  ctx: { fetch: typeof fetch; now: () => number; backoff: Backoff; changed: (record: RequestRecord) => void },
+): Promise<number | undefined> {
+  let next: number | undefined;
+  for (const record of await store.pendingRequests(subject)) {
+    if (record.runAt > ctx.now()) {
+      next = Math.min(next ?? Infinity, record.runAt);
+      continue;
+    }
+    const after = requestAfter(record, await send(record, ctx.fetch, ctx.now()), {
+      now: ctx.now(),
+      backoff: ctx.backoff,
+    });
+    if (!(await store.putRequest(after))) continue;
+    ctx.changed(after);
+    if (after.state === "pending") next = Math.min(next ?? Infinity, after.runAt);
+  }
+  return next;
+}
+
+/** A stored response as a `Response`. */
+export function toResponse(stored: StoredResponse): Response {
+  const nullBody = stored.status === 204 || stored.status === 205 || stored.status === 304;
+  return new Response(nullBody ? null : stored.body, {
+    status: stored.status,
+    statusText: stored.statusText,
+    headers: stored.headers as [string, string][],
+  });
+}
+
+async function send(record: RequestRecord, doFetch: typeof fetch, now: number): Promise<ReplayOutcome> {
+  try {
+    const response = await doFetch(record.url, {
+      method: record.method,
+      headers: record.headers as [string, string][],
+      credentials: "same-origin",
+      ...(record.body === undefined ? {} : { body: record.body }),
+    });
+    const stored: StoredResponse = {
+      status: response.status,
+      statusText: response.statusText,
+      headers: [...response.headers],
+      body: await response.arrayBuffer(),
+    };
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
+    return { kind: "response", response: stored, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  } catch (error) {
+    return { kind: "network", message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function failure(code: string, message: string, retryable: boolean): SerializedError {
+  return { name: "ErrandError", code, message, retryable };
+}

@@ -1,0 +1,147 @@
+/**
+ * Status back from the edge, while this context leads: one WebSocket to `/v1/events` opened
+ * with a one-use ticket, reconnecting with backoff; a `4401` close (the token expired) refreshes
+ * the token before reconnecting instead of looping on a dead credential. While the socket is
+ * down, and once each time it opens (to catch what was missed), it polls
+ * `GET /v1/tasks?ids=…` for the tasks that are sent and not final.
+ */
+
+import { type Backoff, backoffDelay, MAX_IDS_PER_QUERY, type TaskView } from "@errand/core";
+import { type EdgeEndpoint, eventsUrl, eventTicket, readTasks } from "./edge-http.ts";
+import type { TokenSource } from "./token-source.ts";
+
+/** What the stream works with. */
+export interface StatusStreamParts {
+  readonly edge: EdgeEndpoint;
+  readonly tokens: TokenSource;
+  /** Ids of the subject's tasks still waiting for a final status. */
+  readonly unfinished: (subject: string) => Promise<string[]>;
+  /** Statuses heard (from the socket or a poll). */
+  readonly heard: (views: readonly TaskView[]) => Promise<void>;
+  /** Socket state changes, for `sync.state`. */
+  readonly connected: (open: boolean) => void;
+  /** Poll period while the socket is down, ms. */
+  readonly pollMs: number;
+  readonly WebSocket?: typeof WebSocket;
+}
+
+/** The close code for an expired credential (contract v1). */
+export const CLOSE_EXPIRED = 4401;
+
+const RECONNECT: Backoff = { kind: "exponential", baseMs: 500, maxMs: 30_000, jitter: "full" };
+
+/**
+ * Opens the socket and keeps it open until `stop()`.
+ *
+ * @example
+ * ```ts
+ * const stop = startStatusStream({ edge, tokens, unfinished, heard, connected, pollMs: 2000 });
+ * ```
+ */
+export function startStatusStream(parts: StatusStreamParts): () => void {
+  const Socket = parts.WebSocket ?? globalThis.WebSocket;
+  let stopped = false;
+  let socket: WebSocket | undefined;
+  let open = false;
+  let failures = 0;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let polling = false;
+
+  const poll = async () => {
+    if (polling || stopped) return;
+    polling = true;
+    try {
+      const token = await parts.tokens.get();
+      const ids = await parts.unfinished(token.subject);
+      for (let i = 0; i < ids.length && !stopped; i += MAX_IDS_PER_QUERY) {
+        const answer = await readTasks(parts.edge, token.token, ids.slice(i, i + MAX_IDS_PER_QUERY));
+        if ("failed" in answer) break;
+        await parts.heard(answer.tasks);
+      }
+    } catch {
+      // No token or no storage right now: the next poll tries again.
+    } finally {
+      polling = false;
+    }
+  };
+
+  const schedulePoll = () => {
+    clearTimeout(pollTimer);
+    if (stopped || open) return;
+    pollTimer = setTimeout(async () => {
+      await poll();
+      schedulePoll();
+    }, parts.pollMs);
+  };
+
+  const reconnect = (refresh: boolean) => {
+    if (stopped) return;
+    const delay = refresh ? 0 : backoffDelay(RECONNECT, Math.max(1, failures), reconnectError);
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(() => void connect(refresh), delay);
+  };
+
+  const connect = async (refresh: boolean) => {
+    if (stopped || Socket === undefined) return;
+    failures += 1;
+    try {
+      const token = refresh ? await parts.tokens.refresh() : await parts.tokens.get();
+      const answer = await eventTicket(parts.edge, token.token);
+      if ("failed" in answer) {
+        reconnect(answer.failed.kind === "status" && answer.failed.status === 401 && !refresh);
+        return;
+      }
+      if (stopped) return;
+      const ws = new Socket(eventsUrl(parts.edge.url, answer.ticket));
+      socket = ws;
+      ws.addEventListener("open", () => {
+        failures = 0;
+        open = true;
+        parts.connected(true);
+        clearTimeout(pollTimer);
+        void poll();
+      });
+      ws.addEventListener("message", (event: MessageEvent) => {
+        const view = readEvent(event.data);
+        if (view !== undefined) void parts.heard([view]).catch(() => {});
+      });
+      ws.addEventListener("close", (event: CloseEvent) => {
+        if (socket !== ws) return;
+        socket = undefined;
+        if (open) parts.connected(false);
+        open = false;
+        schedulePoll();
+        reconnect(event.code === CLOSE_EXPIRED);
+      });
+    } catch {
+      reconnect(false);
+    }
+  };
+
+  schedulePoll();
+  void poll();
+  void connect(false);
+  return () => {
+    stopped = true;
+    clearTimeout(reconnectTimer);
+    clearTimeout(pollTimer);
+    const ws = socket;
+    socket = undefined;
+    if (open) parts.connected(false);
+    open = false;
+    ws?.close(1000, "stopped");
+  };
+}
+
+const reconnectError = { name: "Error", code: "socket_closed", message: "closed", retryable: true };
+
+function readEvent(data: unknown): TaskView | undefined {
+  if (typeof data !== "string") return undefined;
+  try {
+    const message = JSON.parse(data) as { type?: unknown; task?: TaskView };
+    return message.type === "task.status" && typeof message.task?.id === "string" ? message.task : undefined;
+  } catch {
+    return undefined;
+  }
+}
