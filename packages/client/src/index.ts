@@ -1,7 +1,8 @@
 /**
  * `@errand/client`: Errand's browser runtime. A durable task queue in IndexedDB with leases,
  * retries, ordering keys and a dead-letter set, run by a pluggable executor (the main thread's,
- * or the Web Worker pool).
+ * or the Web Worker pool); and, with an `edge` option, an outbox that ships `target: "edge"`
+ * tasks to the edge and brings their status back to every tab.
  *
  * @example
  * ```ts
@@ -48,3 +49,20 @@ export type {
   TaskEventType,
 } from "./queue/task-events.ts";
 export type { Lease, OnDead, QueueState } from "./queue/task-record.ts";
+export type { EdgeEnqueueOptions } from "./sync/edge-enqueue.ts";
+export type {
+  EdgeTaskEventDetail,
+  EdgeTaskEventType,
+  SyncEventType,
+  SyncStateDetail,
+} from "./sync/edge-events.ts";
+export { type EdgeOptions, SYNC_TAG } from "./sync/edge-options.ts";
+export {
+  browserOnlineSource,
+  createOnlineManager,
+  type OnlineManager,
+  type OnlineSource,
+} from "./sync/online-manager.ts";
+export type { OutboxRecord, OutboxState } from "./sync/outbox-record.ts";
+export type { QueuedRequest } from "./sync/request-queue.ts";
+export type { EdgeToken, TokenGrant } from "./sync/token-source.ts";

@@ -6,6 +6,8 @@
 import { serializeError, type TaskMap } from "@errand/core";
 import { createMainThreadExecutor } from "../main-thread-executor.ts";
 import { poolForWorkerOption } from "../pool/worker-option.ts";
+import { resolveEdgeOptions } from "../sync/edge-options.ts";
+import { EdgeSync } from "../sync/edge-sync.ts";
 import { openQueueDb } from "./db.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 import { holdOwnerLock, ownerLockPrefix, readLiveness } from "./owner-lock.ts";
@@ -31,6 +33,7 @@ import { Scheduler } from "./scheduler.ts";
  */
 export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>): Promise<Errand<M>> {
   const resolved = resolveOptions(options);
+  if (options.edge !== undefined) resolveEdgeOptions(options.edge);
   // Before the database opens, so bad pool options fail without leaving a connection behind.
   const pool =
     options.executor === undefined && options.worker !== undefined
@@ -86,6 +89,13 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     },
   });
   runtime = errand;
+  if (options.edge !== undefined) {
+    errand.attachEdge(
+      await EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, (type, detail) =>
+        errand.emitSync(type, detail),
+      ),
+    );
+  }
   const reportClosedOnce = onceForClosed();
   const failed = (error: unknown) => {
     const serialized = serializeError(error);

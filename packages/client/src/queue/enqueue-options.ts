@@ -8,6 +8,7 @@ import {
   type RetryPolicy,
   resolvePolicy,
   type TaskDef,
+  type TaskTarget,
   ValidationError,
   type ValidationIssue,
 } from "@errand/core";
@@ -38,6 +39,10 @@ export interface EnqueueOptions {
   readonly ttl?: number;
   /** `false` keeps the task in this runtime's memory only (lost on reload); `true` by default. */
   readonly durable?: boolean;
+  /** `"edge"` ships the task to the edge through the outbox (needs `createErrand({ edge })`). */
+  readonly target?: TaskTarget;
+  /** The edge topic of a `target: "edge"` task; its type by default. */
+  readonly topic?: string;
 }
 
 /** What {@link buildRecord} needs besides the call's own arguments. */

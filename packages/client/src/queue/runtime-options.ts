@@ -13,6 +13,7 @@ import {
 import type { Executor } from "../executor.ts";
 import type { Handlers } from "../main-thread-executor.ts";
 import type { WorkerPoolOptions } from "../pool/pool-options.ts";
+import type { EdgeOptions } from "../sync/edge-options.ts";
 import type { RetentionMs } from "./store.ts";
 
 /** Options of `createErrand`. */
@@ -49,6 +50,8 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly persist?: boolean;
   /** This runtime's owner id in leases and lock names; a random UUID by default. */
   readonly ownerId?: string;
+  /** The edge to sync `target: "edge"` tasks with (packages/client/src/sync). */
+  readonly edge?: EdgeOptions;
 }
 
 /** Options with defaults applied. */

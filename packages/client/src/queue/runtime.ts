@@ -16,6 +16,10 @@ import {
   type TaskType,
   ValidationError,
 } from "@errand/core";
+import type { EdgeTaskEventDetail, SyncEventType, SyncStateDetail } from "../sync/edge-events.ts";
+import type { EdgeSync } from "../sync/edge-sync.ts";
+import type { OutboxRecord } from "../sync/outbox-record.ts";
+import type { QueuedRequest } from "../sync/request-queue.ts";
 import { coalesce } from "./coalescer.ts";
 import { buildRecord, type EnqueueOptions, effectivePolicy } from "./enqueue-options.ts";
 import type { IdbTaskStore } from "./idb-task-store.ts";
@@ -88,6 +92,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #waiters = new ResultWaiters();
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted>;
   #scheduler: Scheduler | undefined;
+  #edge: EdgeSync | undefined;
   #closed = false;
 
   constructor(parts: RuntimeParts<M>) {
@@ -117,6 +122,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     payload: PayloadOf<M, K>,
     options: EnqueueOptions = {},
   ): Promise<TaskHandle<ResultOf<M, K>>> {
+    if (options?.target === "edge") return this.#enqueueEdge(type, payload, options);
     try {
       const record = this.#build(type, payload, options, "");
       const inserted = record.durable
@@ -135,6 +141,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   async enqueueMany(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
     if (!Array.isArray(items))
       throw new ValidationError("enqueueMany expects an array", [{ path: "", message: "must be an array" }]);
+    if (items.some((item) => item?.options?.target === "edge")) return this.#enqueueManyEdge(items);
     const records = items.map((item, i) =>
       this.#build(item?.type, item?.payload, item?.options ?? {}, `items.${i}.`),
     );
@@ -149,7 +156,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
   /** A handle to an existing task (e.g. after a reload); `result()` rejects with `not_found` if there is none. */
   handle<R = unknown>(id: string): TaskHandle<R> {
-    return { id, created: false, result: () => this.#waiters.wait(id, (x) => this.#read(x)) as Promise<R> };
+    return { id, created: false, result: () => this.#resultOf(id) as Promise<R> };
   }
 
   async get(id: string): Promise<TaskInfo | undefined> {
@@ -241,9 +248,66 @@ export class Errand<M extends TaskMap> extends EventTarget {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#edge?.close();
     await this.#scheduler?.close();
     await this.#p.dispose();
     this.#memory.close();
+  }
+
+  /** An edge task (`target: "edge"`) as the outbox holds it. */
+  edgeTask(id: string): Promise<OutboxRecord | undefined> {
+    return this.#edge?.get(id) ?? Promise.resolve(undefined);
+  }
+
+  /** The signed-in subject's edge tasks. */
+  edgeTasks(): Promise<OutboxRecord[]> {
+    return this.#edge?.list() ?? Promise.resolve([]);
+  }
+
+  /** This tab's sync state (online, leading, socket, paused); undefined without an `edge` option. */
+  syncState(): SyncStateDetail | undefined {
+    return this.#edge?.state;
+  }
+
+  /** Pushes again after the sync paused on a refused credential. */
+  resumeSync(): void {
+    this.#edge?.resume();
+  }
+
+  /**
+   * Drops the signed-in subject's outbox, queued requests and cached edge results, and forgets
+   * its token, so nothing of it is sent under the next user. Returns how many records went.
+   */
+  signOut(): Promise<number> {
+    return this.#edgeOrThrow().signOut();
+  }
+
+  /**
+   * Stores an HTTP request (method, URL, headers, body) and replays it when the network allows:
+   * 5xx and network failures are retried, a 4xx ends it; `response()` gives the final response.
+   *
+   * @example
+   * ```ts
+   * const queued = await errand.queueRequest("/api/notes", { method: "POST", body: JSON.stringify(note) });
+   * const response = await queued.response();
+   * ```
+   */
+  queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
+    try {
+      return this.#edgeOrThrow().queueRequest(input, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** @internal Wires the edge sync (built by `createErrand` when given `edge`). */
+  attachEdge(edge: EdgeSync): void {
+    this.#edge = edge;
+  }
+
+  /** @internal Emits a sync event (the sync relays other tabs' itself). */
+  emitSync(type: SyncEventType, detail: EdgeTaskEventDetail | SyncStateDetail): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   /** @internal Wires the scheduler (built by `createErrand` after the owner lock is held). */
@@ -324,6 +388,46 @@ export class Errand<M extends TaskMap> extends EventTarget {
     });
   }
 
+  async #enqueueEdge<R>(type: string, payload: unknown, options: EnqueueOptions): Promise<TaskHandle<R>> {
+    if (this.#closed) throw new ErrandError("closed", "This Errand runtime is closed", { retryable: false });
+    const record = await this.#edgeOrThrow().enqueue(type, payload, edgeOptions(options));
+    return { ...this.handle<R>(record.id), created: true };
+  }
+
+  async #enqueueManyEdge(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
+    if (items.some((item) => item?.options?.target !== "edge")) {
+      throw new ValidationError("enqueueMany takes local or edge tasks, not both in one call", [
+        { path: "items", message: 'must all have target "edge", or none' },
+      ]);
+    }
+    const records = await this.#edgeOrThrow().enqueueMany(
+      items.map((item) => ({
+        type: item.type,
+        payload: item.payload,
+        options: edgeOptions(item.options ?? {}),
+      })),
+    );
+    return records.map((record) => ({ ...this.handle(record.id), created: true }));
+  }
+
+  #edgeOrThrow(): EdgeSync {
+    if (this.#edge === undefined) {
+      throw new ErrandError(
+        "no_edge",
+        "This runtime has no edge: pass createErrand({ edge: { url, tokenUrl } })",
+        {
+          retryable: false,
+        },
+      );
+    }
+    return this.#edge;
+  }
+
+  async #resultOf(id: string): Promise<unknown> {
+    if (this.#edge !== undefined && (await this.#edge.get(id)) !== undefined) return this.#edge.result(id);
+    return this.#waiters.wait(id, (x) => this.#read(x));
+  }
+
   async #read(id: string): Promise<TaskRecord | undefined> {
     return (await this.#memory.get(id)) ?? (await this.#p.durable.get(id));
   }
@@ -357,6 +461,16 @@ export class Errand<M extends TaskMap> extends EventTarget {
     // Anything another context did may free an ordering key or add work: look again.
     if (data.type !== "task.progress" && data.type !== "task.started") this.#scheduler?.wake();
   }
+}
+
+function edgeOptions(options: EnqueueOptions) {
+  return {
+    target: "edge" as const,
+    ...(options.topic === undefined ? {} : { topic: options.topic }),
+    ...(options.orderingKey === undefined ? {} : { orderingKey: options.orderingKey }),
+    ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),
+    ...(options.delay === undefined ? {} : { delay: options.delay }),
+  };
 }
 
 function toInfo(task: TaskRecord): TaskInfo {

@@ -5,6 +5,7 @@
  */
 
 import type { SerializedError } from "@errand/core";
+import type { SyncEventDetailOf, SyncEventType } from "../sync/edge-events.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 
 /** Events about one task. */
@@ -24,8 +25,8 @@ export type TaskEventType =
 /** Events about the runtime's storage. */
 export type StorageEventType = "storage.versionchange" | "storage.closed" | "storage.error";
 
-/** Every event type a runtime emits. */
-export type ErrandEventType = TaskEventType | StorageEventType;
+/** Every event type a runtime emits (the sync's `edge.*` and `sync.state` with an `edge` option). */
+export type ErrandEventType = TaskEventType | StorageEventType | SyncEventType;
 
 /** What a task event says. `remote` is true when another tab or worker made the change. */
 export interface TaskEventDetail {
@@ -51,7 +52,9 @@ export interface StorageEventDetail {
 /** The detail type of each event type. */
 export type EventDetailOf<T extends ErrandEventType> = T extends TaskEventType
   ? TaskEventDetail
-  : StorageEventDetail;
+  : T extends SyncEventType
+    ? SyncEventDetailOf<T>
+    : StorageEventDetail;
 
 /**
  * The events that the change `before` → `after` produces (`before` undefined: the task is new).

@@ -6,19 +6,19 @@ describe("edgeEventsFor", () => {
   const pending = pendingRecord();
 
   it("names each change of state", () => {
-    expect(edgeEventsFor(undefined, pending)).toEqual(["task.enqueued"]);
-    expect(edgeEventsFor(pending, { ...pending, state: "sent" })).toEqual(["task.sent"]);
+    expect(edgeEventsFor(undefined, pending)).toEqual(["edge.enqueued"]);
+    expect(edgeEventsFor(pending, { ...pending, state: "sent" })).toEqual(["edge.sent"]);
     expect(edgeEventsFor({ ...pending, state: "sent" }, { ...pending, state: "succeeded" })).toEqual([
-      "task.succeeded",
+      "edge.succeeded",
     ]);
-    expect(edgeEventsFor(pending, { ...pending, state: "dead" })).toEqual(["task.dead"]);
-    expect(edgeEventsFor(pending, { ...pending, state: "cancelled" })).toEqual(["task.cancelled"]);
+    expect(edgeEventsFor(pending, { ...pending, state: "dead" })).toEqual(["edge.dead"]);
+    expect(edgeEventsFor(pending, { ...pending, state: "cancelled" })).toEqual(["edge.cancelled"]);
   });
 
   it("says retrying when a push failed, and status when only the edge status moved", () => {
-    expect(edgeEventsFor(pending, { ...pending, attempts: 1, runAt: 9 })).toEqual(["task.retrying"]);
+    expect(edgeEventsFor(pending, { ...pending, attempts: 1, runAt: 9 })).toEqual(["edge.retrying"]);
     const sent = { ...pending, state: "sent" as const, edgeStatus: "accepted" as const };
-    expect(edgeEventsFor(sent, { ...sent, edgeStatus: "queued" })).toEqual(["task.status"]);
+    expect(edgeEventsFor(sent, { ...sent, edgeStatus: "queued" })).toEqual(["edge.status"]);
     expect(edgeEventsFor(sent, sent)).toEqual([]);
   });
 });

@@ -7,15 +7,18 @@
 import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
 import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
 
-/** Events about one edge task. */
+/**
+ * Events about one edge task. Named apart from the queue's `task.*` events because their detail
+ * differs (an edge task has an edge status and no progress or lease).
+ */
 export type EdgeTaskEventType =
-  | "task.enqueued"
-  | "task.sent"
-  | "task.retrying"
-  | "task.succeeded"
-  | "task.dead"
-  | "task.cancelled"
-  | "task.status";
+  | "edge.enqueued"
+  | "edge.sent"
+  | "edge.retrying"
+  | "edge.succeeded"
+  | "edge.dead"
+  | "edge.cancelled"
+  | "edge.status";
 
 /** What an edge task event says. */
 export interface EdgeTaskEventDetail {
@@ -35,6 +38,14 @@ export interface EdgeTaskEventDetail {
   readonly runAt?: number;
 }
 
+/** Every event type the sync emits. */
+export type SyncEventType = EdgeTaskEventType | "sync.state";
+
+/** The detail type of each sync event type. */
+export type SyncEventDetailOf<T extends SyncEventType> = T extends "sync.state"
+  ? SyncStateDetail
+  : EdgeTaskEventDetail;
+
 /** What `sync.state` says about this context's sync. */
 export interface SyncStateDetail {
   /** Whether the network and the edge look reachable. */
@@ -52,24 +63,24 @@ export interface SyncStateDetail {
  *
  * @example
  * ```ts
- * edgeEventsFor(pending, sent) // ["task.sent"]
+ * edgeEventsFor(pending, sent) // ["edge.sent"]
  * ```
  */
 export function edgeEventsFor(before: OutboxRecord | undefined, after: OutboxRecord): EdgeTaskEventType[] {
-  if (before === undefined) return ["task.enqueued"];
+  if (before === undefined) return ["edge.enqueued"];
   if (before.state === after.state) {
-    if (after.state === "pending" && after.attempts > before.attempts) return ["task.retrying"];
-    return after.edgeStatus !== before.edgeStatus ? ["task.status"] : [];
+    if (after.state === "pending" && after.attempts > before.attempts) return ["edge.retrying"];
+    return after.edgeStatus !== before.edgeStatus ? ["edge.status"] : [];
   }
   switch (after.state) {
     case "sent":
-      return ["task.sent"];
+      return ["edge.sent"];
     case "succeeded":
-      return ["task.succeeded"];
+      return ["edge.succeeded"];
     case "dead":
-      return ["task.dead"];
+      return ["edge.dead"];
     case "cancelled":
-      return ["task.cancelled"];
+      return ["edge.cancelled"];
     case "pending":
       return [];
   }

@@ -165,22 +165,40 @@ export class EdgeSync {
    * @throws {ValidationError} for bad input (nothing stored).
    * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
    */
-  async enqueue(
-    type: string,
-    payload: unknown,
-    options: EdgeEnqueueOptions,
-    path = "",
-  ): Promise<OutboxRecord> {
+  async enqueue(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<OutboxRecord> {
     const subject = await this.#currentSubject();
     const record = buildOutboxRecord(type, payload, options, {
       id: newTaskId(),
       now: Date.now(),
       subject,
       defs: this.#defs,
-      path,
     });
     const stored = await this.#add(record);
     this.#changed([{ before: undefined, after: stored }]);
+    this.#wake();
+    return stored;
+  }
+
+  /**
+   * Stores several edge tasks in one transaction: every item is checked first, and one bad item
+   * stores none.
+   */
+  async enqueueMany(
+    items: readonly { type: string; payload: unknown; options: EdgeEnqueueOptions }[],
+  ): Promise<OutboxRecord[]> {
+    const subject = await this.#currentSubject();
+    const now = Date.now();
+    const records = items.map((item, i) =>
+      buildOutboxRecord(item.type, item.payload, item.options, {
+        id: newTaskId(),
+        now,
+        subject,
+        defs: this.#defs,
+        path: `items.${i}.`,
+      }),
+    );
+    const stored = await this.#store.add(records);
+    this.#changed(stored.map((after) => ({ before: undefined, after })));
     this.#wake();
     return stored;
   }
