@@ -58,5 +58,9 @@ async function mountEdgeHealth(): Promise<void> {
     detail.textContent = health.message;
   };
   byId("edge-recheck").addEventListener("click", () => void refresh());
+  // While the edge is down, look again every few seconds so the page recovers by itself.
+  setInterval(() => {
+    if (status.dataset.state === "down") void refresh();
+  }, 5_000);
   await refresh();
 }

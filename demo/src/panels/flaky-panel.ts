@@ -2,7 +2,7 @@ import type { TaskInfo } from "@errand/client";
 import { byId } from "../dom.ts";
 import type { TaskBoard } from "../task-board.ts";
 import { publishSetting } from "../work/live-setting.ts";
-import { describeError, taskRow } from "./task-row.ts";
+import { describeError, renderTasks } from "./task-row.ts";
 
 /**
  * Retries and dead letters: a failure-rate slider (read live by the workers), a button that
@@ -49,16 +49,13 @@ export function mountFlakyPanel(board: TaskBoard, report: (message: string) => v
       .tasks(["flaky"])
       .filter((task) => task.state !== "dead")
       .slice(0, 10);
-    list.replaceChildren(...flaky.map((task) => taskRow(task, retryNote(task), [])));
+    renderTasks(list, flaky, (task) => ({ summary: retryNote(task), actions: [] }));
     const letters = board.tasks().filter(isDead);
     deadCount.textContent = String(letters.length);
-    dead.replaceChildren(
-      ...letters.map((task) =>
-        taskRow(task, describeError(task), [
-          { label: "Replay", run: () => void guard(errand.replay(task.id)) },
-        ]),
-      ),
-    );
+    renderTasks(dead, letters, (task) => ({
+      summary: describeError(task),
+      actions: [{ label: "Replay", run: () => void guard(errand.replay(task.id)) }],
+    }));
   });
 }
 

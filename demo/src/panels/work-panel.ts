@@ -1,7 +1,7 @@
 import type { TaskInfo } from "@errand/client";
 import { byId } from "../dom.ts";
 import type { TaskBoard } from "../task-board.ts";
-import { describeError, taskRow } from "./task-row.ts";
+import { describeError, renderTasks } from "./task-row.ts";
 
 const HEAVY = ["hash", "primes", "blur"] as const;
 
@@ -30,7 +30,7 @@ export function mountWorkPanel(board: TaskBoard, report: (message: string) => vo
   let drawn: string | undefined;
   board.subscribe(() => {
     const tasks = board.tasks(HEAVY).slice(0, 12);
-    list.replaceChildren(...tasks.map((task) => taskRow(task, summarise(task), actionsFor(task))));
+    renderTasks(list, tasks, (task) => ({ summary: summarise(task), actions: actionsFor(task) }));
     const blurred = tasks.find((task) => task.type === "blur" && task.state === "succeeded");
     if (blurred && blurred.id !== drawn) {
       drawn = blurred.id;
