@@ -60,7 +60,9 @@ describe("the demo page", () => {
     await letter.getByRole("button", { name: "Replay" }).click();
     await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 30_000 }).toBe("4");
     await expect
-      .poll(() => page.locator(`#flaky-list li[data-id="${id}"]`).getAttribute("data-state"), { timeout: 30_000 })
+      .poll(() => page.locator(`#flaky-list li[data-id="${id}"]`).getAttribute("data-state"), {
+        timeout: 30_000,
+      })
       .toBe("succeeded");
 
     await page.click("#purge-dead");
@@ -81,6 +83,8 @@ describe("the demo page", () => {
   });
 
   it("shows the local edge as up", async () => {
-    await expect.poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 30_000 }).toBe("up");
+    await expect
+      .poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 30_000 })
+      .toBe("up");
   });
 });
