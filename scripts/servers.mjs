@@ -119,10 +119,16 @@ export function applyLocalMigrations({ env, persistTo }) {
 }
 
 /**
+ * The edge's Workers: the API Worker (first: it gets the port) and the example consumer of the
+ * `errand-delivery` queue, run together by one `wrangler dev`.
+ */
+export const EDGE_CONFIGS = ["wrangler.toml", "workers/wrangler.example-consumer.toml"];
+
+/**
  * Starts the API Worker with `wrangler dev` on 127.0.0.1, after applying its migrations.
  * @param {{ port: number, env: "dev" | "test", persistTo?: string | undefined, inherit?: boolean | undefined, vars?: Record<string, string>, configs?: string[] }} options
  */
-export function startEdge({ port, env, persistTo, inherit, vars = {}, configs = ["wrangler.toml"] }) {
+export function startEdge({ port, env, persistTo, inherit, vars = {}, configs = EDGE_CONFIGS }) {
   applyLocalMigrations({ env, persistTo });
   const args = ["dev", ...configs.flatMap((c) => ["-c", c]), "--env", env, "--ip", "127.0.0.1"];
   args.push("--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false");

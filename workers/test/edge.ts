@@ -128,13 +128,14 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   timeoutMs = 20_000,
   what = "condition",
+  intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
@@ -151,13 +152,17 @@ export async function openEvents(credential: string): Promise<{
   closed: Promise<{ code: number }>;
 }> {
   const { ticket } = await json<{ ticket: string }>(credential, "POST", "/v1/events/ticket");
-  const response = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+  const response = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, {
+    headers: { upgrade: "websocket" },
+  });
   const socket = response.webSocket;
   if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
   socket.accept();
   const messages: { type: string; task: { id: string; status: string } }[] = [];
   socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data))));
-  const closed = new Promise<{ code: number }>((resolve) => socket.addEventListener("close", (event) => resolve({ code: event.code })));
+  const closed = new Promise<{ code: number }>((resolve) =>
+    socket.addEventListener("close", (event) => resolve({ code: event.code })),
+  );
   return { socket, messages, closed };
 }
 

@@ -45,6 +45,22 @@ export async function findApplied(
   return row ?? undefined;
 }
 
+/** The stored marks of these deliveries: delivery → result (JSON or null). */
+export async function findAppliedMany(
+  db: D1Database,
+  consumer: string,
+  deliveries: readonly string[],
+): Promise<Map<string, string | null>> {
+  if (deliveries.length === 0) return new Map();
+  const rows = await db
+    .prepare(
+      `SELECT delivery, result FROM ${APPLIED_TABLE} WHERE consumer = ? AND delivery IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(consumer, JSON.stringify(deliveries))
+    .all<{ delivery: string; result: string | null }>();
+  return new Map(rows.results.map((r) => [r.delivery, r.result]));
+}
+
 /** Whether a D1 error is the mark's primary key refusing a second commit. */
 export function isDuplicateMark(error: unknown): boolean {
   return (

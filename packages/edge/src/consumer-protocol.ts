@@ -38,10 +38,21 @@ export type Claim =
 /** What becomes of a failed attempt. */
 export type FailOutcome = { action: "retry"; delaySeconds: number } | { action: "dead" };
 
-/** The API's consumer RPC, as a service binding exposes it. */
+/** A successful delivery, with the handler's result if it returned one. */
+export interface Completion {
+  ref: DeliveryRef;
+  result?: JsonValue;
+}
+
+/**
+ * The API's consumer RPC, as a service binding exposes it. Claims and completions go a batch
+ * at a time, so a batch of messages costs the API a few database round trips, not a few per
+ * message.
+ */
 export interface ConsumerApiBinding {
-  claim(ref: DeliveryRef): Promise<Claim>;
-  complete(ref: DeliveryRef, result?: JsonValue): Promise<void>;
+  /** One claim per ref, in order. */
+  claim(refs: DeliveryRef[]): Promise<Claim[]>;
+  complete(items: Completion[]): Promise<void>;
   fail(ref: DeliveryRef, error: SerializedError): Promise<FailOutcome>;
 }
 

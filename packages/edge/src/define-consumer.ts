@@ -1,10 +1,10 @@
 /**
- * `defineConsumer`: a typed edge consumer of an Errand delivery queue. For each message it
- * claims the delivery from the API (skipping finished and cancelled tasks, waiting behind an
- * earlier task of the same ordering key), runs the handler of the task's topic, then commits
- * the handler's D1 writes together with an idempotency mark in one batch (one transaction), so
- * a redelivered task never applies twice, and reports the outcome so the task's status and
- * result follow. Each message is acked or retried on its own.
+ * `defineConsumer`: a typed edge consumer of an Errand delivery queue. For a batch it claims
+ * the deliveries from the API in one call (finished and cancelled tasks are skipped; a task
+ * behind an earlier one of its ordering key waits), runs the handler of each task's topic, then
+ * commits the handlers' D1 writes together with an idempotency mark per delivery in one batch
+ * (one transaction), so a redelivered task never applies twice, and reports the outcomes so
+ * the tasks' statuses and results follow. Each message is acked or retried on its own.
  */
 import {
   type JsonValue,
@@ -15,8 +15,15 @@ import {
   type TaskMap,
   type TaskType,
 } from "@errand/core";
-import { APPLIED_TABLE_SQL, findApplied, isDuplicateMark, markApplied } from "./applied-table.ts";
-import { type ConsumerApiBinding, type DeliveryRef, isDeliveryRef } from "./consumer-protocol.ts";
+import { APPLIED_TABLE_SQL, findAppliedMany, isDuplicateMark, markApplied } from "./applied-table.ts";
+import {
+  type Claim,
+  type ClaimedTask,
+  type Completion,
+  type ConsumerApiBinding,
+  type DeliveryRef,
+  isDeliveryRef,
+} from "./consumer-protocol.ts";
 
 /** What a handler gets besides its payload. */
 export interface ConsumerContext<E> {
@@ -64,6 +71,25 @@ export interface Consumer<E> {
   queue(batch: MessageBatch<unknown>, env: E): Promise<void>;
 }
 
+/** One delivery of a batch, with every message that carried it (duplicates share a fate). */
+interface Group {
+  ref: DeliveryRef;
+  messages: Message<unknown>[];
+}
+
+/** What became of a handler run, before commit. */
+type Ran =
+  | { kind: "done" }
+  | {
+      kind: "applied";
+      group: Group;
+      task: ClaimedTask;
+      result: string | null;
+      writes: D1PreparedStatement[];
+    };
+
+const RETRY_SOON = { delaySeconds: 1 };
+
 /**
  * Defines a consumer. Export its `queue` as the Worker's queue handler.
  *
@@ -85,37 +111,29 @@ export interface Consumer<E> {
  */
 export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M, E>): Consumer<E> {
   const name = options.name ?? "default";
-  let tableReady: Promise<unknown> | undefined;
   const handlers = options.handlers as Record<
     string,
     ((payload: unknown, ctx: ConsumerContext<E>) => unknown) | undefined
   >;
+  let tableReady: Promise<unknown> | undefined;
 
-  async function handle(message: Message<unknown>, env: E): Promise<void> {
-    if (!isDeliveryRef(message.body)) {
-      console.error("errand consumer: dropping a message that is not a delivery", message.body);
-      return message.ack();
-    }
-    const ref: DeliveryRef = { task: message.body.task, subscription: message.body.subscription };
-    const api = options.api(env);
-    const db = options.db(env);
-    const claim = await api.claim(ref);
-    if (claim.action === "skip") return message.ack();
-    if (claim.action === "wait") return message.retry({ delaySeconds: claim.delaySeconds });
+  async function run(
+    group: Group,
+    claim: Claim,
+    env: E,
+    api: ConsumerApiBinding,
+    applied: Map<string, string | null>,
+  ): Promise<Ran> {
+    if (claim.action === "skip") return settle(group, "ack");
+    if (claim.action === "wait") return settle(group, { delaySeconds: claim.delaySeconds });
     const { task } = claim;
-    tableReady ??= db.prepare(APPLIED_TABLE_SQL).run();
-    await tableReady;
-    const applied = await findApplied(db, name, task.deliveryId);
-    if (applied) {
-      await api.complete(ref, parseResult(applied.result));
-      return message.ack();
-    }
-    const handler = handlers[task.topic];
+    const stored = applied.get(task.deliveryId);
+    if (stored !== undefined) return { kind: "applied", group, task, result: stored, writes: [] };
     const writes: D1PreparedStatement[] = [];
-    let result: unknown;
     try {
+      const handler = handlers[task.topic];
       if (!handler) throw new NonRetryableError(`No handler for topic ${task.topic}`, { code: "no_handler" });
-      result = await handler(task.payload, {
+      const result = await handler(task.payload, {
         id: task.id,
         topic: task.topic,
         subject: task.subject,
@@ -125,43 +143,111 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
         env,
         write: (statement) => writes.push(statement),
       });
+      return {
+        kind: "applied",
+        group,
+        task,
+        result: result === undefined ? null : JSON.stringify(result),
+        writes,
+      };
     } catch (error) {
-      const outcome = await api.fail(ref, serializeError(error));
-      if (outcome.action === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
-      else message.ack();
-      return;
+      const outcome = await api.fail(group.ref, serializeError(error));
+      return settle(group, outcome.action === "retry" ? { delaySeconds: outcome.delaySeconds } : "ack");
     }
-    const encoded = result === undefined ? null : JSON.stringify(result);
+  }
+
+  /**
+   * Commits every run's writes and marks in one batch; when a mark already exists (another
+   * copy committed first) falls back to one batch per run, so only the duplicates are dropped.
+   * Returns the completions to report.
+   */
+  async function commit(
+    db: D1Database,
+    runs: Extract<Ran, { kind: "applied" }>[],
+    already: Map<string, string | null>,
+  ): Promise<Completion[]> {
+    const fresh = runs.filter((r) => !already.has(r.task.deliveryId));
+    const statements = (r: (typeof runs)[number]) => [
+      markApplied(db, name, r.task.deliveryId, r.task.id, r.result),
+      ...r.writes,
+    ];
     try {
-      await db.batch([markApplied(db, name, task.deliveryId, task.id, encoded), ...writes]);
+      if (fresh.length > 0) await db.batch(fresh.flatMap(statements));
     } catch (error) {
       if (!isDuplicateMark(error)) throw error;
-      // Another copy of this delivery committed first; report what it stored.
-      const first = await findApplied(db, name, task.deliveryId);
-      await api.complete(ref, parseResult(first?.result ?? null));
-      return message.ack();
+      for (const r of fresh) {
+        try {
+          await db.batch(statements(r));
+        } catch (single) {
+          if (!isDuplicateMark(single)) throw single;
+          const first = await findAppliedMany(db, name, [r.task.deliveryId]);
+          r.result = first.get(r.task.deliveryId) ?? null;
+        }
+      }
     }
-    await api.complete(ref, parseResult(encoded));
-    message.ack();
+    return runs.map((r) => ({
+      ref: r.group.ref,
+      ...(r.result === null ? {} : { result: JSON.parse(r.result) as JsonValue }),
+    }));
   }
 
   return {
     async queue(batch, env) {
-      await Promise.all(
-        batch.messages.map(async (message) => {
-          try {
-            await handle(message, env);
-          } catch (error) {
-            // The API or the database failed us: try again soon; the mark keeps it idempotent.
-            console.error("errand consumer: delivery failed, retrying", error);
-            message.retry({ delaySeconds: 1 });
-          }
-        }),
-      );
+      const groups = new Map<string, Group>();
+      for (const message of batch.messages) {
+        if (!isDeliveryRef(message.body)) {
+          console.error("errand consumer: dropping a message that is not a delivery", message.body);
+          message.ack();
+          continue;
+        }
+        const ref = { task: message.body.task, subscription: message.body.subscription };
+        const key = `${ref.task}:${ref.subscription}`;
+        const group: Group = groups.get(key) ?? { ref, messages: [] };
+        group.messages.push(message);
+        groups.set(key, group);
+      }
+      const list = [...groups.values()];
+      if (list.length === 0) return;
+      const api = options.api(env);
+      const db = options.db(env);
+      try {
+        const claims = await api.claim(list.map((g) => g.ref));
+        tableReady ??= db.prepare(APPLIED_TABLE_SQL).run();
+        await tableReady;
+        const running = claims.flatMap((c) => (c.action === "run" ? [c.task.deliveryId] : []));
+        const applied = await findAppliedMany(db, name, running);
+        const runs = await Promise.all(
+          list.map((group, i) =>
+            run(group, claims[i] ?? { action: "wait", delaySeconds: 1 }, env, api, applied).catch(
+              (error: unknown) => {
+                console.error("errand consumer: delivery failed, retrying", error);
+                return settle(group, RETRY_SOON);
+              },
+            ),
+          ),
+        );
+        const toCommit = runs.filter((r): r is Extract<Ran, { kind: "applied" }> => r.kind === "applied");
+        if (toCommit.length === 0) return;
+        try {
+          await api.complete(await commit(db, toCommit, applied));
+          for (const r of toCommit) settle(r.group, "ack");
+        } catch (error) {
+          // The marks (if committed) keep a retry from applying twice; it reports again.
+          console.error("errand consumer: commit or report failed, retrying", error);
+          for (const r of toCommit) settle(r.group, RETRY_SOON);
+        }
+      } catch (error) {
+        console.error("errand consumer: claim failed, retrying the batch", error);
+        for (const group of list) settle(group, RETRY_SOON);
+      }
     },
   };
 }
 
-function parseResult(encoded: string | null): JsonValue | undefined {
-  return encoded === null ? undefined : (JSON.parse(encoded) as JsonValue);
+function settle(group: Group, outcome: "ack" | { delaySeconds: number }): { kind: "done" } {
+  for (const message of group.messages) {
+    if (outcome === "ack") message.ack();
+    else message.retry(outcome);
+  }
+  return { kind: "done" };
 }

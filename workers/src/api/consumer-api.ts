@@ -7,19 +7,19 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { JsonValue, SerializedError } from "@errand/core";
 import type { Claim, FailOutcome } from "@errand/edge";
-import { claimDelivery, completeDelivery, failDelivery } from "./delivery-ops.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
 import type { DeliveryMessage } from "./messages.ts";
 
 /** Claim, complete and fail, for consumers in other Workers. */
 export class ConsumerApi extends WorkerEntrypoint<Env> {
-  /** May this delivery run now? Counts the attempt when it may. */
-  claim(ref: DeliveryMessage): Promise<Claim> {
-    return claimDelivery(this.env, ref);
+  /** May these deliveries run now? Counts the attempt of each that may. */
+  claim(refs: DeliveryMessage[]): Promise<Claim[]> {
+    return claimDeliveries(this.env, refs);
   }
 
-  /** The delivery succeeded, with the handler's result if any. */
-  complete(ref: DeliveryMessage, result?: JsonValue): Promise<void> {
-    return completeDelivery(this.env, ref, result);
+  /** These deliveries succeeded, each with its handler's result if any. */
+  complete(items: { ref: DeliveryMessage; result?: JsonValue }[]): Promise<void> {
+    return completeDeliveries(this.env, items);
   }
 
   /** The attempt failed: retry after the returned delay, or the delivery is dead. */

@@ -23,38 +23,65 @@ import { refreshStatus } from "./task-views.ts";
 /** Seconds a delivery waiting behind an earlier task of its key is put back for. */
 const WAIT_SECONDS = 1;
 
-/** Claims a delivery for one attempt. */
+/** Claims a delivery for one attempt (see {@link claimDeliveries}). */
 export async function claimDelivery(env: Env, ref: DeliveryMessage): Promise<Claim> {
-  const row = await env.DB.prepare(
-    `SELECT t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at, d.status,
-       ${IS_HEAD} AS head
-     FROM deliveries d JOIN tasks t ON t.key = d.task_key
-     WHERE d.task_key = ? AND d.subscription = ?`,
-  )
-    .bind(ref.task, ref.subscription)
-    .first<{
-      id: string;
-      topic: string;
-      payload: string;
-      subject: string;
-      ordering_key: string | null;
-      cancelled_at: number | null;
-      status: string;
-      head: number;
-    }>();
+  const [claim] = await claimDeliveries(env, [ref]);
+  return claim ?? { action: "skip", reason: "unknown" };
+}
+
+/**
+ * Claims deliveries, in one D1 batch: each attempt is counted when its delivery is pending,
+ * heads its key and its task is not cancelled; one read gathers what the answers need.
+ */
+export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]): Promise<Claim[]> {
+  if (refs.length === 0) return [];
+  const now = Date.now();
+  const results = await env.DB.batch<Record<string, unknown>>([
+    ...refs.map((ref) =>
+      env.DB.prepare(
+        `UPDATE deliveries AS d SET attempts = attempts + 1, updated_at = ?3
+         WHERE d.task_key = ?1 AND d.subscription = ?2 AND d.status = 'pending' AND ${IS_HEAD}
+           AND NOT EXISTS (SELECT 1 FROM tasks c WHERE c.key = d.task_key AND c.cancelled_at IS NOT NULL)
+         RETURNING attempts`,
+      ).bind(ref.task, ref.subscription, now),
+    ),
+    env.DB.prepare(
+      `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at, d.status
+       FROM deliveries d JOIN tasks t ON t.key = d.task_key
+       WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?))`,
+    ).bind(JSON.stringify(refs.map((r) => ({ task: r.task, subscription: r.subscription })))),
+  ]);
+  const rows = new Map(
+    ((results.at(-1)?.results ?? []) as unknown as ClaimRow[]).map((row) => [
+      `${row.task_key}:${row.subscription}`,
+      row,
+    ]),
+  );
+  return refs.map((ref, i) => {
+    const attempts = (results[i]?.results[0] as { attempts: number } | undefined)?.attempts;
+    return toClaim(ref, rows.get(`${ref.task}:${ref.subscription}`), attempts);
+  });
+}
+
+interface ClaimRow {
+  task_key: number;
+  subscription: string;
+  id: string;
+  topic: string;
+  payload: string;
+  subject: string;
+  ordering_key: string | null;
+  cancelled_at: number | null;
+  status: string;
+}
+
+function toClaim(ref: DeliveryMessage, row: ClaimRow | undefined, attempts: number | undefined): Claim {
   if (!row) return { action: "skip", reason: "unknown" };
   if (row.status === "delivered" || row.status === "dead" || row.status === "cancelled") {
     return { action: "skip", reason: row.status };
   }
   if (row.cancelled_at !== null) return { action: "skip", reason: "cancelled" };
-  if (row.head !== 1) return { action: "wait", delaySeconds: WAIT_SECONDS };
-  const counted = await env.DB.prepare(
-    `UPDATE deliveries SET attempts = attempts + 1, updated_at = ?3
-     WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING attempts`,
-  )
-    .bind(ref.task, ref.subscription, Date.now())
-    .first<{ attempts: number }>();
-  if (!counted) return { action: "skip", reason: "delivered" };
+  if (attempts === undefined) return { action: "wait", delaySeconds: WAIT_SECONDS };
   return {
     action: "run",
     task: {
@@ -63,7 +90,7 @@ export async function claimDelivery(env: Env, ref: DeliveryMessage): Promise<Cla
       payload: JSON.parse(row.payload) as JsonValue,
       subject: row.subject,
       ...(row.ordering_key === null ? {} : { orderingKey: row.ordering_key }),
-      attempt: counted.attempts,
+      attempt: attempts,
       deliveryId: `${ref.task}:${ref.subscription}`,
     },
   };
@@ -71,14 +98,32 @@ export async function claimDelivery(env: Env, ref: DeliveryMessage): Promise<Cla
 
 /** Records a successful attempt. Idempotent: a second completion changes nothing. */
 export async function completeDelivery(env: Env, ref: DeliveryMessage, result?: JsonValue): Promise<void> {
-  const done = await env.DB.prepare(
-    `UPDATE deliveries SET status = 'delivered', result = ?3, last_error = NULL, updated_at = ?4
-     WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
-  )
-    .bind(ref.task, ref.subscription, result === undefined ? null : JSON.stringify(result), Date.now())
-    .first<{ okey: string | null }>();
-  if (!done) return;
-  await finished(env, ref, done.okey);
+  await completeDeliveries(env, [{ ref, ...(result === undefined ? {} : { result }) }]);
+}
+
+/**
+ * Records successful attempts in one D1 batch, then updates the tasks' statuses and sends the
+ * next task of each ordering key they held.
+ */
+export async function completeDeliveries(
+  env: Env,
+  items: readonly { ref: DeliveryMessage; result?: JsonValue }[],
+): Promise<void> {
+  if (items.length === 0) return;
+  const now = Date.now();
+  const done = await env.DB.batch<{ okey: string | null }>(
+    items.map(({ ref, result }) =>
+      env.DB.prepare(
+        `UPDATE deliveries SET status = 'delivered', result = ?3, last_error = NULL, updated_at = ?4
+         WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
+      ).bind(ref.task, ref.subscription, result === undefined ? null : JSON.stringify(result), now),
+    ),
+  );
+  const finished = items.flatMap(({ ref }, i) => {
+    const row = done[i]?.results[0];
+    return row ? [{ ref, okey: row.okey }] : [];
+  });
+  await finishMany(env, finished);
 }
 
 /** Records a failed attempt and decides between a retry and dead. */
@@ -119,6 +164,24 @@ export async function failDelivery(
 }
 
 async function finished(env: Env, ref: DeliveryMessage, okey: string | null): Promise<void> {
-  await advanceKey(env, ref.subscription, okey);
-  await publishViews(env, await refreshStatus(env.DB, [ref.task]));
+  await finishMany(env, [{ ref, okey }]);
+}
+
+async function finishMany(
+  env: Env,
+  done: readonly { ref: DeliveryMessage; okey: string | null }[],
+): Promise<void> {
+  if (done.length === 0) return;
+  const scopes = new Map<string, { subscription: string; okey: string }>();
+  for (const { ref, okey } of done) {
+    if (okey !== null)
+      scopes.set(JSON.stringify([ref.subscription, okey]), { subscription: ref.subscription, okey });
+  }
+  await Promise.all([
+    ...[...scopes.values()].map(({ subscription, okey }) => advanceKey(env, subscription, okey)),
+    refreshStatus(
+      env.DB,
+      done.map(({ ref }) => ref.task),
+    ).then((views) => publishViews(env, views)),
+  ]);
 }

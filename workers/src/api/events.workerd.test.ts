@@ -6,13 +6,19 @@ describe("live events", () => {
     expect((await api("/v1/events/ticket", { method: "POST" })).status).toBe(401);
     const { key } = await newTenant();
     const { ticket } = await json<{ ticket: string }>(key, "POST", "/v1/events/ticket");
-    const first = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+    const first = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, {
+      headers: { upgrade: "websocket" },
+    });
     expect(first.status).toBe(101);
     first.webSocket?.accept();
     first.webSocket?.close();
-    const second = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
+    const second = await api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, {
+      headers: { upgrade: "websocket" },
+    });
     expect(second.status).toBe(401);
-    const forged = await api(`/v1/events?ticket=${encodeURIComponent(`${ticket}x`)}`, { headers: { upgrade: "websocket" } });
+    const forged = await api(`/v1/events?ticket=${encodeURIComponent(`${ticket}x`)}`, {
+      headers: { upgrade: "websocket" },
+    });
     expect(forged.status).toBe(401);
   });
 
@@ -20,7 +26,13 @@ describe("live events", () => {
     const { key } = await newTenant();
     await topicWith(key, "notes", [{ kind: "queue", target: "errand-delivery" }]);
     const token = async (subject: string) =>
-      (await json<{ token: string }>(key, "POST", "/v1/tokens", { subject, topics: ["notes"], ttlSeconds: 600 })).token;
+      (
+        await json<{ token: string }>(key, "POST", "/v1/tokens", {
+          subject,
+          topics: ["notes"],
+          ttlSeconds: 600,
+        })
+      ).token;
     const alice = await token("alice");
     const aliceEvents = await openEvents(alice);
     const bobEvents = await openEvents(await token("bob"));
@@ -28,7 +40,8 @@ describe("live events", () => {
     const [id] = ids("live", 1) as [string];
     await submit(alice, [{ id, topic: "notes", payload: 1 }]);
     // "notes" has no handler in the example consumer: the delivery goes dead at once.
-    const final = (list: typeof aliceEvents.messages) => list.find((m) => m.task.id === id && m.task.status === "dead");
+    const final = (list: typeof aliceEvents.messages) =>
+      list.find((m) => m.task.id === id && m.task.status === "dead");
     await waitFor(async () => final(aliceEvents.messages));
     await waitFor(async () => final(adminEvents.messages));
     expect(aliceEvents.messages.every((m) => m.type === "task.status")).toBe(true);
@@ -38,7 +51,11 @@ describe("live events", () => {
 
   it("closes the socket with 4401 when the token behind it expires", async () => {
     const { key } = await newTenant();
-    const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", { subject: "s", topics: ["notes"], ttlSeconds: 2 });
+    const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
+      subject: "s",
+      topics: ["notes"],
+      ttlSeconds: 2,
+    });
     const events = await openEvents(token);
     const closed = await Promise.race([
       events.closed,

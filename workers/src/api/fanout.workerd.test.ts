@@ -42,8 +42,14 @@ describe("fan-out", () => {
     expect((await effects([id])).length).toBe(1);
     const got = await receipts(receiver);
     expect(got.map((r) => r.task_id)).toEqual([id]);
-    expect(JSON.parse(got[0]?.body ?? "{}")).toMatchObject({ id, topic: "test.effect", payload: { hello: "all" } });
-    await waitFor(async () => (events.messages.some((m) => m.task.id === id && m.task.status === "succeeded") ? true : undefined));
+    expect(JSON.parse(got[0]?.body ?? "{}")).toMatchObject({
+      id,
+      topic: "test.effect",
+      payload: { hello: "all" },
+    });
+    await waitFor(async () =>
+      events.messages.some((m) => m.task.id === id && m.task.status === "succeeded") ? true : undefined,
+    );
     events.socket.close();
   });
 
@@ -58,14 +64,20 @@ describe("fan-out", () => {
       const [v] = await views(key, [id]);
       return v?.status === "dead" ? v : undefined;
     });
-    expect(view.deliveries[0]).toMatchObject({ status: "dead", attempts: 1, lastError: { code: "http_401" } });
+    expect(view.deliveries[0]).toMatchObject({
+      status: "dead",
+      attempts: 1,
+      lastError: { code: "http_401" },
+    });
     expect(await receipts(receiver)).toEqual([]);
   });
 
   it("keeps delivering with the old secret during a rotation's grace period", async () => {
     const { key } = await newTenant();
     const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;
-    const [hook] = await topicWith(key, "hooks", [{ kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` }]);
+    const [hook] = await topicWith(key, "hooks", [
+      { kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` },
+    ]);
     await registerReceiver(receiver, [hook?.secret ?? ""]);
     await json(key, "POST", `/v1/topics/hooks/subscriptions/${hook?.id}/rotate-secret`);
     const [id] = ids("rotate", 1) as [string];

@@ -44,6 +44,7 @@ export interface OwnedView {
 }
 
 const TASK_COLUMNS = "key, tenant, subject, id, topic, status, result, queued_at, routed_at, cancelled_at";
+const DELIVERY_COLUMNS = "task_key, subscription, kind, result_from, status, attempts, last_error, result";
 
 /**
  * Views of the tasks with these ids in a tenant. With `subject`, only that subject's tasks;
@@ -109,14 +110,17 @@ export async function findTaskKey(
  */
 export async function refreshStatus(db: D1Database, keys: readonly number[]): Promise<OwnedView[]> {
   if (keys.length === 0) return [];
-  const tasks = await db
-    .prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE key IN (SELECT value FROM json_each(?))`)
-    .bind(JSON.stringify([...new Set(keys)]))
-    .all<TaskRow>();
-  const deliveries = await deliveriesOf(
-    db,
-    tasks.results.map((t) => t.key),
-  );
+  const json = JSON.stringify([...new Set(keys)]);
+  const [taskRows, deliveryRows] = await db.batch<Record<string, unknown>>([
+    db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE key IN (SELECT value FROM json_each(?))`).bind(json),
+    db
+      .prepare(
+        `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?))`,
+      )
+      .bind(json),
+  ]);
+  const tasks = { results: (taskRows?.results ?? []) as unknown as TaskRow[] };
+  const deliveries = groupByTask((deliveryRows?.results ?? []) as unknown as DeliveryRow[]);
   const now = Date.now();
   const changed: OwnedView[] = [];
   const updates: D1PreparedStatement[] = [];
@@ -163,16 +167,19 @@ export async function ownedViews(db: D1Database, keys: readonly number[]): Promi
 }
 
 async function deliveriesOf(db: D1Database, keys: readonly number[]): Promise<Map<number, DeliveryRow[]>> {
-  const byTask = new Map<number, DeliveryRow[]>();
-  if (keys.length === 0) return byTask;
+  if (keys.length === 0) return new Map();
   const rows = await db
-    .prepare(
-      `SELECT task_key, subscription, kind, result_from, status, attempts, last_error, result
-       FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?)) ORDER BY task_key, subscription`,
-    )
+    .prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?))`)
     .bind(JSON.stringify(keys))
     .all<DeliveryRow>();
-  for (const row of rows.results) {
+  return groupByTask(rows.results);
+}
+
+function groupByTask(rows: readonly DeliveryRow[]): Map<number, DeliveryRow[]> {
+  const byTask = new Map<number, DeliveryRow[]>();
+  for (const row of [...rows].sort(
+    (a, b) => a.task_key - b.task_key || a.subscription.localeCompare(b.subscription),
+  )) {
     const list = byTask.get(row.task_key) ?? [];
     list.push(row);
     byTask.set(row.task_key, list);

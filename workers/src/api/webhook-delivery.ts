@@ -16,10 +16,27 @@ const TIMEOUT_MS = 10_000;
 
 /** Sends every webhook delivery of a batch, acking or retrying each message on its own. */
 export async function sendWebhookBatch(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((message) => sendOne(env, message)));
+  // Copies of one delivery in a batch (a redelivery) are sent once and share its fate.
+  const copies = new Map<string, Message<DeliveryMessage>[]>();
+  for (const message of batch.messages) {
+    const key = `${message.body.task}:${message.body.subscription}`;
+    copies.set(key, [...(copies.get(key) ?? []), message]);
+  }
+  await Promise.all([...copies.values()].map((messages) => sendOne(env, messages)));
 }
 
-async function sendOne(env: Env, message: Message<DeliveryMessage>): Promise<void> {
+async function sendOne(env: Env, messages: Message<DeliveryMessage>[]): Promise<void> {
+  const [first] = messages;
+  if (!first) return;
+  const message = {
+    body: first.body,
+    ack: () => {
+      for (const m of messages) m.ack();
+    },
+    retry: (options: QueueRetryOptions) => {
+      for (const m of messages) m.retry(options);
+    },
+  };
   try {
     const claim = await claimDelivery(env, message.body);
     if (claim.action === "skip") return message.ack();

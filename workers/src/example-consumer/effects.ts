@@ -12,7 +12,7 @@ const SCHEMA = [
   "CREATE INDEX IF NOT EXISTS effects_task ON effects(task_id)",
   `CREATE TABLE IF NOT EXISTS webhook_receipts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL, task_id TEXT NOT NULL, body TEXT NOT NULL,
-    received_at INTEGER NOT NULL)`,
+    received_at INTEGER NOT NULL, UNIQUE (receiver, task_id))`,
   "CREATE TABLE IF NOT EXISTS receiver_secrets (receiver TEXT PRIMARY KEY, secrets TEXT NOT NULL)",
 ];
 

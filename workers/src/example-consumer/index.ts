@@ -30,7 +30,8 @@ const consumer = defineConsumer({
     },
     "test.effect": async (payload, ctx) => {
       await ensureSchema(ctx.env.DB);
-      if (payload.fatal) throw new NonRetryableError("Asked to fail for good", { code: "fatal_by_request" });
+      if (payload.fatal || (payload.fatalUntil ?? 0) > Date.now())
+        throw new NonRetryableError("Asked to fail for good", { code: "fatal_by_request" });
       if (payload.failRate !== undefined && Math.random() < payload.failRate)
         throw new Error("Random failure, as asked");
       ctx.write(effect(ctx.env.DB, ctx));

@@ -10,6 +10,8 @@ export interface EffectPayload {
   failRate?: number;
   /** Fail every attempt without retrying. */
   fatal?: boolean;
+  /** Fail without retrying until this time (Unix ms), then succeed: for replay tests. */
+  fatalUntil?: number;
   [key: string]: JsonValue | undefined;
 }
 

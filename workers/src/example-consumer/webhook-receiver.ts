@@ -29,16 +29,12 @@ export async function receiveWebhook(db: D1Database, receiver: string, request: 
   const check = await verifyWebhookSignature(request.headers.get(SIGNATURE_HEADER), body, secrets);
   if (!check.ok) return Response.json({ error: check.reason }, { status: 401 });
   const taskId = request.headers.get(TASK_ID_HEADER) ?? "";
-  const seen = await db
-    .prepare("SELECT 1 FROM webhook_receipts WHERE receiver = ? AND task_id = ?")
-    .bind(receiver, taskId)
-    .first();
-  if (!seen) {
-    await db
-      .prepare("INSERT INTO webhook_receipts (receiver, task_id, body, received_at) VALUES (?, ?, ?, ?)")
-      .bind(receiver, taskId, body, Date.now())
-      .run();
-  }
+  await db
+    .prepare(
+      "INSERT OR IGNORE INTO webhook_receipts (receiver, task_id, body, received_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(receiver, taskId, body, Date.now())
+    .run();
   return Response.json({ received: taskId });
 }
 

@@ -1,0 +1,112 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { defineTasks, task } from "@errand/core";
+import { type DeliveryRef, defineConsumer } from "@errand/edge";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ids, newTenant, submit, topicWith, views } from "../../test/edge.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
+
+const tasks = defineTasks({ "test.effect": task<{ n: number }, { n: number }>() });
+let invocations = 0;
+
+// A consumer in this Worker, against the real API logic and D1, so a test can hand it the
+// same batch several times; its effects go to a table of its own.
+const consumer = defineConsumer({
+  tasks,
+  db: () => env.DB,
+  api: () => ({
+    claim: (refs: DeliveryRef[]) => claimDeliveries(env, refs),
+    complete: (items) => completeDeliveries(env, items),
+    fail: (ref, error) => failDelivery(env, ref, error),
+  }),
+  name: "idempotency-test",
+  handlers: {
+    "test.effect": async (payload, ctx) => {
+      invocations++;
+      ctx.write(
+        env.DB.prepare("INSERT INTO test_effects (task_id, n) VALUES (?, ?)").bind(ctx.id, payload.n),
+      );
+      return { n: payload.n };
+    },
+  },
+});
+
+beforeAll(async () => {
+  await env.DB.prepare(
+    "CREATE TABLE IF NOT EXISTS test_effects (seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT, n INTEGER)",
+  ).run();
+});
+
+describe("defineConsumer", () => {
+  it("applies each task's effect once when the same batch arrives three times with every message twice", async () => {
+    const { key } = await newTenant();
+    const [sub] = await topicWith(key, "test.effect", [
+      { kind: "queue", target: "errand-delivery", resultFrom: true },
+    ]);
+    const taskIds = ids("thrice", 20);
+    // Held back an hour on the queue, so only this test's consumer sees them.
+    await submit(
+      key,
+      taskIds.map((id, n) => ({ id, topic: "test.effect", payload: { n }, delaySeconds: 3600 })),
+    );
+    const keys = await env.DB.prepare(
+      "SELECT key FROM tasks WHERE id IN (SELECT value FROM json_each(?)) ORDER BY key",
+    )
+      .bind(JSON.stringify(taskIds))
+      .all<{ key: number }>();
+    const refs = keys.results.map((r) => ({ task: r.key, subscription: sub?.id ?? "" }));
+    const messages = [...refs, ...refs].map((body, i) => ({
+      id: `m${i}`,
+      timestamp: Date.now(),
+      attempts: 1,
+      body,
+    }));
+    const before = invocations;
+
+    const runs = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const batch = createMessageBatch("errand-delivery", messages);
+        const ctx = createExecutionContext();
+        await consumer.queue(batch, env);
+        return getQueueResult(batch, ctx);
+      }),
+    );
+
+    const rows = await env.DB.prepare(
+      "SELECT task_id, count(*) AS n FROM test_effects WHERE task_id IN (SELECT value FROM json_each(?)) GROUP BY task_id",
+    )
+      .bind(JSON.stringify(taskIds))
+      .all<{ task_id: string; n: number }>();
+    expect(rows.results.map((r) => r.n)).toEqual(taskIds.map(() => 1));
+    expect(invocations - before).toBeGreaterThanOrEqual(taskIds.length);
+    for (const result of runs) expect(result.retryMessages).toEqual([]);
+    const final = await views(key, taskIds);
+    expect(final.map((v) => [v.status, v.result])).toEqual(taskIds.map((_, n) => ["succeeded", { n }]));
+  });
+
+  it("retries a message whose handler failed and skips a cancelled task", async () => {
+    const { key } = await newTenant();
+    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+    const [cancelled] = ids("skip", 1) as [string];
+    await submit(key, [{ id: cancelled, topic: "test.effect", payload: { n: 1 }, delaySeconds: 3600 }]);
+    const row = await env.DB.prepare("SELECT key FROM tasks WHERE id = ?")
+      .bind(cancelled)
+      .first<{ key: number }>();
+    await env.DB.prepare("UPDATE tasks SET cancelled_at = 1 WHERE key = ?").bind(row?.key).run();
+    const before = invocations;
+    const batch = createMessageBatch("errand-delivery", [
+      {
+        id: "c1",
+        timestamp: Date.now(),
+        attempts: 1,
+        body: { task: row?.key ?? 0, subscription: sub?.id ?? "" },
+      },
+      { id: "junk", timestamp: Date.now(), attempts: 1, body: { not: "a delivery" } },
+    ]);
+    const ctx = createExecutionContext();
+    await consumer.queue(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(invocations).toBe(before);
+    expect(result.explicitAcks.sort()).toEqual(["c1", "junk"]);
+  });
+});
