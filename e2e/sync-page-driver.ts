@@ -1,0 +1,52 @@
+import type { BrowserContext, Page } from "playwright";
+import { inject } from "vitest";
+import type { SyncEdge } from "./sync-harness.ts";
+
+/** What the sync fixture page exposes on `window.syncPage` (e2e/fixtures/sync-page.ts). */
+export interface SyncPageApi {
+  enqueue(count: number, orderingKey?: string): Promise<string[]>;
+  states(): Promise<Record<"pending" | "sent" | "succeeded" | "dead" | "cancelled", number>>;
+  task(id: string): Promise<{ state: string; error: string | null; result: unknown } | null>;
+  result(id: string): Promise<{ ok: boolean; value?: unknown; code?: string }>;
+  heard(): Record<string, number>;
+  syncState(): { online: boolean; leading: boolean; connected: boolean; paused?: string } | undefined;
+  signOut(): Promise<number>;
+  queueRequest(url: string, method: string, body?: string): Promise<string>;
+  requestResponse(id: string): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
+
+/** Opens the sync fixture page for `subject` on database `db` and waits until it runs. */
+export async function openSyncPage(
+  context: BrowserContext,
+  edge: SyncEdge,
+  options: { subject: string; db: string; extra?: Record<string, string> },
+): Promise<Page> {
+  const page = await context.newPage();
+  const query = new URLSearchParams({
+    edge: edge.url,
+    token: edge.tokenUrl,
+    subject: options.subject,
+    db: options.db,
+    ...options.extra,
+  });
+  await page.goto(`${inject("fixturesUrl")}/sync.html?${query}`);
+  await page.waitForFunction(() => document.body.dataset.ready === "1", undefined, { timeout: 30_000 });
+  return page;
+}
+
+/** Calls `window.syncPage[method](...args)` in the page. */
+export function call<K extends keyof SyncPageApi>(
+  page: Page,
+  method: K,
+  ...args: Parameters<SyncPageApi[K]>
+): Promise<Awaited<ReturnType<SyncPageApi[K]>>> {
+  return page.evaluate(
+    ([name, params]) => {
+      const api = (globalThis as unknown as { syncPage: Record<string, (...a: unknown[]) => unknown> })
+        .syncPage;
+      return api[name as string]?.(...(params as unknown[]));
+    },
+    [method, args] as const,
+  ) as Promise<Awaited<ReturnType<SyncPageApi[K]>>>;
+}

@@ -1,0 +1,119 @@
+/**
+ * `@errand/client/service-worker`: drains the outbox from a service worker, so edge tasks
+ * leave with no page open. The page's runtime registers a Background Sync (tag
+ * {@link SYNC_TAG}) when it has work; the browser fires it when the network returns, even after
+ * the last tab closed, and this module pushes under a token fetched from `tokenUrl` (same
+ * origin: the worker has the site's cookies, never an API key). A drain that could not finish
+ * rejects, so the browser schedules the sync again. Where Background Sync is missing, the
+ * runtime drains on its next start and on `online` instead.
+ *
+ * The drain takes the origin's sync lock only when it is free: a tab that leads is pushing
+ * already.
+ *
+ * @example
+ * ```ts
+ * // sw.ts
+ * import { installBackgroundSync } from "@errand/client/service-worker";
+ * installBackgroundSync({ url: "https://api.example.com", tokenUrl: "/errand-token" });
+ * ```
+ *
+ * @module
+ */
+
+import { DEFAULT_RETRY_POLICY } from "@errand/core";
+import { openQueueDb } from "../queue/db.ts";
+import { edgeDetailOf, edgeEventsFor } from "./edge-events.ts";
+import { SYNC_TAG } from "./edge-options.ts";
+import { browserOnlineSource, createOnlineManager } from "./online-manager.ts";
+import { type DrainResult, OutboxPusher } from "./outbox-pusher.ts";
+import { OutboxStore } from "./outbox-store.ts";
+import { RequestQueue } from "./request-queue.ts";
+import { createTokenSource } from "./token-source.ts";
+
+export { SYNC_TAG };
+
+/** Options of {@link installBackgroundSync} and {@link drainOutboxOnce}. */
+export interface BackgroundSyncOptions {
+  /** The edge API's base URL. */
+  readonly url: string;
+  /** The token endpoint (same origin), `POST`ed with the worker's cookies. */
+  readonly tokenUrl: string | URL;
+  /** The runtime's database name; `"errand"` by default. */
+  readonly dbName?: string;
+}
+
+interface SyncEvent extends ExtendableEvent {
+  readonly tag: string;
+}
+
+/** Answers the runtime's Background Sync in this service worker. */
+export function installBackgroundSync(options: BackgroundSyncOptions): void {
+  const scope = globalThis as unknown as ServiceWorkerGlobalScope;
+  scope.addEventListener("sync", (event) => {
+    const sync = event as SyncEvent;
+    if (sync.tag !== SYNC_TAG) return;
+    sync.waitUntil(
+      drainOutboxOnce(options).then((result) => {
+        // Rejecting asks the browser to fire the sync again later.
+        if (result.kind !== "idle" && result.kind !== "skipped")
+          throw new Error(`Outbox not drained: ${result.kind}`);
+      }),
+    );
+  });
+}
+
+/**
+ * Drains the outbox and the queued requests once, outside any page; `skipped` when a tab holds
+ * the sync lock (it is pushing).
+ */
+export async function drainOutboxOnce(
+  options: BackgroundSyncOptions,
+): Promise<DrainResult | { readonly kind: "skipped" }> {
+  const dbName = options.dbName ?? "errand";
+  const db = await openQueueDb(dbName, { onVersionChange: () => db.close(), onTerminated: () => {} });
+  const channel = new BroadcastChannel(`errand-sync:${dbName}`);
+  try {
+    const store = new OutboxStore(db);
+    const tokens = createTokenSource({ tokenUrl: options.tokenUrl });
+    const edge = {
+      url: new URL(options.url).origin,
+      fetch: globalThis.fetch.bind(globalThis),
+      now: Date.now,
+    };
+    const backoff = DEFAULT_RETRY_POLICY.backoff;
+    const pusher = new OutboxPusher({
+      store,
+      edge,
+      tokens,
+      online: createOnlineManager(browserOnlineSource()),
+      backoff,
+      concurrency: 4,
+      changed: (changes) => {
+        // Open tabs hear it as if a leader tab had pushed.
+        for (const { before, after } of changes)
+          for (const type of edgeEventsFor(before, after))
+            channel.postMessage({ kind: "event", type, detail: edgeDetailOf(after) });
+      },
+    });
+    const requests = new RequestQueue(store, {
+      fetch: edge.fetch,
+      backoff,
+      changed: (id) => channel.postMessage({ kind: "request", id }),
+    });
+    const run = async (): Promise<DrainResult> => {
+      const result = await pusher.drain(true);
+      const token = await tokens.get().catch(() => undefined);
+      if (token === undefined || result.kind === "paused") return result;
+      const next = await requests.replay(token.subject);
+      return next === undefined ? result : { kind: "waiting", until: next };
+    };
+    const locks = globalThis.navigator?.locks;
+    if (locks === undefined) return await run();
+    return await locks.request(`errand:${dbName}:sync`, { ifAvailable: true }, (lock) =>
+      lock === null ? { kind: "skipped" as const } : run(),
+    );
+  } finally {
+    channel.close();
+    db.close();
+  }
+}
