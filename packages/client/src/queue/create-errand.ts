@@ -10,6 +10,7 @@ import { resolveEdgeOptions } from "../sync/edge-options.ts";
 import { EdgeSync } from "../sync/edge-sync.ts";
 import { openQueueDb } from "./db.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
+import type { Liveness } from "./lease-policy.ts";
 import { holdOwnerLock, ownerLockPrefix, readLiveness } from "./owner-lock.ts";
 import { Errand } from "./runtime.ts";
 import { type ErrandOptions, resolveOptions } from "./runtime-options.ts";
@@ -113,7 +114,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       pollMs: resolved.pollMs,
       defs: options.tasks,
       policyOf: (task) => errand.policyOf(task),
-      liveness: () => readLiveness(prefix, resolved.aliveGraceMs),
+      liveness: recentLiveness(prefix, resolved),
       changed: (before, after) => errand.changed(before, after),
       emit: (type, task) => errand.emitTask(type, task),
       progress: (task, value) => errand.emitTask("task.progress", task, { progress: value }),
@@ -137,5 +138,27 @@ function onceForClosed(): (code: string) => boolean {
     if (reported) return false;
     reported = true;
     return true;
+  };
+}
+
+/**
+ * `readLiveness`, reused for up to a quarter lease (at most 1 s): a lock query per claim pass is
+ * a round trip to the browser process, and a pass runs after every completion. A snapshot's
+ * `checkedAt` stays the time of its query, so owners that claimed since count as alive; a dead
+ * owner is noticed at most that much later.
+ */
+function recentLiveness(
+  prefix: string,
+  options: { leaseMs: number; aliveGraceMs: number },
+): () => Promise<Liveness> {
+  const maxAgeMs = Math.min(1_000, options.leaseMs / 4);
+  let snapshot: Promise<Liveness> | undefined;
+  let takenAt = 0;
+  return () => {
+    if (snapshot === undefined || Date.now() - takenAt > maxAgeMs) {
+      takenAt = Date.now();
+      snapshot = readLiveness(prefix, options.aliveGraceMs);
+    }
+    return snapshot;
   };
 }

@@ -1,0 +1,116 @@
+import type { Page } from "playwright";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchPersistent } from "./browser.ts";
+
+let browser: Awaited<ReturnType<typeof launchPersistent>>;
+beforeAll(async () => {
+  browser = await launchPersistent();
+  // Vite optimises the fixture's dependencies on the first load and then reloads every open
+  // page; take that reload here, on a throwaway page, not in the middle of a test.
+  const warmup = await openQueuePage({ db: `warmup-${crypto.randomUUID()}` });
+  await warmup.waitForEvent("framenavigated", { timeout: 5_000 }).catch(() => undefined);
+  await warmup.close();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Opens the queue fixture page with a runtime configured by `params`, and waits until it is ready. */
+async function openQueuePage(params: Record<string, string | number>): Promise<Page> {
+  const page = await browser.context.newPage();
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  await page.goto(`${inject("fixturesUrl")}/queue.html?${query}`);
+  await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 30_000 });
+  return page;
+}
+
+const runsOf = (page: Page) => page.evaluate(() => window.queueTest.runs());
+
+describe("the durable queue in a real browser", () => {
+  it("finishes a task after the page was reloaded in the middle of running it", async () => {
+    const db = `reload-${crypto.randomUUID()}`;
+    const page = await openQueuePage({ db, lease: 1_000, label: "before" });
+    const id = await page.evaluate(() => window.queueTest.enqueueStep(600_000));
+    await expect.poll(() => runsOf(page), { timeout: 15_000 }).toHaveLength(1);
+
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 30_000 });
+    const outcome = await page.evaluate((taskId) => window.queueTest.result(taskId), id);
+    expect(outcome).toEqual({ ok: true, value: "finished by before on attempt 2" });
+    expect((await runsOf(page)).map((r) => r.attempt)).toEqual([1, 2]);
+    await page.close();
+  });
+
+  it("lets another page take over the task of a frozen page, and refuses the frozen page's late completion", async () => {
+    const db = `freeze-${crypto.randomUUID()}`;
+    const settings = { db, lease: 1_000, grace: 1_000 };
+    // The page to freeze claims once and then only renews its lease, so that it is paused between
+    // transactions (a paused page inside a transaction would block the other page's writes, which
+    // Chromium avoids for really frozen pages by not freezing them mid-transaction).
+    const frozen = await openQueuePage({ ...settings, poll: 60_000, concurrency: 1, label: "A" });
+    const id = await frozen.evaluate(() => window.queueTest.enqueueStep(3_000));
+    await expect.poll(() => runsOf(frozen), { timeout: 15_000 }).toHaveLength(1);
+
+    const cdp = await browser.context.newCDPSession(frozen);
+    await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
+    // Headless Chromium 156 accepts the freeze but keeps running the page's timers (no `freeze`
+    // event fires), so also stop its main thread where a frozen tab's stops: at its next task.
+    await cdp.send("Debugger.enable");
+    await cdp.send("Debugger.pause");
+    const rescuer = await openQueuePage({ ...settings, poll: 100, label: "B" });
+    const outcome = await rescuer.evaluate((taskId) => window.queueTest.result(taskId), id);
+    expect(outcome).toEqual({ ok: true, value: "finished by B on attempt 2" });
+
+    await cdp.send("Debugger.resume");
+    await cdp.send("Page.setWebLifecycleState", { state: "active" });
+    await expect
+      .poll(
+        () =>
+          frozen.evaluate(() =>
+            window.queueTest.events.filter((e) => e.event === "task.lease_lost" && !e.remote),
+          ),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toHaveLength(1);
+    const task = await rescuer.evaluate((taskId) => window.queueTest.get(taskId), id);
+    expect(task).toMatchObject({ state: "succeeded", attempts: 2, result: "finished by B on attempt 2" });
+    const committed = [frozen, rescuer].map((page) =>
+      page.evaluate(
+        () => window.queueTest.events.filter((e) => e.event === "task.succeeded" && !e.remote).length,
+      ),
+    );
+    expect(await Promise.all(committed)).toEqual([0, 1]);
+    expect((await runsOf(rescuer)).map((r) => [r.label, r.attempt])).toEqual([
+      ["A", 1],
+      ["B", 2],
+    ]);
+    await Promise.all([frozen.close(), rescuer.close()]);
+  });
+
+  it("runs every attempt exactly once when two pages claim 1,000 tasks from one store", {
+    timeout: 240_000,
+  }, async () => {
+    const db = `contend-${crypto.randomUUID()}`;
+    const [left, right] = await Promise.all([
+      openQueuePage({ db, concurrency: 16, label: "left" }),
+      openQueuePage({ db, concurrency: 16, label: "right" }),
+    ]);
+    const ids = await left.evaluate(() => window.queueTest.enqueueCounts(1_000));
+    await expect
+      .poll(() => right.evaluate(async () => (await window.queueTest.stats()).counts.succeeded), {
+        timeout: 200_000,
+        interval: 500,
+      })
+      .toBe(1_000);
+
+    const runs = await runsOf(left);
+    expect(runs).toHaveLength(1_000);
+    expect(new Set(runs.map((r) => r.id))).toEqual(new Set(ids));
+    expect(runs.every((r) => r.attempt === 1)).toBe(true);
+    const leftRuns = runs.filter((r) => r.label === "left").length;
+    console.info(`executions per page: left ${leftRuns}, right ${runs.length - leftRuns}`);
+    await Promise.all([left.close(), right.close()]);
+  });
+});
