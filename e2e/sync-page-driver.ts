@@ -9,6 +9,7 @@ export interface SyncPageApi {
   task(id: string): Promise<{ state: string; error: string | null; result: unknown } | null>;
   result(id: string): Promise<{ ok: boolean; value?: unknown; code?: string }>;
   heard(): Record<string, number>;
+  accepted(): number;
   syncState(): { online: boolean; leading: boolean; connected: boolean; paused?: string } | undefined;
   signOut(): Promise<number>;
   queueRequest(url: string, method: string, body?: string): Promise<string>;
