@@ -10,6 +10,8 @@
  *   chaos settings of this isolate.
  * - `POST /v1/dev/faults` `{ rules }` with an admin key (test only) → the tenant's fault rules.
  * - `POST /v1/dev/repair` `{ olderThanMs? }` → runs the repair pass now.
+ * - `GET /v1/dev/latency` with an admin key → the tenant's delivered count and, per delivery,
+ *   milliseconds from the `sentAt` in its task's payload to its completion (for the benchmark).
  */
 import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core";
 import { Hono } from "hono";
@@ -93,6 +95,20 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
     if (!rules) throw new ApiError("invalid_request", "rules must be an array of fault rules.");
     setFaults(principal.tenant.id, rules);
     return c.json({ rules });
+  });
+
+  routes.get("/latency", async (c) => {
+    const credential = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const principal = credential ? await resolvePrincipal(c.env, credential) : undefined;
+    if (principal?.kind !== "key") throw new ApiError("unauthorized", "Send the tenant's admin key.");
+    const rows = await c.env.DB.prepare(
+      `SELECT d.updated_at - (t.payload ->> '$.sentAt') AS latency FROM deliveries d JOIN tasks t ON t.key = d.task_key
+       WHERE t.tenant = ? AND d.status = 'delivered'`,
+    )
+      .bind(principal.tenant.id)
+      .all<{ latency: number | null }>();
+    const latencies = rows.results.flatMap((r) => (r.latency === null ? [] : [r.latency]));
+    return c.json({ count: rows.results.length, latencies });
   });
 
   return routes;
