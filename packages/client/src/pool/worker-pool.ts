@@ -5,9 +5,11 @@
  * restart backoff that grows with consecutive crashes so a script that always fails cannot spin.
  */
 
-import { CancelledError, ErrandError, ValidationError, WorkerCrashedError } from "@errand/core";
+import { CancelledError, ErrandError, WorkerCrashedError } from "@errand/core";
 import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest, Executor } from "../executor.ts";
+import { sleep, untilAborted } from "./abortable-wait.ts";
 import { failed, runAttempt } from "./attempt.ts";
+import { checkRequest } from "./check-request.ts";
 import {
   type PoolSettings,
   resolvePoolOptions,
@@ -287,65 +289,4 @@ interface Waiter {
 
 function poolClosed(): ErrandError {
   return new ErrandError("pool_closed", "The worker pool is closed", { retryable: true });
-}
-
-/** Bad requests are refused before they reach a worker, with every problem listed. */
-function checkRequest(request: ExecutionRequest): ValidationError | undefined {
-  const issues = [];
-  if (typeof request.id !== "string" || request.id === "")
-    issues.push({ path: "id", message: "must be a non-empty string" });
-  if (typeof request.type !== "string" || request.type === "") {
-    issues.push({ path: "type", message: "must be a non-empty string" });
-  }
-  if (!Number.isInteger(request.attempt) || request.attempt < 1) {
-    issues.push({ path: "attempt", message: "must be an integer ≥ 1" });
-  }
-  if (!Number.isInteger(request.version) || request.version < 1) {
-    issues.push({ path: "version", message: "must be an integer ≥ 1" });
-  }
-  const { timeoutMs } = request;
-  if (
-    timeoutMs !== undefined &&
-    !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)
-  ) {
-    issues.push({
-      path: "timeoutMs",
-      message: "must be a number of milliseconds > 0 that setTimeout accepts",
-    });
-  }
-  if (issues.length === 0) return undefined;
-  const list = issues.map((i) => `${i.path} ${i.message}`).join("; ");
-  return new ValidationError(`Invalid execution request: ${list}`, issues);
-}
-
-/** `promise`'s value, or `undefined` as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
