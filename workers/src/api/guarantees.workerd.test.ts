@@ -13,6 +13,7 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
+import { purgeFinished } from "./repair.ts";
 
 const setChaos = (settings: object | null) =>
   api("/v1/dev/chaos", { method: "POST", body: settings === null ? "" : JSON.stringify(settings) });
@@ -177,5 +178,22 @@ describe("repair", () => {
       { id: b, topic: "test.effect", payload: 2 },
     ]);
     expect(results.map((r) => r.error?.code ?? r.status)).toEqual(["accepted", "invalid_task"]);
+  });
+
+  it("removes finished tasks past retention and keeps dead ones", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+    const [done, dead] = ids("retain", 2) as [string, string];
+    await submit(key, [
+      { id: done, topic: "test.effect", payload: {} },
+      { id: dead, topic: "test.effect", payload: { fatal: true } },
+    ]);
+    await waitFor(async () => {
+      const list = await views(key, [done, dead]);
+      return list.map((v) => v.status).join() === "delivered,dead" ? true : undefined;
+    });
+    await env.DB.prepare("UPDATE tasks SET updated_at = 0 WHERE id IN (?, ?)").bind(done, dead).run();
+    await purgeFinished(env, Date.now());
+    expect((await views(key, [done, dead])).map((v) => v.id)).toEqual([dead]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Repair: a Durable Object whose alarm re-sends what was stored but never queued (the send
  * failed, or the Worker died after answering) and re-routes tasks whose routing stopped half
- * way. `wrangler dev` never fires cron triggers, so an alarm it is: armed by the first ingest
- * of each isolate, it re-arms itself every `REPAIR_INTERVAL_SECONDS`.
+ * way, and removes finished tasks older than `RETENTION_DAYS` (dead ones stay until replayed or
+ * their dead letter is gone). `wrangler dev` never fires cron triggers, so an alarm it is:
+ * armed by the first ingest of each isolate, it re-arms itself every `REPAIR_INTERVAL_SECONDS`.
  */
 import { DurableObject } from "cloudflare:workers";
 import { IS_HEAD } from "./dispatch.ts";
@@ -23,6 +24,7 @@ export class Repair extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     try {
       await repairOnce(this.env, Date.now() - seconds(this.env.REPAIR_GRACE_SECONDS, 30) * 1000);
+      await purgeFinished(this.env, Date.now() - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000);
     } finally {
       await this.ctx.storage.setAlarm(Date.now() + intervalMs(this.env));
     }
@@ -63,6 +65,15 @@ export async function repairOnce(env: Env, olderThan: number): Promise<{ queued:
       stalled.results.map((r) => r.task_key),
     );
   return { queued: unqueued.results.length, rerouted: stalled.results.length };
+}
+
+/** Deletes delivered, succeeded and cancelled tasks (and their deliveries) last changed before `before`. */
+export async function purgeFinished(env: Env, before: number): Promise<void> {
+  const finished = `SELECT key FROM tasks WHERE status IN ('delivered', 'succeeded', 'cancelled') AND updated_at < ?1 LIMIT 1000`;
+  await env.DB.batch([
+    env.DB.prepare(`DELETE FROM deliveries WHERE task_key IN (${finished})`).bind(before),
+    env.DB.prepare(`DELETE FROM tasks WHERE key IN (${finished})`).bind(before),
+  ]);
 }
 
 function intervalMs(env: Env): number {

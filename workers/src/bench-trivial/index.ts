@@ -2,7 +2,7 @@
  * @module
  * The benchmark's baseline: the most trivial pipeline on the same runtime. `POST /send?n=…`
  * puts n messages carrying the client's send time on a queue with one `sendBatch`; the
- * consumer counts them and their latency in a Durable Object; `GET /stats` reads the count
+ * consumer records their latencies in a Durable Object's SQLite storage; `GET /stats` reads the count
  * and latencies, `POST /reset` clears them. No auth, no storage of tasks: a floor to compare
  * Errand's ingest → consumer path against.
  */
@@ -14,20 +14,30 @@ export interface TrivialEnv {
   COUNTER: DurableObjectNamespace<Counter>;
 }
 
-/** Counts arrivals and keeps their latencies (in memory: a benchmark run is short). */
+/** Counts arrivals and keeps their latencies in its SQLite storage (survives eviction). */
 export class Counter extends DurableObject<TrivialEnv> {
-  private latencies: number[] = [];
+  constructor(ctx: DurableObjectState, env: TrivialEnv) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS latencies (ms INTEGER NOT NULL)");
+  }
 
   record(latencies: number[]): void {
-    this.latencies.push(...latencies);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO latencies (ms) SELECT value FROM json_each(?)",
+      JSON.stringify(latencies),
+    );
   }
 
   stats(): { count: number; latencies: number[] } {
-    return { count: this.latencies.length, latencies: this.latencies };
+    const latencies = this.ctx.storage.sql
+      .exec<{ ms: number }>("SELECT ms FROM latencies")
+      .toArray()
+      .map((r) => r.ms);
+    return { count: latencies.length, latencies };
   }
 
   reset(): void {
-    this.latencies = [];
+    this.ctx.storage.sql.exec("DELETE FROM latencies");
   }
 }
 
