@@ -42,6 +42,30 @@ export async function startSyncEdge(): Promise<SyncEdge> {
     persistTo,
     configs: ["wrangler.toml", "workers/wrangler.example-consumer.toml"],
   });
+  // Whatever happens to the caller (a hook that timed out while this was starting), the edge
+  // dies with this process instead of outliving it.
+  const killOnExit = () => {
+    try {
+      process.kill(-edge.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", killOnExit);
+  const stopEdge = async () => {
+    process.off("exit", killOnExit);
+    await edge.stop();
+    await rm(persistTo, { recursive: true, force: true });
+  };
+  try {
+    return await prepare(port, persistTo, stopEdge);
+  } catch (error) {
+    await stopEdge();
+    throw error;
+  }
+}
+
+async function prepare(port: number, persistTo: string, stopEdge: () => Promise<void>): Promise<SyncEdge> {
   const directUrl = `http://127.0.0.1:${port}`;
   const call = async (route: string, init: RequestInit & { key?: string } = {}) => {
     const response = await fetch(`${directUrl}${route}`, {
@@ -123,8 +147,7 @@ export async function startSyncEdge(): Promise<SyncEdge> {
     async stop() {
       await proxy.close();
       await new Promise((resolve) => tokens.close(resolve));
-      await edge.stop();
-      await rm(persistTo, { recursive: true, force: true });
+      await stopEdge();
     },
   };
 }

@@ -1,0 +1,287 @@
+import { createServer, type Server } from "node:http";
+import type { Page } from "playwright";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../scripts/servers.mjs";
+import { launchPersistent } from "./browser.ts";
+import { type SyncEdge, startSyncEdge } from "./sync-harness.ts";
+import { call, openSyncPage } from "./sync-page-driver.ts";
+
+// One edge (wrangler dev with the API and the example consumer, behind the TCP proxy) and one
+// browser profile for every scenario: starting wrangler is the slow part of this file. Each
+// scenario uses its own database name and pages, and fault rules are reset between them.
+let edge: SyncEdge;
+let browser: Awaited<ReturnType<typeof launchPersistent>>;
+let api: Server | undefined;
+let apiUrl: string;
+const hits: Record<string, number> = {};
+
+beforeAll(async () => {
+  edge = await startSyncEdge();
+  browser = await launchPersistent();
+  // The app's own API for queued requests: /flaky fails once with 500, /bad always answers 400.
+  api = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://x").pathname;
+    const headers = { "access-control-allow-origin": "*", "access-control-allow-headers": "*" };
+    if (request.method === "OPTIONS") return void response.writeHead(204, headers).end();
+    hits[path] = (hits[path] ?? 0) + 1;
+    if (path === "/bad") return void response.writeHead(400, headers).end("no such thing");
+    if (path === "/flaky" && hits[path] === 1) return void response.writeHead(500, headers).end("down");
+    response.writeHead(201, headers).end(`created after ${hits[path]}`);
+  });
+  const port: number = await freePort();
+  await new Promise<void>((resolve) => api?.listen(port, "127.0.0.1", resolve));
+  apiUrl = `http://127.0.0.1:${port}`;
+}, 360_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (api !== undefined) await new Promise((resolve) => api?.close(resolve));
+  await edge?.stop();
+});
+
+/** Waits until every id is final in the page, then checks one committed effect per task. */
+async function expectOneEffectEach(page: Page, edge: SyncEdge, ids: readonly string[]): Promise<void> {
+  await expect
+    .poll(() => Promise.all(ids.map((id) => call(page, "task", id).then((t) => t?.state))), {
+      timeout: 90_000,
+      interval: 1000,
+    })
+    .toEqual(ids.map(() => "succeeded"));
+  const effects = edge.effectsOf(ids);
+  expect(effects.map((e) => e.task_id).sort()).toEqual([...ids].sort());
+}
+
+describe("the outbox under faults", () => {
+  let page: Page;
+  beforeAll(async () => {
+    page = await openSyncPage(browser.context, edge, { subject: "ada", db: "faults" });
+    await expect
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .toBe(true);
+  }, 60_000);
+  afterAll(async () => {
+    await edge.setFaults([]);
+    edge.proxy.setMode("pass");
+    await page.close();
+  });
+
+  it("retries a burst of 503s no sooner than Retry-After and applies each task once", async () => {
+    await edge.setFaults([{ kind: "unavailable", count: 3, retryAfter: 1 }]);
+    const before = (await call(page, "heard"))["edge.retrying"] ?? 0;
+    const ids = await call(page, "enqueue", 10);
+    await expectOneEffectEach(page, edge, ids);
+    expect((await call(page, "heard"))["edge.retrying"] ?? 0).toBeGreaterThan(before);
+  }, 120_000);
+
+  it("resends a batch whose response was dropped after commit, which the edge answers duplicate", async () => {
+    await edge.setFaults([{ kind: "drop-response", count: 2 }]);
+    const ids = await call(page, "enqueue", 10);
+    await expectOneEffectEach(page, edge, ids);
+  }, 120_000);
+
+  it("survives connections cut after the request reached the edge", async () => {
+    edge.proxy.dropResponses(2);
+    const ids = await call(page, "enqueue", 10);
+    await expectOneEffectEach(page, edge, ids);
+  }, 120_000);
+
+  it("sends a rejected item to dead with its error code and the rest of its batch on", async () => {
+    edge.proxy.setMode("refuse");
+    const ids = await call(page, "enqueue", 8);
+    const poison = ids[3] ?? "";
+    await edge.setFaults([{ kind: "reject", id: poison }]);
+    edge.proxy.setMode("pass");
+    await expect
+      .poll(() => call(page, "task", poison), { timeout: 60_000, interval: 500 })
+      .toMatchObject({ state: "dead", error: "invalid_task" });
+    expect(await call(page, "result", poison)).toEqual({ ok: false, code: "invalid_task" });
+    const others = ids.filter((id) => id !== poison);
+    await expectOneEffectEach(page, edge, others);
+    expect(edge.effectsOf([poison])).toEqual([]);
+  }, 120_000);
+
+  it("reconnects its status socket after the connection is cut, and hears status again", async () => {
+    edge.proxy.cut();
+    await expect
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .toBe(false);
+    await expect
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 60_000 })
+      .toBe(true);
+    const ids = await call(page, "enqueue", 3);
+    await expectOneEffectEach(page, edge, ids);
+  }, 120_000);
+});
+
+describe("the outbox with several pages and subjects", () => {
+  describe("when two pages are open", () => {
+    it("lets one push, hands over when it closes, and shows live status in both", async () => {
+      const first = await openSyncPage(browser.context, edge, { subject: "ada", db: "tabs" });
+      await expect
+        .poll(() => call(first, "syncState").then((s) => s?.leading), { timeout: 30_000 })
+        .toBe(true);
+      const second = await openSyncPage(browser.context, edge, { subject: "ada", db: "tabs" });
+      expect((await call(second, "syncState"))?.leading).toBe(false);
+
+      const ids = await call(second, "enqueue", 5);
+      for (const page of [first, second]) {
+        await expect
+          .poll(() => call(page, "heard").then((h) => h["edge.succeeded"] ?? 0), { timeout: 90_000 })
+          .toBe(5);
+      }
+
+      await first.close();
+      await expect
+        .poll(() => call(second, "syncState").then((s) => s?.leading), { timeout: 30_000 })
+        .toBe(true);
+      const more = await call(second, "enqueue", 3);
+      await expect
+        .poll(() => call(second, "states").then((s) => s.succeeded), { timeout: 90_000 })
+        .toBe(ids.length + more.length);
+      expect(edge.effectsOf([...ids, ...more])).toHaveLength(8);
+      await second.close();
+    }, 240_000);
+  });
+
+  describe("when two subjects take turns on one browser", () => {
+    it("sends nothing of the first under the second after signOut, and neither sees the other's tasks", async () => {
+      const ada = await openSyncPage(browser.context, edge, { subject: "ada", db: "subjects" });
+      await expect
+        .poll(() => call(ada, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+        .toBe(true);
+      edge.proxy.setMode("refuse");
+      const adaIds = await call(ada, "enqueue", 4);
+      expect(await call(ada, "signOut")).toBe(4);
+      await ada.close();
+
+      edge.proxy.setMode("pass");
+      const bob = await openSyncPage(browser.context, edge, { subject: "bob", db: "subjects" });
+      const bobIds = await call(bob, "enqueue", 3);
+      await expect
+        .poll(() => call(bob, "states"), { timeout: 90_000 })
+        .toMatchObject({ succeeded: 3, pending: 0 });
+      expect(await call(bob, "task", adaIds[0] ?? "")).toBeNull();
+
+      const read = async (subject: string, ids: readonly string[]) => {
+        const response = await fetch(`${edge.directUrl}/v1/tasks?ids=${ids.join(",")}`, {
+          headers: { authorization: `Bearer ${await edge.token(subject)}` },
+        });
+        return ((await response.json()) as { tasks: { id: string }[] }).tasks.map((t) => t.id);
+      };
+      expect(await read("bob", adaIds)).toEqual([]);
+      expect(await read("ada", adaIds)).toEqual([]);
+      expect(await read("ada", bobIds)).toEqual([]);
+      expect((await read("bob", bobIds)).sort()).toEqual([...bobIds].sort());
+      expect(edge.effectsOf(adaIds)).toEqual([]);
+      expect(new Set(edge.effectsOf(bobIds).map((e) => e.subject))).toEqual(new Set(["bob"]));
+      await bob.close();
+    }, 360_000);
+
+    it("keeps a subject's unsent tasks out of another subject's pushes when nobody signed out", async () => {
+      const ada = await openSyncPage(browser.context, edge, { subject: "ada", db: "no-signout" });
+      await expect
+        .poll(() => call(ada, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+        .toBe(true);
+      edge.proxy.setMode("refuse");
+      const adaIds = await call(ada, "enqueue", 2);
+      await ada.close();
+      edge.proxy.setMode("pass");
+
+      const bob = await openSyncPage(browser.context, edge, { subject: "bob", db: "no-signout" });
+      const bobIds = await call(bob, "enqueue", 2);
+      await expect
+        .poll(() => Promise.all(bobIds.map((id) => call(bob, "task", id).then((t) => t?.state))), {
+          timeout: 90_000,
+        })
+        .toEqual(["succeeded", "succeeded"]);
+      expect(await call(bob, "task", adaIds[0] ?? "")).toMatchObject({ state: "pending" });
+      expect(edge.effectsOf(adaIds)).toEqual([]);
+      await bob.close();
+    }, 360_000);
+  });
+});
+
+describe("queued requests and Background Sync", () => {
+  it("replays queued requests after reconnect: a 500 is retried, a 400 ends dead with its response", async () => {
+    const page = await openSyncPage(browser.context, edge, { subject: "ada", db: "requests" });
+    await expect
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .toBe(true);
+    await browser.context.setOffline(true);
+    const flaky = await call(page, "queueRequest", `${apiUrl}/flaky`, "POST", "note");
+    const bad = await call(page, "queueRequest", `${apiUrl}/bad`, "POST", "note");
+    expect(hits["/flaky"]).toBeUndefined();
+    await browser.context.setOffline(false);
+
+    expect(await call(page, "requestResponse", flaky)).toEqual({ status: 201, body: "created after 2" });
+    expect(await call(page, "requestResponse", bad)).toEqual({ status: 400, body: "no such thing" });
+    expect(hits).toMatchObject({ "/flaky": 2, "/bad": 1 });
+    await page.close();
+  }, 120_000);
+
+  it("drains the outbox through Background Sync with no page open", async () => {
+    const page = await openSyncPage(browser.context, edge, {
+      subject: "ada",
+      db: "background",
+      extra: { bgsync: "1" },
+    });
+    await expect
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .toBe(true);
+    await browser.context.setOffline(true);
+    const ids = await call(page, "enqueue", 5);
+    await page.close();
+    expect(browser.context.pages()).toHaveLength(0);
+
+    await browser.context.setOffline(false);
+    const token = await edge.token("ada");
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(`${edge.directUrl}/v1/tasks?ids=${ids.join(",")}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          return ((await response.json()) as { tasks: unknown[] }).tasks.length;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBe(5);
+    expect(browser.context.pages()).toHaveLength(0);
+  }, 120_000);
+});
+
+describe("the outbox, offline and back", () => {
+  it("keeps 1,000 tasks enqueued offline across a reload and applies each exactly once when back online", async () => {
+    const page = await openSyncPage(browser.context, edge, { subject: "ada", db: "offline-1000" });
+    // Online first, so the page learns whose outbox it is (a token, then the socket).
+    await expect
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .toBe(true);
+
+    await browser.context.setOffline(true);
+    const ids = await call(page, "enqueue", 1000);
+    expect(await call(page, "states")).toMatchObject({ pending: 1000, sent: 0 });
+
+    // Back on the network for the page itself, but the edge still unreachable, so the reload
+    // starts with everything pending and nothing sent.
+    edge.proxy.setMode("refuse");
+    await browser.context.setOffline(false);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === "1");
+    expect(await call(page, "states")).toMatchObject({ pending: 1000 });
+    expect(edge.effectsOf(ids)).toEqual([]);
+
+    edge.proxy.setMode("pass");
+    await expect
+      .poll(() => call(page, "states").then((s) => s.succeeded), { timeout: 120_000, interval: 1000 })
+      .toBe(1000);
+    const effects = edge.effectsOf(ids);
+    expect(effects).toHaveLength(1000);
+    expect(new Set(effects.map((e) => e.task_id))).toEqual(new Set(ids));
+    expect(await call(page, "result", ids[0] ?? "")).toMatchObject({
+      ok: true,
+      value: { echo: { i: 0, subject: "ada" }, by: "example-consumer" },
+    });
+    await page.close();
+  }, 240_000);
+});
