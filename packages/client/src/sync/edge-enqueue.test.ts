@@ -1,0 +1,67 @@
+import { MAX_MESSAGE_BYTES } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { buildOutboxRecord } from "./edge-enqueue.ts";
+
+const ctx = {
+  id: "0190b3c8-0000-7000-8000-000000000001",
+  now: 1000,
+  subject: "ada",
+  defs: { "demo.echo": { version: 1 } },
+};
+
+describe("buildOutboxRecord", () => {
+  it("builds a pending record under the subject, publishing to the type's topic by default", () => {
+    expect(buildOutboxRecord("demo.echo", { a: 1 }, { target: "edge" }, ctx)).toEqual({
+      id: ctx.id,
+      type: "demo.echo",
+      topic: "demo.echo",
+      payload: { a: 1 },
+      subject: "ada",
+      state: "pending",
+      attempts: 0,
+      runAt: 1000,
+      createdAt: 1000,
+      updatedAt: 1000,
+    });
+  });
+
+  it("carries keys and turns a delay into whole seconds, rounded up", () => {
+    const record = buildOutboxRecord(
+      "demo.echo",
+      null,
+      { target: "edge", topic: "demo.other", orderingKey: "k", dedupKey: "d", delay: 1500 },
+      ctx,
+    );
+    expect(record).toMatchObject({ topic: "demo.other", orderingKey: "k", dedupKey: "d", delaySeconds: 2 });
+  });
+
+  describe("when the input can never be accepted", () => {
+    it("refuses every problem at once with its path", () => {
+      const attempt = () =>
+        buildOutboxRecord(
+          "nope",
+          { when: new Date() },
+          { target: "edge", topic: "Bad Topic", orderingKey: "", delay: -1 },
+          ctx,
+        );
+      expect(attempt).toThrow(expect.objectContaining({ code: "invalid_input" }));
+      try {
+        attempt();
+      } catch (error) {
+        expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
+          "type",
+          "options.topic",
+          "payload.when",
+          "options.orderingKey",
+          "options.delay",
+        ]);
+      }
+    });
+
+    it("refuses a payload over the contract's message limit", () => {
+      expect(() =>
+        buildOutboxRecord("demo.echo", "x".repeat(MAX_MESSAGE_BYTES), { target: "edge" }, ctx),
+      ).toThrow(/at most 131072 bytes/);
+    });
+  });
+});
