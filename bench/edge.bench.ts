@@ -197,13 +197,19 @@ async function measureLatency(pipeline: Pipeline): Promise<{ p50: number; p99: n
   return { p50: at(0.5), p99: at(0.99), keptPace: done.count >= sent && done.at - sendEnd < 1000 };
 }
 
-async function drain(pipeline: Pipeline, expected: number): Promise<number> {
+/**
+ * Waits until `expected` messages arrived; returns when, and how many. A pipeline that does not
+ * drain within the timeout is reported with what arrived (its rate counts only those).
+ */
+async function drain(pipeline: Pipeline, expected: number): Promise<{ at: number; count: number }> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
     const { count } = await pipeline.stats();
-    if (count >= expected) return Date.now();
-    if (Date.now() > deadline)
-      throw new Error(`${pipeline.name}: ${count} of ${expected} arrived within ${DRAIN_TIMEOUT_MS} ms`);
+    if (count >= expected) return { at: Date.now(), count };
+    if (Date.now() > deadline) {
+      console.log(`${pipeline.name}: only ${count} of ${expected} arrived within ${DRAIN_TIMEOUT_MS} ms`);
+      return { at: Date.now(), count };
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
