@@ -228,12 +228,17 @@ describe("queued requests and Background Sync", () => {
     await expect
       .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
       .toBe(true);
+    const fixturePages = () => browser.context.pages().filter((p) => p.url().includes("/sync.html"));
+    for (const other of fixturePages()) if (other !== page) await other.close();
     await browser.context.setOffline(true);
-    const ids = await call(page, "enqueue", 5);
-    await page.close();
-    expect(browser.context.pages()).toHaveLength(0);
-
-    await browser.context.setOffline(false);
+    let ids: string[];
+    try {
+      ids = await call(page, "enqueue", 5);
+      await page.close();
+      expect(fixturePages()).toHaveLength(0);
+    } finally {
+      await browser.context.setOffline(false);
+    }
     const token = await edge.token("ada");
     await expect
       .poll(
@@ -246,7 +251,7 @@ describe("queued requests and Background Sync", () => {
         { timeout: 60_000, interval: 500 },
       )
       .toBe(5);
-    expect(browser.context.pages()).toHaveLength(0);
+    expect(fixturePages()).toHaveLength(0);
   }, 120_000);
 });
 

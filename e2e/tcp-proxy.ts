@@ -15,6 +15,7 @@ export interface TcpProxy {
   readonly port: number;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Changes how traffic is treated; anything but `pass` also cuts the open connections. */
   setMode(mode: ProxyMode): void;
   /** Destroys every open connection (and the WebSockets on them). */
   cut(): void;
@@ -88,6 +89,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     setMode(next) {
       mode = next;
+      // Keep-alive connections would otherwise go on carrying requests past the new mode.
+      if (next !== "pass") for (const socket of open) socket.destroy();
     },
     cut() {
       for (const socket of open) socket.destroy();

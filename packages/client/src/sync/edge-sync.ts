@@ -61,6 +61,9 @@ export class EdgeSync {
   readonly #requests: RequestQueue;
   readonly #loop: PushLoop;
   #subject: string | undefined;
+  /** The subject of the token asked for at start; enqueues wait for it before trusting the stored one. */
+  readonly #subjectAtStart: Promise<void>;
+  #lastSubject: string | undefined;
   #syncRegistered = false;
   #state: SyncStateDetail;
   #paused: SyncStateDetail["paused"];
@@ -77,7 +80,7 @@ export class EdgeSync {
     this.#store = new OutboxStore(db);
     this.#defs = defs;
     this.#emit = emit;
-    this.#subject = subject;
+    this.#lastSubject = subject;
     const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#tokens = createTokenSource(
       options.getToken === undefined
@@ -136,6 +139,12 @@ export class EdgeSync {
       failed: () => {},
     });
     this.backgroundSync = resolved.backgroundSync;
+    // Whoever signs in now decides whose outbox new tasks join; the stored subject is only the
+    // fallback for a start without network.
+    this.#subjectAtStart = this.#tokens.get().then(
+      (token) => this.#learnSubject(token.subject),
+      () => {},
+    );
   }
 
   /** Whether enqueues register a Background Sync. */
@@ -242,6 +251,7 @@ export class EdgeSync {
     const subject = this.#subject ?? (await this.#store.lastSubject());
     this.#tokens.clear();
     this.#subject = undefined;
+    this.#lastSubject = undefined;
     this.#paused = undefined;
     await this.#store.setLastSubject(undefined);
     const removed = subject === undefined ? 0 : await this.#store.dropSubject(subject);
@@ -275,10 +285,7 @@ export class EdgeSync {
     if (this.#paused !== undefined) return { kind: "paused", reason: this.#paused };
     const result = await pusher.drain(probe);
     const token = await this.#tokens.get().catch(() => undefined);
-    if (token !== undefined && token.subject !== this.#subject) {
-      this.#subject = token.subject;
-      await this.#store.setLastSubject(token.subject);
-    }
+    if (token !== undefined) await this.#learnSubject(token.subject);
     if (token === undefined || result.kind === "paused" || (result.kind === "offline" && !probe))
       return result;
     const next = await this.#requests.replay(token.subject);
@@ -324,14 +331,22 @@ export class EdgeSync {
     else if (message.kind === "signed-out") {
       this.#tokens.clear();
       this.#subject = undefined;
+      this.#lastSubject = undefined;
       this.#waiters.notifyAll();
     }
   }
 
+  async #learnSubject(subject: string): Promise<void> {
+    if (subject === this.#subject) return;
+    this.#subject = subject;
+    await this.#store.setLastSubject(subject);
+  }
+
   async #currentSubject(): Promise<string> {
+    await this.#subjectAtStart;
     if (this.#subject !== undefined) return this.#subject;
     const token = await this.#tokens.get().catch(() => undefined);
-    const subject = token?.subject ?? (await this.#store.lastSubject());
+    const subject = token?.subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
     if (subject === undefined) {
       throw new ErrandError(
         "signed_out",
