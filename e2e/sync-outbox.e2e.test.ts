@@ -55,10 +55,15 @@ describe("the outbox under faults", () => {
   let page: Page;
   beforeAll(async () => {
     page = await openSyncPage(browser.context, edge, { subject: "ada", db: "faults" });
-    await expect
-      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
-      .toBe(true);
-  }, 60_000);
+    // expect.poll belongs to tests; a hook waits in the page.
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { errand: { syncState(): { connected: boolean } } }).errand.syncState()
+          .connected,
+      undefined,
+      { timeout: 60_000 },
+    );
+  }, 90_000);
   afterAll(async () => {
     await edge.setFaults([]);
     edge.proxy.setMode("pass");
