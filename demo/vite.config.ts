@@ -1,25 +1,5 @@
 import { defineConfig } from "vite";
+import { sharedViteConfig } from "../test/vite-shared.ts";
 
-const sourceConditions = [
-  "@errand/source",
-  "module",
-  "browser",
-  "development|production",
-  "import",
-  "default",
-];
-
-/**
- * The demo page. `ERRAND_EDGE_URL` (set by `npm start` and the e2e setup) says where the
- * local edge listens; the page reads it as `import.meta.env.VITE_ERRAND_EDGE_URL`.
- */
-export default defineConfig({
-  root: new URL(".", import.meta.url).pathname,
-  resolve: { conditions: sourceConditions },
-  define: {
-    "import.meta.env.VITE_ERRAND_EDGE_URL": JSON.stringify(
-      process.env.ERRAND_EDGE_URL ?? "http://127.0.0.1:8787",
-    ),
-  },
-  server: { host: "127.0.0.1" },
-});
+/** The demo page, served by `npm start` against the local edge. */
+export default defineConfig(sharedViteConfig(new URL(".", import.meta.url)));
