@@ -237,10 +237,16 @@ export class EdgeSync {
     return this.#store.get(id);
   }
 
-  /** The signed-in subject's edge tasks (every subject's with `all`). */
+  /**
+   * The signed-in subject's edge tasks (every subject's with `all`). Like an enqueue, it waits
+   * for the token asked for at start and, without network, falls back to the last subject that
+   * signed in (signOut clears it), so a reload while offline still shows the queued outbox.
+   */
   async list(all = false): Promise<OutboxRecord[]> {
     if (all) return this.#store.list();
-    return this.#subject === undefined ? [] : this.#store.list(this.#subject);
+    await this.#subjectAtStart;
+    const subject = this.#subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
+    return subject === undefined ? [] : this.#store.list(subject);
   }
 
   /**
