@@ -12,6 +12,9 @@
  * - `POST /v1/dev/repair` `{ olderThanMs? }` → runs the repair pass now.
  * - `GET /v1/dev/latency` with an admin key → the tenant's delivered count and, per delivery,
  *   milliseconds from the `sentAt` in its task's payload to its completion (for the benchmark).
+ * - `GET /v1/dev/stats` → the seeded `dev` tenant's `/v1/stats` plus its delivery retries and
+ *   the time, with no credential: the demo page's edge dashboard (a page must never hold the
+ *   admin key that `/v1/stats` needs). Subscriptions are listed by id, topic and kind only.
  */
 import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core";
 import { Hono } from "hono";
@@ -23,6 +26,7 @@ import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
 import { DEV_TENANT } from "./dev-seed.ts";
 import { parseFaults, setFaults } from "./faults.ts";
 import { repairOnce } from "./repair.ts";
+import { tenantStats } from "./stats.ts";
 import { mintToken } from "./tokens-routes.ts";
 
 /** Builds the dev routes; `setChaos` changes the isolate's queue chaos. */
@@ -109,6 +113,19 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
       .all<{ latency: number | null }>();
     const latencies = rows.results.flatMap((r) => (r.latency === null ? [] : [r.latency]));
     return c.json({ count: rows.results.length, latencies });
+  });
+
+  routes.get("/stats", async (c) => {
+    const [stats, retries] = await Promise.all([
+      tenantStats(c.env.DB, DEV_TENANT),
+      c.env.DB.prepare(
+        `SELECT COALESCE(SUM(MAX(d.attempts - 1, 0)), 0) AS retries
+         FROM deliveries d JOIN subscriptions s ON s.id = d.subscription WHERE s.tenant = ?`,
+      )
+        .bind(DEV_TENANT)
+        .first<{ retries: number }>(),
+    ]);
+    return c.json({ tenant: DEV_TENANT, at: Date.now(), ...stats, retries: retries?.retries ?? 0 });
   });
 
   return routes;
