@@ -214,8 +214,12 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
         const claims = await api.claim(list.map((g) => g.ref));
         tableReady ??= db.prepare(APPLIED_TABLE_SQL).run();
         await tableReady;
-        const running = claims.flatMap((c) => (c.action === "run" ? [c.task.deliveryId] : []));
-        const applied = await findAppliedMany(db, name, running);
+        // The API counts an attempt at each claim, before the handler runs, so a first attempt
+        // cannot have been applied: only later attempts need their mark looked up.
+        const again = claims.flatMap((c) =>
+          c.action === "run" && c.task.attempt > 1 ? [c.task.deliveryId] : [],
+        );
+        const applied = await findAppliedMany(db, name, again);
         const runs = await Promise.all(
           list.map((group, i) =>
             run(group, claims[i] ?? { action: "wait", delaySeconds: 1 }, env, api, applied).catch(

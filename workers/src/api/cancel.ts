@@ -6,7 +6,7 @@
 
 import type { EdgeTaskStatus } from "@errand/core";
 import { publishViews } from "./live-publish.ts";
-import { advanceKey } from "./router.ts";
+import { advanceKeys } from "./router.ts";
 import { isFinalStatus } from "./task-status.ts";
 import { refreshStatus } from "./task-views.ts";
 
@@ -30,7 +30,7 @@ export async function cancelTask(env: Env, key: number): Promise<CancelOutcome> 
        RETURNING subscription, okey`,
     ).bind(key, now),
   ]);
-  for (const row of tombstoned?.results ?? []) await advanceKey(env, row.subscription, row.okey);
+  await advanceKeys(env, tombstoned?.results ?? []);
   await publishViews(env, await refreshStatus(env.DB, [key]));
   return "cancelled";
 }

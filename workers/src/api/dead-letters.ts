@@ -7,7 +7,7 @@
 
 import { publishViews } from "./live-publish.ts";
 import type { DeliveryMessage, IngestMessage } from "./messages.ts";
-import { advanceKey, routeTasks } from "./router.ts";
+import { advanceKeys, type OrderingScope, routeTasks } from "./router.ts";
 import { refreshStatus } from "./task-views.ts";
 
 /** Records each dead message in D1. */
@@ -17,6 +17,7 @@ export async function recordDeadLetters(
 ): Promise<void> {
   const now = Date.now();
   const touched: number[] = [];
+  const scopes: OrderingScope[] = [];
   for (const message of batch.messages) {
     const body = message.body;
     if ("key" in body) {
@@ -42,9 +43,10 @@ export async function recordDeadLetters(
     )
       .bind(crypto.randomUUID(), body.task, body.subscription, JSON.stringify(error), now)
       .run();
-    if (marked) await advanceKey(env, body.subscription, marked.okey);
+    if (marked) scopes.push({ subscription: body.subscription, okey: marked.okey });
     touched.push(body.task);
   }
+  await advanceKeys(env, scopes);
   await publishViews(env, await refreshStatus(env.DB, touched));
   batch.ackAll();
 }

@@ -17,8 +17,8 @@ import { deliveryPolicy } from "./delivery-policy.ts";
 import { IS_HEAD } from "./dispatch.ts";
 import { publishViews } from "./live-publish.ts";
 import type { DeliveryMessage } from "./messages.ts";
-import { advanceKey } from "./router.ts";
-import { refreshStatus } from "./task-views.ts";
+import { advanceKeys, type OrderingScope } from "./router.ts";
+import { applyStatus, refreshStatus, statusReads } from "./task-views.ts";
 
 /** Seconds a delivery waiting behind an earlier task of its key is put back for. */
 const WAIT_SECONDS = 1;
@@ -30,36 +30,42 @@ export async function claimDelivery(env: Env, ref: DeliveryMessage): Promise<Cla
 }
 
 /**
- * Claims deliveries, in one D1 batch: each attempt is counted when its delivery is pending,
- * heads its key and its task is not cancelled; one read gathers what the answers need.
+ * Claims deliveries in one D1 round trip: one statement counts an attempt for each delivery
+ * that is pending, heads its key and whose task is not cancelled; one read gathers what the
+ * answers need.
  */
 export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]): Promise<Claim[]> {
   if (refs.length === 0) return [];
   const now = Date.now();
-  const results = await env.DB.batch<Record<string, unknown>>([
-    ...refs.map((ref) =>
-      env.DB.prepare(
-        `UPDATE deliveries AS d SET attempts = attempts + 1, updated_at = ?3
-         WHERE d.task_key = ?1 AND d.subscription = ?2 AND d.status = 'pending' AND ${IS_HEAD}
-           AND NOT EXISTS (SELECT 1 FROM tasks c WHERE c.key = d.task_key AND c.cancelled_at IS NOT NULL)
-         RETURNING attempts`,
-      ).bind(ref.task, ref.subscription, now),
-    ),
+  const json = JSON.stringify(refs.map((r) => ({ task: r.task, subscription: r.subscription })));
+  const [counted, read] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare(
+      `UPDATE deliveries AS d SET attempts = attempts + 1, updated_at = ?2
+       WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?1))
+         AND d.status = 'pending' AND ${IS_HEAD}
+         AND NOT EXISTS (SELECT 1 FROM tasks c WHERE c.key = d.task_key AND c.cancelled_at IS NOT NULL)
+       RETURNING task_key, subscription, attempts`,
+    ).bind(json, now),
     env.DB.prepare(
       `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at, d.status
        FROM deliveries d JOIN tasks t ON t.key = d.task_key
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?))`,
-    ).bind(JSON.stringify(refs.map((r) => ({ task: r.task, subscription: r.subscription })))),
+    ).bind(json),
   ]);
+  const attempts = new Map(
+    (
+      (counted?.results ?? []) as unknown as { task_key: number; subscription: string; attempts: number }[]
+    ).map((row) => [`${row.task_key}:${row.subscription}`, row.attempts]),
+  );
   const rows = new Map(
-    ((results.at(-1)?.results ?? []) as unknown as ClaimRow[]).map((row) => [
+    ((read?.results ?? []) as unknown as ClaimRow[]).map((row) => [
       `${row.task_key}:${row.subscription}`,
       row,
     ]),
   );
-  return refs.map((ref, i) => {
-    const attempts = (results[i]?.results[0] as { attempts: number } | undefined)?.attempts;
-    return toClaim(ref, rows.get(`${ref.task}:${ref.subscription}`), attempts);
+  return refs.map((ref) => {
+    const id = `${ref.task}:${ref.subscription}`;
+    return toClaim(ref, rows.get(id), attempts.get(id));
   });
 }
 
@@ -102,28 +108,42 @@ export async function completeDelivery(env: Env, ref: DeliveryMessage, result?: 
 }
 
 /**
- * Records successful attempts in one D1 batch, then updates the tasks' statuses and sends the
- * next task of each ordering key they held.
+ * Records successful attempts in one statement and reads the tasks' statuses in the same round
+ * trip, then stores the statuses that changed and sends the next task of each ordering key the
+ * finished deliveries held.
  */
 export async function completeDeliveries(
   env: Env,
   items: readonly { ref: DeliveryMessage; result?: JsonValue }[],
 ): Promise<void> {
   if (items.length === 0) return;
+  const db = env.DB;
   const now = Date.now();
-  const done = await env.DB.batch<{ okey: string | null }>(
-    items.map(({ ref, result }) =>
-      env.DB.prepare(
-        `UPDATE deliveries SET status = 'delivered', result = ?3, last_error = NULL, updated_at = ?4
-         WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
-      ).bind(ref.task, ref.subscription, result === undefined ? null : JSON.stringify(result), now),
+  const rows = items.map(({ ref, result }) => ({
+    t: ref.task,
+    s: ref.subscription,
+    r: result === undefined ? null : JSON.stringify(result),
+  }));
+  const results = await db.batch<Record<string, unknown>>([
+    db
+      .prepare(
+        `UPDATE deliveries SET status = 'delivered', result = j.value ->> '$.r', last_error = NULL, updated_at = ?1
+         FROM json_each(?2) AS j
+         WHERE deliveries.task_key = j.value ->> '$.t' AND deliveries.subscription = j.value ->> '$.s'
+           AND deliveries.status = 'pending'
+         RETURNING deliveries.subscription, deliveries.okey`,
+      )
+      .bind(now, JSON.stringify(rows)),
+    ...statusReads(
+      db,
+      items.map(({ ref }) => ref.task),
     ),
-  );
-  const finished = items.flatMap(({ ref }, i) => {
-    const row = done[i]?.results[0];
-    return row ? [{ ref, okey: row.okey }] : [];
-  });
-  await finishMany(env, finished);
+  ]);
+  const scopes = (results[0]?.results ?? []) as unknown as OrderingScope[];
+  await Promise.all([
+    advanceKeys(env, scopes),
+    applyStatus(db, results, now).then((views) => publishViews(env, views)),
+  ]);
 }
 
 /** Records a failed attempt and decides between a retry and dead. */
@@ -164,24 +184,8 @@ export async function failDelivery(
 }
 
 async function finished(env: Env, ref: DeliveryMessage, okey: string | null): Promise<void> {
-  await finishMany(env, [{ ref, okey }]);
-}
-
-async function finishMany(
-  env: Env,
-  done: readonly { ref: DeliveryMessage; okey: string | null }[],
-): Promise<void> {
-  if (done.length === 0) return;
-  const scopes = new Map<string, { subscription: string; okey: string }>();
-  for (const { ref, okey } of done) {
-    if (okey !== null)
-      scopes.set(JSON.stringify([ref.subscription, okey]), { subscription: ref.subscription, okey });
-  }
   await Promise.all([
-    ...[...scopes.values()].map(({ subscription, okey }) => advanceKey(env, subscription, okey)),
-    refreshStatus(
-      env.DB,
-      done.map(({ ref }) => ref.task),
-    ).then((views) => publishViews(env, views)),
+    advanceKeys(env, [{ subscription: ref.subscription, okey }]),
+    refreshStatus(env.DB, [ref.task]).then((views) => publishViews(env, views)),
   ]);
 }

@@ -16,43 +16,51 @@ export interface Dispatchable {
 
 const MAX_SEND_BATCH = 100;
 
-/**
- * Sends deliveries and records when; returns the task keys whose live deliveries were made
- * (their status views should be pushed).
- */
-export async function dispatch(env: Env, rows: readonly Dispatchable[], now = Date.now()): Promise<number[]> {
-  if (rows.length === 0) return [];
+/** Puts `queue` and `webhook` deliveries on their queues, up to 100 messages per send. */
+export async function sendDeliveries(env: Env, rows: readonly Dispatchable[]): Promise<void> {
   const queues = deliveryQueues(env);
   const byQueue = new Map<Queue, DeliveryMessage[]>();
-  const live: Dispatchable[] = [];
   for (const row of rows) {
-    const message: DeliveryMessage = { task: row.task_key, subscription: row.subscription };
-    if (row.kind === "live") {
-      live.push(row);
-      continue;
-    }
+    if (row.kind === "live") continue;
     const queue = row.kind === "webhook" ? env.WEBHOOK_QUEUE : queues.get(row.target);
     if (!queue) {
       console.error(`errand-api: subscription ${row.subscription} names undeclared queue ${row.target}`);
       continue;
     }
-    byQueue.set(queue, [...(byQueue.get(queue) ?? []), message]);
+    const list = byQueue.get(queue) ?? [];
+    list.push({ task: row.task_key, subscription: row.subscription });
+    byQueue.set(queue, list);
   }
   for (const [queue, messages] of byQueue) {
     for (let i = 0; i < messages.length; i += MAX_SEND_BATCH) {
       await queue.sendBatch(messages.slice(i, i + MAX_SEND_BATCH).map((body) => ({ body })));
     }
   }
-  const statements = rows.map((row) =>
-    env.DB.prepare(
+}
+
+/**
+ * One statement recording that these deliveries were sent; `live` ones are delivered at once
+ * (best-effort). Run it after {@link sendDeliveries}, alone or in the caller's batch.
+ */
+export function markDispatched(
+  db: D1Database,
+  rows: readonly Dispatchable[],
+  now = Date.now(),
+): D1PreparedStatement {
+  return db
+    .prepare(
       `UPDATE deliveries SET dispatched_at = ?1, updated_at = ?1,
          status = CASE WHEN kind = 'live' AND status = 'pending' THEN 'delivered' ELSE status END,
          attempts = CASE WHEN kind = 'live' AND status = 'pending' THEN attempts + 1 ELSE attempts END
-       WHERE task_key = ?2 AND subscription = ?3`,
-    ).bind(now, row.task_key, row.subscription),
-  );
-  await env.DB.batch(statements);
-  return live.map((row) => row.task_key);
+       FROM json_each(?2) AS j
+       WHERE deliveries.task_key = j.value ->> '$.t' AND deliveries.subscription = j.value ->> '$.s'`,
+    )
+    .bind(now, JSON.stringify(rows.map((r) => ({ t: r.task_key, s: r.subscription }))));
+}
+
+/** The task keys of the live deliveries among these rows. */
+export function liveKeys(rows: readonly Dispatchable[]): number[] {
+  return rows.filter((row) => row.kind === "live").map((row) => row.task_key);
 }
 
 /**

@@ -12,7 +12,7 @@ import { sha256Hex } from "./crypto.ts";
 import { planIngest } from "./ingest-plan.ts";
 import type { IngestMessage } from "./messages.ts";
 import { mayPublish } from "./principal.ts";
-import { existingTopics, findExisting, markQueued, type StoredTask, storeTasks } from "./task-store.ts";
+import { ingestFacts, markQueued, type StoredTask, storeTasks } from "./task-store.ts";
 
 let repairArmed = false;
 
@@ -29,20 +29,11 @@ export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
       valid.map(async ({ index, task }) => [index, await sha256Hex(JSON.stringify(task.payload))] as const),
     ),
   );
-  const [existing, knownTopics] = await Promise.all([
-    findExisting(
-      c.env.DB,
-      principal.tenant.id,
-      principal.subject,
-      valid.map((v) => v.task.id),
-      valid.flatMap((v) => (v.task.dedupKey === undefined ? [] : [v.task.dedupKey])),
-    ),
-    existingTopics(
-      c.env.DB,
-      principal.tenant.id,
-      valid.map((v) => v.task.topic),
-    ),
-  ]);
+  const { existing, knownTopics } = await ingestFacts(c.env.DB, principal.tenant.id, principal.subject, {
+    ids: valid.map((v) => v.task.id),
+    dedupKeys: valid.flatMap((v) => (v.task.dedupKey === undefined ? [] : [v.task.dedupKey])),
+    topics: valid.map((v) => v.task.topic),
+  });
   const plan = planIngest(items, {
     mayPublish: (topic) => mayPublish(principal, topic),
     knownTopics,

@@ -1,16 +1,19 @@
 /**
  * The router: the ingest queue's consumer. For each task it records that the task was routed,
  * then sends every pending delivery that heads its ordering scope. A delivery that waits behind
- * an earlier task of its key is sent when that task's delivery finishes (`advanceKey`).
+ * an earlier task of its key is sent when that task's delivery finishes (`advanceKeys`).
  *
  * Marking routed before looking for heads, while finishing marks done before looking for the
  * next routed task, guarantees that of the two racing sides at least one sends the next
  * delivery (possibly both: a duplicate, which consumers absorb).
+ *
+ * A batch costs two D1 round trips (mark routed and find heads; mark dispatched and read
+ * statuses), the queue sends, and a third round trip only when statuses changed.
  */
-import { type Dispatchable, dispatch, IS_HEAD } from "./dispatch.ts";
+import { type Dispatchable, IS_HEAD, liveKeys, markDispatched, sendDeliveries } from "./dispatch.ts";
 import { publishViews } from "./live-publish.ts";
 import type { IngestMessage } from "./messages.ts";
-import { ownedViews, refreshStatus } from "./task-views.ts";
+import { applyStatus, ownedViews, statusReads } from "./task-views.ts";
 
 /** Fans out a batch from the ingest queue; every message is acked once its deliveries are sent. */
 export async function routeBatch(batch: MessageBatch<IngestMessage>, env: Env): Promise<void> {
@@ -21,46 +24,69 @@ export async function routeBatch(batch: MessageBatch<IngestMessage>, env: Env): 
 
 /** Routes tasks by key (also used by replay and the repair alarm's catch-up). */
 export async function routeTasks(env: Env, keys: readonly number[]): Promise<void> {
+  const db = env.DB;
   const now = Date.now();
   const json = JSON.stringify(keys);
-  await env.DB.prepare(
-    `UPDATE tasks SET routed_at = COALESCE(routed_at, ?1), queued_at = COALESCE(queued_at, ?1)
-     WHERE key IN (SELECT value FROM json_each(?2))`,
-  )
-    .bind(now, json)
-    .run();
-  const heads = await env.DB.prepare(
-    `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
-     JOIN subscriptions s ON s.id = d.subscription
-     JOIN tasks t ON t.key = d.task_key
-     WHERE d.task_key IN (SELECT value FROM json_each(?1)) AND d.status = 'pending'
-       AND t.cancelled_at IS NULL AND ${IS_HEAD}
-     ORDER BY d.task_key`,
-  )
-    .bind(json)
-    .all<Dispatchable>();
-  const live = await dispatch(env, heads.results, now);
-  const changed = await refreshStatus(env.DB, keys);
-  const changedKeys = new Set(changed.map((c) => c.view.id));
-  const liveOnly = (await ownedViews(env.DB, live)).filter((v) => !changedKeys.has(v.view.id));
+  const [, found] = await db.batch<Record<string, unknown>>([
+    db
+      .prepare(
+        `UPDATE tasks SET routed_at = COALESCE(routed_at, ?1), queued_at = COALESCE(queued_at, ?1)
+         WHERE key IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(now, json),
+    db
+      .prepare(
+        `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
+         JOIN subscriptions s ON s.id = d.subscription
+         JOIN tasks t ON t.key = d.task_key
+         WHERE d.task_key IN (SELECT value FROM json_each(?1)) AND d.status = 'pending'
+           AND t.cancelled_at IS NULL AND ${IS_HEAD}
+         ORDER BY d.task_key`,
+      )
+      .bind(json),
+  ]);
+  const heads = (found?.results ?? []) as unknown as Dispatchable[];
+  await sendDeliveries(env, heads);
+  const results = await db.batch<Record<string, unknown>>([
+    ...(heads.length > 0 ? [markDispatched(db, heads, now)] : []),
+    ...statusReads(db, keys),
+  ]);
+  const changed = await applyStatus(db, results);
+  const changedIds = new Set(changed.map((c) => c.view.id));
+  const liveOnly = (await ownedViews(db, liveKeys(heads))).filter((v) => !changedIds.has(v.view.id));
   await publishViews(env, [...changed, ...liveOnly]);
 }
 
+/** An ordering scope: one subscription's tasks sharing an ordering key. */
+export interface OrderingScope {
+  subscription: string;
+  okey: string | null;
+}
+
 /**
- * After a delivery finished (delivered, dead or cancelled), sends the next pending delivery of
- * the same subscription and ordering key, if its task was already routed.
+ * After deliveries finished (delivered, dead or cancelled), sends the next pending delivery of
+ * each of their ordering scopes whose task was already routed: one round trip for the lot.
  */
-export async function advanceKey(env: Env, subscription: string, okey: string | null): Promise<void> {
-  if (okey === null) return;
-  const next = await env.DB.prepare(
-    `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
-     JOIN subscriptions s ON s.id = d.subscription
-     JOIN tasks t ON t.key = d.task_key
-     WHERE d.subscription = ?1 AND d.okey = ?2 AND d.status = 'pending'
-       AND t.routed_at IS NOT NULL AND t.cancelled_at IS NULL AND ${IS_HEAD}
-     ORDER BY d.task_key LIMIT 1`,
-  )
-    .bind(subscription, okey)
-    .all<Dispatchable>();
-  await dispatch(env, next.results);
+export async function advanceKeys(env: Env, scopes: readonly OrderingScope[]): Promise<void> {
+  const distinct = new Map<string, { subscription: string; okey: string }>();
+  for (const { subscription, okey } of scopes) {
+    if (okey !== null) distinct.set(JSON.stringify([subscription, okey]), { subscription, okey });
+  }
+  if (distinct.size === 0) return;
+  const results = await env.DB.batch<Dispatchable>(
+    [...distinct.values()].map(({ subscription, okey }) =>
+      env.DB.prepare(
+        `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
+         JOIN subscriptions s ON s.id = d.subscription
+         JOIN tasks t ON t.key = d.task_key
+         WHERE d.subscription = ?1 AND d.okey = ?2 AND d.status = 'pending'
+           AND t.routed_at IS NOT NULL AND t.cancelled_at IS NULL AND ${IS_HEAD}
+         ORDER BY d.task_key LIMIT 1`,
+      ).bind(subscription, okey),
+    ),
+  );
+  const next = results.flatMap((r) => r.results);
+  if (next.length === 0) return;
+  await sendDeliveries(env, next);
+  await markDispatched(env.DB, next).run();
 }

@@ -19,35 +19,40 @@ export interface StoredTask {
   delaySeconds: number;
 }
 
-/** Tasks of a tenant and subject whose id or dedup key is among these. */
-export async function findExisting(
+/** What ingest must know before planning: colliding stored tasks, and which topics exist. */
+export interface IngestFacts {
+  /** Tasks of the tenant and subject whose id or dedup key is among those asked about. */
+  existing: ExistingTask[];
+  knownTopics: Set<string>;
+}
+
+/** Looks up, in one round trip, the stored tasks these items may collide with and their topics. */
+export async function ingestFacts(
   db: D1Database,
   tenant: string,
   subject: string,
-  ids: readonly string[],
-  dedupKeys: readonly string[],
-): Promise<ExistingTask[]> {
-  const rows = await db
-    .prepare(
-      `SELECT id, dedup_key, payload_hash FROM tasks WHERE tenant = ?1 AND subject = ?2
-       AND (id IN (SELECT value FROM json_each(?3)) OR dedup_key IN (SELECT value FROM json_each(?4)))`,
-    )
-    .bind(tenant, subject, JSON.stringify(ids), JSON.stringify(dedupKeys))
-    .all<{ id: string; dedup_key: string | null; payload_hash: string }>();
-  return rows.results.map((r) => ({ id: r.id, dedupKey: r.dedup_key, payloadHash: r.payload_hash }));
-}
-
-/** Which of these topics exist in the tenant. */
-export async function existingTopics(
-  db: D1Database,
-  tenant: string,
-  topics: readonly string[],
-): Promise<Set<string>> {
-  const rows = await db
-    .prepare("SELECT name FROM topics WHERE tenant = ? AND name IN (SELECT value FROM json_each(?))")
-    .bind(tenant, JSON.stringify([...new Set(topics)]))
-    .all<{ name: string }>();
-  return new Set(rows.results.map((r) => r.name));
+  items: { ids: readonly string[]; dedupKeys: readonly string[]; topics: readonly string[] },
+): Promise<IngestFacts> {
+  const [tasks, topics] = await db.batch<Record<string, unknown>>([
+    db
+      .prepare(
+        `SELECT id, dedup_key, payload_hash FROM tasks WHERE tenant = ?1 AND subject = ?2
+         AND (id IN (SELECT value FROM json_each(?3)) OR dedup_key IN (SELECT value FROM json_each(?4)))`,
+      )
+      .bind(tenant, subject, JSON.stringify(items.ids), JSON.stringify(items.dedupKeys)),
+    db
+      .prepare("SELECT name FROM topics WHERE tenant = ? AND name IN (SELECT value FROM json_each(?))")
+      .bind(tenant, JSON.stringify([...new Set(items.topics)])),
+  ]);
+  const rows = (tasks?.results ?? []) as unknown as {
+    id: string;
+    dedup_key: string | null;
+    payload_hash: string;
+  }[];
+  return {
+    existing: rows.map((r) => ({ id: r.id, dedupKey: r.dedup_key, payloadHash: r.payload_hash })),
+    knownTopics: new Set(((topics?.results ?? []) as unknown as { name: string }[]).map((r) => r.name)),
+  };
 }
 
 /**

@@ -106,25 +106,47 @@ export async function findTaskKey(
 
 /**
  * Recomputes the status of these tasks from their deliveries, stores the ones that changed
- * and returns their views (for live sessions).
+ * and returns their views (for live sessions). Two round trips at most: the reads, then one
+ * statement for every change.
  */
 export async function refreshStatus(db: D1Database, keys: readonly number[]): Promise<OwnedView[]> {
   if (keys.length === 0) return [];
+  return applyStatus(db, await db.batch<Record<string, unknown>>(statusReads(db, keys)));
+}
+
+/**
+ * The reads {@link applyStatus} needs, so a caller can append them to a batch of its own writes
+ * and save a round trip; pass the batch's last two results to {@link applyStatus}.
+ */
+export function statusReads(
+  db: D1Database,
+  keys: readonly number[],
+): [D1PreparedStatement, D1PreparedStatement] {
   const json = JSON.stringify([...new Set(keys)]);
-  const [taskRows, deliveryRows] = await db.batch<Record<string, unknown>>([
+  return [
     db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE key IN (SELECT value FROM json_each(?))`).bind(json),
     db
       .prepare(
         `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?))`,
       )
       .bind(json),
-  ]);
-  const tasks = { results: (taskRows?.results ?? []) as unknown as TaskRow[] };
-  const deliveries = groupByTask((deliveryRows?.results ?? []) as unknown as DeliveryRow[]);
-  const now = Date.now();
+  ];
+}
+
+/**
+ * Given the results of {@link statusReads} (the last two of `results`), stores every status
+ * that changed in one statement and returns the changed tasks' views.
+ */
+export async function applyStatus(
+  db: D1Database,
+  results: readonly D1Result<Record<string, unknown>>[],
+  now = Date.now(),
+): Promise<OwnedView[]> {
+  const taskRows = (results.at(-2)?.results ?? []) as unknown as TaskRow[];
+  const deliveries = groupByTask((results.at(-1)?.results ?? []) as unknown as DeliveryRow[]);
   const changed: OwnedView[] = [];
-  const updates: D1PreparedStatement[] = [];
-  for (const row of tasks.results) {
+  const updates: { k: number; s: EdgeTaskStatus; r: string | null }[] = [];
+  for (const row of taskRows) {
     const own = deliveries.get(row.key) ?? [];
     const status = aggregateStatus(
       { cancelled: row.cancelled_at !== null, queued: row.queued_at !== null || row.routed_at !== null },
@@ -137,14 +159,18 @@ export async function refreshStatus(db: D1Database, keys: readonly number[]): Pr
     );
     const result = own.find((d) => d.result_from === 1 && d.status === "delivered")?.result ?? row.result;
     if (status === row.status && result === row.result) continue;
-    updates.push(
-      db
-        .prepare("UPDATE tasks SET status = ?, result = ?, updated_at = ? WHERE key = ?")
-        .bind(status, result, now, row.key),
-    );
+    updates.push({ k: row.key, s: status, r: result });
     changed.push({ tenant: row.tenant, subject: row.subject, view: toView({ ...row, status, result }, own) });
   }
-  if (updates.length > 0) await db.batch(updates);
+  if (updates.length > 0) {
+    await db
+      .prepare(
+        `UPDATE tasks SET status = j.value ->> '$.s', result = j.value ->> '$.r', updated_at = ?1
+         FROM json_each(?2) AS j WHERE tasks.key = j.value ->> '$.k'`,
+      )
+      .bind(now, JSON.stringify(updates))
+      .run();
+  }
   return changed;
 }
 
