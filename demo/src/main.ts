@@ -1,26 +1,40 @@
-import { createErrand } from "@errand/client";
+import { createErrand, createOnlineManager } from "@errand/client";
 import { byId } from "./dom.ts";
+import { EdgeBoard } from "./edge-board.ts";
+import { EdgeFeed } from "./edge-feed.ts";
 import { checkEdge } from "./edge-health.ts";
+import { edgeLink, edgeUrlOf } from "./edge-link.ts";
 import { mountDashboard } from "./panels/dashboard.ts";
+import { mountEdgeDashboard } from "./panels/edge-dashboard.ts";
+import { mountEdgePanel } from "./panels/edge-panel.ts";
 import { mountFlakyPanel } from "./panels/flaky-panel.ts";
+import { demoOnlineManager, mountOfflinePanel } from "./panels/offline-panel.ts";
 import { mountResponsiveness } from "./panels/responsiveness.ts";
 import { mountWorkPanel } from "./panels/work-panel.ts";
+import { describeProblem } from "./problem.ts";
 import { TaskBoard } from "./task-board.ts";
 import { tasks } from "./tasks.ts";
 
-const edgeUrl = import.meta.env.VITE_ERRAND_EDGE_URL as string;
+const edgeUrl = edgeUrlOf(location.search, import.meta.env.VITE_ERRAND_EDGE_URL as string);
+const link = edgeLink(edgeUrl);
 const notice = byId("notice");
 
-/** Shows a message a person can act on (never a stack trace). */
-function report(message: string): void {
-  notice.textContent = message;
+/** Shows what went wrong as a message a person can act on (never a stack trace). */
+function report(error: unknown): void {
+  notice.textContent = describeProblem(error, { edgeUrl });
   notice.hidden = false;
 }
 
 mountResponsiveness();
 void mountEdgeHealth();
+const subscriptions = new Map<string, { topic: string; kind: string }>();
+mountEdgeDashboard(edgeUrl, (stats) => {
+  subscriptions.clear();
+  for (const s of stats.subscriptions) subscriptions.set(s.subscription, { topic: s.topic, kind: s.kind });
+});
 
 try {
+  const online = demoOnlineManager(createOnlineManager);
   const errand = await createErrand({
     tasks,
     dbName: "errand-demo",
@@ -29,21 +43,22 @@ try {
     policies: {
       flaky: { maxAttempts: 4, backoff: { kind: "exponential", baseMs: 500, maxMs: 4000 } },
     },
+    edge: { url: edgeUrl, getToken: () => link.token(), online },
   });
-  errand.on("storage.versionchange", (detail) => report(detail.message));
-  errand.on("storage.closed", (detail) => report(detail.message));
-  errand.on("storage.error", (detail) => report(detail.message));
+  for (const type of ["storage.versionchange", "storage.closed", "storage.error"] as const)
+    errand.on(type, (detail) => report(detail.error ?? detail));
   const board = new TaskBoard(errand);
   mountWorkPanel(board, report);
   mountFlakyPanel(board, report);
   mountDashboard(board, report);
-  await board.load();
+  const edgeBoard = new EdgeBoard(errand);
+  const feed = new EdgeFeed(link, online, async () => edgeBoard.records().map((record) => record.id));
+  mountOfflinePanel(edgeBoard, online);
+  mountEdgePanel(edgeBoard, feed, () => subscriptions, report);
+  await Promise.all([board.load(), edgeBoard.load()]);
   document.body.dataset.ready = "true";
 } catch (error) {
-  report(
-    `The task queue could not start: ${error instanceof Error ? error.message : String(error)}. ` +
-      "IndexedDB may be disabled (private browsing) or out of space.",
-  );
+  report(error);
 }
 
 async function mountEdgeHealth(): Promise<void> {

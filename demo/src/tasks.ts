@@ -1,4 +1,4 @@
-import { defineTasks, task } from "@errand/core";
+import { defineTasks, type JsonValue, task } from "@errand/core";
 
 /**
  * The demo's task types: one map gives the page's `enqueue`, the worker's handlers and (for
@@ -16,6 +16,11 @@ export const tasks = defineTasks({
   >({ version: 1 }),
   /** Fail with probability `failureRate`: retries, backoff and dead letters to watch. */
   flaky: task<{ failureRate: number }, "ok">({ version: 1 }),
+  /**
+   * Published to the edge (`target: "edge"`), never run here: the example consumer echoes the
+   * payload back as the result, the webhook receiver and this page's live socket hear it.
+   */
+  "demo.echo": task<{ text: string; n: number }, { echo: JsonValue; by: string }>({ version: 1 }),
 });
 
 export type DemoTasks = typeof tasks;

@@ -5,7 +5,7 @@ import type { TaskBoard } from "../task-board.ts";
 const STATES: readonly QueueState[] = ["pending", "running", "succeeded", "dead", "cancelled"];
 
 /** Counts per state, throughput, in flight, retries and storage, refreshed every second. */
-export function mountDashboard(board: TaskBoard, report: (message: string) => void): void {
+export function mountDashboard(board: TaskBoard, report: (error: unknown) => void): void {
   const grid = byId("client-stats");
   const refresh = async () => {
     try {
@@ -32,7 +32,7 @@ export function mountDashboard(board: TaskBoard, report: (message: string) => vo
         ),
       );
     } catch (error) {
-      report(error instanceof Error ? error.message : String(error));
+      report(error);
     }
   };
   void refresh();

@@ -9,10 +9,9 @@ import { describeError, renderTasks } from "./task-row.ts";
  * enqueues flaky tasks, their list (attempts, next retry), and the dead-letter set with replay
  * and purge.
  */
-export function mountFlakyPanel(board: TaskBoard, report: (message: string) => void): void {
+export function mountFlakyPanel(board: TaskBoard, report: (error: unknown) => void): void {
   const { errand } = board;
-  const guard = (work: Promise<unknown>) =>
-    work.catch((error: unknown) => report(error instanceof Error ? error.message : String(error)));
+  const guard = (work: Promise<unknown>) => work.catch(report);
   const slider = byId<HTMLInputElement>("failure-rate");
   const rateLabel = byId("failure-rate-value");
   const rate = publishSetting("errand-demo-failure-rate", () => Number(slider.value) / 100);

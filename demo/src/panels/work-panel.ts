@@ -10,10 +10,9 @@ const HEAVY = ["hash", "primes", "blur"] as const;
  * list of those tasks with progress bars and cancel buttons. The blurred picture is drawn when
  * its task succeeds.
  */
-export function mountWorkPanel(board: TaskBoard, report: (message: string) => void): void {
+export function mountWorkPanel(board: TaskBoard, report: (error: unknown) => void): void {
   const { errand } = board;
-  const guard = (work: Promise<unknown>) =>
-    work.catch((error: unknown) => report(error instanceof Error ? error.message : String(error)));
+  const guard = (work: Promise<unknown>) => work.catch(report);
 
   byId("run-hash").addEventListener("click", () =>
     guard(errand.enqueue("hash", { megabytes: 48, seed: Date.now() % 1000 }, { timeout: 120_000 })),
