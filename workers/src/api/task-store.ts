@@ -36,8 +36,12 @@ export async function ingestFacts(
   const [tasks, topics] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
-        `SELECT id, dedup_key, payload_hash FROM tasks WHERE tenant = ?1 AND subject = ?2
-         AND (id IN (SELECT value FROM json_each(?3)) OR dedup_key IN (SELECT value FROM json_each(?4)))`,
+        // Two index seeks, not one OR (which reads every task of the subject).
+        `SELECT id, dedup_key, payload_hash FROM tasks
+         WHERE tenant = ?1 AND subject = ?2 AND id IN (SELECT value FROM json_each(?3))
+         UNION ALL
+         SELECT id, dedup_key, payload_hash FROM tasks
+         WHERE tenant = ?1 AND subject = ?2 AND dedup_key IN (SELECT value FROM json_each(?4))`,
       )
       .bind(tenant, subject, JSON.stringify(items.ids), JSON.stringify(items.dedupKeys)),
     db
