@@ -51,7 +51,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
   const wakeAt = (time: number) => {
     nextWakeAt = nextWakeAt === undefined ? time : Math.min(nextWakeAt, time);
   };
-  const take = async (task: TaskRecord) => {
+  const take = (task: TaskRecord) => {
     const next = transition(task, {
       type: "claim",
       owner: request.owner,
@@ -59,13 +59,15 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
       leaseMs: request.leaseMs,
       maxAttempts: request.maxAttempts(task),
     });
-    await store.put(next);
+    // Not awaited: requests in one transaction run in order, and a failed put aborts it, which
+    // the caller sees in `tx.done`. Awaiting each would add a round trip per task.
+    void store.put(next);
     (next.state === "running" ? claimed : settled).push(next);
   };
 
   for (const task of await store.index("state").getAll("running")) {
     if (task.lease === undefined || task.lease.owner === request.owner) continue;
-    if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) await take(task);
+    if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) take(task);
     else wakeAt(abandonableAt(task.lease, request));
   }
 
@@ -84,10 +86,10 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     }
     if (task.expiresAt !== undefined && task.attempts === 0 && task.expiresAt <= request.now) {
       const expired = transition(task, { type: "expire", now: request.now });
-      await store.put(expired);
+      void store.put(expired);
       settled.push(expired);
     } else if (task.orderingKey === undefined || (await heads.isHead(task))) {
-      await take(task);
+      take(task);
     }
     cursor = await cursor.continue();
   }

@@ -16,6 +16,7 @@
  */
 
 import { ErrandError, StorageError } from "@errand/core";
+import { unwrap } from "idb";
 import { type ClaimRequest, type ClaimResult, claimIn } from "./claim.ts";
 import type { QueueDb } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
@@ -55,6 +56,9 @@ export class IdbTaskStore implements TaskStore {
     return this.#run("Enqueueing", async () => {
       const tx = this.#db.transaction(["tasks", "counters"], "readwrite", { durability: "strict" });
       const tasks = tx.objectStore("tasks");
+      // The adds go through the raw store: a promise per request would cost more than the write.
+      // A failed add aborts the transaction, which `tx.done` reports.
+      const rawTasks = unwrap(tasks);
       const counters = tx.objectStore("counters");
       const writes: Promise<unknown>[] = [];
       const results: StoreInserted[] = [];
@@ -73,8 +77,7 @@ export class IdbTaskStore implements TaskStore {
           writes.push(counters.put(seq, counter));
           stored = { ...record, seq };
         }
-        // Not awaited one by one: the puts queue up in the transaction and commit together.
-        writes.push(tasks.add(stored));
+        rawTasks.add(stored);
         results.push({ record: stored, created: true });
       }
       await Promise.all([...writes, tx.done]);
@@ -109,8 +112,12 @@ export class IdbTaskStore implements TaskStore {
     return this.#run("Updating tasks", async () => {
       const tx = this.#db.transaction("tasks", "readwrite", { durability: strict ? "strict" : "relaxed" });
       const results: StoreApplied[] = [];
-      for (const { id, event } of changes) {
-        const before = await tx.store.get(id);
+      // All reads issued at once: they run in order in the transaction without a round trip each.
+      const current = await Promise.all(changes.map(({ id }) => tx.store.get(id)));
+      // The same task may appear twice (a heartbeat and its completion): the later change sees the earlier.
+      const written = new Map<string, TaskRecord>();
+      for (const [i, { id, event }] of changes.entries()) {
+        const before = written.get(id) ?? current[i];
         if (before === undefined) {
           results.push({ ok: false, error: notFound(id) });
           continue;
@@ -118,6 +125,7 @@ export class IdbTaskStore implements TaskStore {
         try {
           const after = transition(before, event);
           void tx.store.put(after);
+          written.set(id, after);
           results.push({ ok: true, before, after });
         } catch (error) {
           // A refused change (stale lease, already final) is that caller's answer; the others commit.

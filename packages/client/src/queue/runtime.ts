@@ -20,6 +20,7 @@ import type { EdgeTaskEventDetail, SyncEventType, SyncStateDetail } from "../syn
 import type { EdgeSync } from "../sync/edge-sync.ts";
 import type { OutboxRecord } from "../sync/outbox-record.ts";
 import type { QueuedRequest } from "../sync/request-queue.ts";
+import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
 import { buildRecord, type EnqueueOptions, effectivePolicy } from "./enqueue-options.ts";
 import type { IdbTaskStore } from "./idb-task-store.ts";
@@ -90,6 +91,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #memory = new MemoryTaskStore();
   readonly #ephemeralRetry = new Map<string, Partial<RetryPolicy>>();
   readonly #waiters = new ResultWaiters();
+  readonly #relay: ChannelRelay;
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted>;
   #scheduler: Scheduler | undefined;
   #edge: EdgeSync | undefined;
@@ -99,7 +101,14 @@ export class Errand<M extends TaskMap> extends EventTarget {
     super();
     this.#p = parts;
     this.#insert = coalesce((records: TaskRecord[]) => parts.durable.insert(records));
-    parts.channel?.addEventListener("message", (message: MessageEvent) => this.#onRemote(message.data));
+    this.#relay = new ChannelRelay(parts.channel);
+    parts.channel?.addEventListener("message", (message: MessageEvent) => {
+      const messages = relayedMessages(message.data);
+      for (const one of messages) this.#onRemote(one);
+      // Anything another context did may free an ordering key or add work: look again.
+      if (messages.some((one) => one.kind !== "event" || !QUIET_EVENTS.has(one.type)))
+        this.#scheduler?.wake();
+    });
   }
 
   /** This runtime's owner id (in leases and its Web Lock's name). */
@@ -206,7 +215,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     }
     const removed = (await this.#p.durable.purge(filter)) + (await this.#memory.purge(filter));
     this.#waiters.notifyAll();
-    this.#p.channel?.postMessage({ kind: "purged" });
+    this.#relay.send({ kind: "purged" });
     this.#scheduler?.wake();
     return removed;
   }
@@ -250,6 +259,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     this.#closed = true;
     await this.#edge?.close();
     await this.#scheduler?.close();
+    this.#relay.close();
     await this.#p.dispose();
     this.#memory.close();
   }
@@ -351,7 +361,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
       ...(extra.error === undefined ? {} : { error: serializeError(extra.error) }),
     };
     this.dispatchEvent(new CustomEvent(type, { detail }));
-    if (task.durable) this.#p.channel?.postMessage({ kind: "event", type, detail });
+    if (task.durable) this.#relay.send({ kind: "event", type, detail });
     if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled")
       this.#waiters.notify(task.id);
   }
@@ -442,26 +452,22 @@ export class Errand<M extends TaskMap> extends EventTarget {
     return applied as StoreApplied;
   }
 
-  #onRemote(message: unknown): void {
-    if (this.#closed || typeof message !== "object" || message === null) return;
-    const data = message as {
-      kind?: string;
-      type?: TaskEventType;
-      detail?: { id: string; state: QueueState };
-    };
-    if (data.kind === "purged") {
+  #onRemote(message: RelayMessage): void {
+    if (this.#closed) return;
+    if (message.kind === "purged") {
       this.#waiters.notifyAll();
-    } else if (data.kind === "event" && data.type !== undefined && data.detail !== undefined) {
-      this.dispatchEvent(new CustomEvent(data.type, { detail: { ...data.detail, remote: true } }));
-      if (data.type === "task.cancelled") this.#scheduler?.stop(data.detail.id, "cancel");
-      const { state } = data.detail;
-      if (state === "succeeded" || state === "dead" || state === "cancelled")
-        this.#waiters.notify(data.detail.id);
+      return;
     }
-    // Anything another context did may free an ordering key or add work: look again.
-    if (data.type !== "task.progress" && data.type !== "task.started") this.#scheduler?.wake();
+    const detail = message.detail as { id: string; state?: QueueState };
+    this.dispatchEvent(new CustomEvent(message.type, { detail: { ...detail, remote: true } }));
+    if (message.type === "task.cancelled") this.#scheduler?.stop(detail.id, "cancel");
+    const { state } = detail;
+    if (state === "succeeded" || state === "dead" || state === "cancelled") this.#waiters.notify(detail.id);
   }
 }
+
+/** Remote events that cannot have freed a slot, a key or new work: no claim pass for them. */
+const QUIET_EVENTS: ReadonlySet<string> = new Set(["task.progress", "task.started"]);
 
 function edgeOptions(options: EnqueueOptions) {
   return {
