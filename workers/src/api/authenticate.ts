@@ -1,6 +1,7 @@
 /**
  * Authentication middleware: `Authorization: Bearer <API key | client token>` → the request's
- * principal, then the rate limits of its tenant, subject and client IP.
+ * principal, then the rate limits of its tenant, subject and client IP (charged at the tenant's
+ * RateLimiter Durable Object, so they hold across isolates: one RPC per request).
  */
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./api-error.ts";
@@ -10,7 +11,8 @@ import { tokenSecrets, verifyToken } from "./client-token.ts";
 import { originAllowedFor } from "./cors.ts";
 import { sha256Hex } from "./crypto.ts";
 import type { Principal } from "./principal.ts";
-import { chargeRate, type RateCharge } from "./rate-limit.ts";
+import { rateCharges } from "./rate-limit.ts";
+import { chargeTenant } from "./rate-limiter.ts";
 import { loadTenant, type Tenant } from "./tenant.ts";
 
 // Verified keys and tenants are kept briefly per isolate so the hot path skips a D1 read;
@@ -35,7 +37,11 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (origin !== undefined && !originAllowedFor(c.env, principal.tenant, origin)) {
       throw new ApiError("forbidden", `This tenant does not allow requests from ${origin}.`);
     }
-    const retryAfter = chargeRate(charges(principal, c.req.header("cf-connecting-ip") ?? "unknown"));
+    const retryAfter = await chargeTenant(
+      c.env,
+      principal.tenant.id,
+      rateCharges(principal, c.req.header("cf-connecting-ip") ?? "unknown"),
+    );
     if (retryAfter !== undefined) {
       throw new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} s.`, {
         "Retry-After": String(retryAfter),
@@ -92,15 +98,4 @@ async function cachedTenant(db: D1Database, id: string): Promise<Tenant | undefi
   if (tenantCache.size > 10_000) tenantCache.clear();
   tenantCache.set(id, { at: Date.now(), tenant });
   return tenant;
-}
-
-function charges(principal: Principal, ip: string): RateCharge[] {
-  const { tenant } = principal;
-  const list: RateCharge[] = [
-    { key: `t:${tenant.id}`, limit: tenant.rates.tenant },
-    { key: `i:${tenant.id}:${ip}`, limit: tenant.rates.ip },
-  ];
-  if (principal.kind === "token")
-    list.push({ key: `s:${tenant.id}:${principal.subject}`, limit: tenant.rates.subject });
-  return list;
 }

@@ -15,6 +15,7 @@ import { handleQueue } from "./queue.ts";
 import { Repair as BaseRepair } from "./repair.ts";
 
 export { Hub } from "./hub.ts";
+export { RateLimiter } from "./rate-limiter.ts";
 
 let chaosOverride: ChaosSettings | undefined | null = null;
 

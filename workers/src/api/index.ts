@@ -9,6 +9,7 @@ import { handleQueue } from "./queue.ts";
 
 export { ConsumerApi } from "./consumer-api.ts";
 export { Hub } from "./hub.ts";
+export { RateLimiter } from "./rate-limiter.ts";
 export { Repair } from "./repair.ts";
 
 const app = createApp();
