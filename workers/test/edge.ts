@@ -52,7 +52,12 @@ export async function newTenant(
 export async function topicWith(
   key: string,
   topic: string,
-  subscriptions: { kind: "queue" | "webhook" | "live"; target: string; resultFrom?: boolean }[],
+  subscriptions: {
+    kind: "queue" | "webhook" | "live";
+    target: string;
+    resultFrom?: boolean;
+    onDead?: "continue" | "halt";
+  }[],
 ): Promise<{ id: string; kind: string; secret?: string }[]> {
   await json(key, "PUT", `/v1/topics/${topic}`, {});
   const made = [];
@@ -179,4 +184,12 @@ export async function registerReceiver(name: string, secrets: string[]): Promise
 export async function receipts(name: string): Promise<{ task_id: string; body: string }[]> {
   const response = await env.EXAMPLE_CONSUMER.fetch(`http://consumer/receivers/${name}/receipts`);
   return (await response.json<{ receipts: { task_id: string; body: string }[] }>()).receipts;
+}
+
+/** Turns one of the example consumer's switches on or off (`fatalWhile` tasks fail while on). */
+export async function flipSwitch(name: string, on: boolean): Promise<void> {
+  const response = await env.EXAMPLE_CONSUMER.fetch(`http://consumer/switches/${name}`, {
+    method: on ? "PUT" : "DELETE",
+  });
+  if (!response.ok) throw new Error(`flipping switch ${name} failed: ${response.status}`);
 }

@@ -90,6 +90,7 @@ export type {
   EventMessage,
   EventTicketResponse,
   JsonValue,
+  OnDead,
   SubmitItemErrorCode,
   SubmitItemResult,
   SubmitItemStatus,

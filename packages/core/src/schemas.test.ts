@@ -94,12 +94,16 @@ describe("parseSubscriptionRequest", () => {
     { kind: "webhook", target: "http://127.0.0.1:8788/hook", resultFrom: true },
     { kind: "live", target: "dashboard" },
     { kind: "queue", target: "q1", resultFrom: false },
+    { kind: "queue", target: "q1", onDead: "halt" },
+    { kind: "webhook", target: "https://hooks.example.com/h", onDead: "continue" },
   ])("accepts $kind → $target", (body) => {
     expect(parseSubscriptionRequest(body)).toEqual({ ok: true, value: body });
   });
 
-  it("treats resultFrom null as absent and ignores unknown fields", () => {
-    expect(parseSubscriptionRequest({ kind: "live", target: "x", resultFrom: null, secret: "s" })).toEqual({
+  it("treats resultFrom and onDead null as absent and ignores unknown fields", () => {
+    expect(
+      parseSubscriptionRequest({ kind: "live", target: "x", resultFrom: null, onDead: null, secret: "s" }),
+    ).toEqual({
       ok: true,
       value: { kind: "live", target: "x" },
     });
@@ -112,6 +116,11 @@ describe("parseSubscriptionRequest", () => {
       'kind must be "queue", "webhook" or "live" (got "email")',
     ],
     ["a missing target", { kind: "queue" }, "target is required"],
+    [
+      "an unknown onDead",
+      { kind: "queue", target: "q1", onDead: "stop" },
+      'onDead must be "continue" or "halt" (got "stop")',
+    ],
     ["an empty target", { kind: "queue", target: "" }, 'target must be 1 to 2048 characters (got "")'],
     [
       "a queue name with capitals",

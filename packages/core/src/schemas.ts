@@ -26,13 +26,22 @@ export function parseTokenRequest(body: unknown): ParseResult<TokenRequest> {
  * Parses a `POST /v1/topics/:name/subscriptions` body. The target's shape is checked per kind: a
  * `queue` target is a queue name, a `webhook` target an http(s) URL, a `live` target a label of
  * wire-id characters. Whether the queue is declared and the URL's host allowed is for the server.
- * `resultFrom: true` is refused on `live` subscriptions, which are best-effort.
+ * `resultFrom: true` is refused on `live` subscriptions, which are best-effort. `onDead` says
+ * whether an ordering key moves on (`continue`, the default) or stops (`halt`) when its head dies.
  */
 export function parseSubscriptionRequest(body: unknown): ParseResult<SubscriptionRequest> {
   const parsed = parseWith(SubscriptionSchema, body);
   if (!parsed.ok) return parsed;
-  const { kind, target, resultFrom } = parsed.value;
-  return { ok: true, value: resultFrom == null ? { kind, target } : { kind, target, resultFrom } };
+  const { kind, target, resultFrom, onDead } = parsed.value;
+  return {
+    ok: true,
+    value: {
+      kind,
+      target,
+      ...(resultFrom == null ? {} : { resultFrom }),
+      ...(onDead == null ? {} : { onDead }),
+    },
+  };
 }
 
 /** Parses a `PUT /v1/topics/:name` body; an absent body (`undefined`) means `{}`. */
@@ -89,6 +98,9 @@ const SubscriptionSchema = v.pipe(
     kind: v.picklist(["queue", "webhook", "live"], got('must be "queue", "webhook" or "live"')),
     target: text(1, 2048),
     resultFrom: v.exactOptional(v.nullable(v.boolean(got("must be true or false")))),
+    onDead: v.exactOptional(
+      v.nullable(v.picklist(["continue", "halt"], got('must be "continue" or "halt"'))),
+    ),
   }),
   v.forward(
     v.check(

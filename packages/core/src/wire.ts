@@ -130,7 +130,15 @@ export interface SubscriptionRequest {
   target: string;
   /** When true, this subscription's result is the task's result (never on a `live` one). */
   resultFrom?: boolean;
+  /** What an ordering key does when its head task goes dead here; `continue` by default. */
+  onDead?: OnDead;
 }
+
+/**
+ * What an ordering key does at a subscription when its head task goes dead: `continue` moves on
+ * to the next task; `halt` stops the key until the dead task is replayed.
+ */
+export type OnDead = "continue" | "halt";
 
 /** A subscription as the API returns it. */
 export interface Subscription {
@@ -139,6 +147,7 @@ export interface Subscription {
   kind: SubscriptionKind;
   target: string;
   resultFrom: boolean;
+  onDead: OnDead;
   /** A webhook's signing secret: only in the response that created or rotated it. */
   secret?: string;
 }

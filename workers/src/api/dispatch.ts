@@ -65,7 +65,11 @@ export function liveKeys(rows: readonly Dispatchable[]): number[] {
 
 /**
  * SQL (a WHERE fragment over deliveries `d`) that holds when `d` is the head of its ordering
- * scope: no earlier task's delivery to the same subscription and key is still pending.
+ * scope: no earlier task's delivery to the same subscription and key is still pending, nor,
+ * when the subscription halts on dead (`on_dead = 'halt'`), dead and not yet replayed.
  */
-export const IS_HEAD = `(d.okey IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
-  WHERE p.subscription = d.subscription AND p.okey = d.okey AND p.status = 'pending' AND p.task_key < d.task_key))`;
+export const IS_HEAD = `(d.okey IS NULL OR (NOT EXISTS (SELECT 1 FROM deliveries p
+  WHERE p.subscription = d.subscription AND p.okey = d.okey AND p.status = 'pending' AND p.task_key < d.task_key)
+  AND NOT EXISTS (SELECT 1 FROM deliveries p JOIN subscriptions h ON h.id = p.subscription
+  WHERE p.subscription = d.subscription AND p.okey = d.okey AND p.status = 'dead' AND p.task_key < d.task_key
+    AND h.on_dead = 'halt')))`;

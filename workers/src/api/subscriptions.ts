@@ -3,7 +3,7 @@
  * deleting (its pending deliveries are cancelled, so nothing waits on it) and rotating a
  * webhook's secret (the old one stays valid for `SECRET_GRACE_MS`).
  */
-import type { Subscription, SubscriptionRequest } from "@errand/core";
+import type { OnDead, Subscription, SubscriptionRequest } from "@errand/core";
 import { ApiError } from "./api-error.ts";
 import { randomSecret } from "./crypto.ts";
 import { deliveryQueues } from "./delivery-queues.ts";
@@ -19,6 +19,7 @@ interface SubscriptionRow {
   kind: Subscription["kind"];
   target: string;
   result_from: number;
+  on_dead: OnDead;
 }
 
 /** Creates a subscription; refuses undeclared queues and disallowed webhook targets. */
@@ -41,11 +42,22 @@ export async function createSubscription(
   }
   const id = `sub_${randomSecret(9).replace(/[^A-Za-z0-9]/g, "x")}`;
   const secret = request.kind === "webhook" ? `whsec_${randomSecret(24)}` : null;
+  const onDead = request.onDead ?? "continue";
   await env.DB.prepare(
-    `INSERT INTO subscriptions (id, tenant, topic, kind, target, result_from, secret, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO subscriptions (id, tenant, topic, kind, target, result_from, on_dead, secret, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
-    .bind(id, tenant, topic, request.kind, request.target, request.resultFrom ? 1 : 0, secret, Date.now())
+    .bind(
+      id,
+      tenant,
+      topic,
+      request.kind,
+      request.target,
+      request.resultFrom ? 1 : 0,
+      onDead,
+      secret,
+      Date.now(),
+    )
     .run();
   const view: Subscription = {
     id,
@@ -53,6 +65,7 @@ export async function createSubscription(
     kind: request.kind,
     target: request.target,
     resultFrom: !!request.resultFrom,
+    onDead,
   };
   return secret === null ? view : { ...view, secret };
 }
@@ -65,7 +78,7 @@ export async function listSubscriptions(
 ): Promise<Subscription[]> {
   const rows = await db
     .prepare(
-      `SELECT id, topic, kind, target, result_from FROM subscriptions
+      `SELECT id, topic, kind, target, result_from, on_dead FROM subscriptions
        WHERE tenant = ? AND topic = ? AND deleted_at IS NULL ORDER BY created_at, id`,
     )
     .bind(tenant, topic)
@@ -76,6 +89,7 @@ export async function listSubscriptions(
     kind: r.kind,
     target: r.target,
     resultFrom: r.result_from === 1,
+    onDead: r.on_dead,
   }));
 }
 
@@ -116,7 +130,7 @@ export async function rotateSecret(
   const row = await env.DB.prepare(
     `UPDATE subscriptions SET old_secret = secret, old_secret_until = ?1, secret = ?2
      WHERE id = ?3 AND tenant = ?4 AND topic = ?5 AND kind = 'webhook' AND deleted_at IS NULL
-     RETURNING id, topic, kind, target, result_from`,
+     RETURNING id, topic, kind, target, result_from, on_dead`,
   )
     .bind(Date.now() + SECRET_GRACE_MS, secret, id, tenant, topic)
     .first<SubscriptionRow>();
@@ -127,6 +141,7 @@ export async function rotateSecret(
     kind: row.kind,
     target: row.target,
     resultFrom: row.result_from === 1,
+    onDead: row.on_dead,
     secret,
   };
 }

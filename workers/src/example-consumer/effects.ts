@@ -1,6 +1,7 @@
 /**
  * The example consumer's own D1 tables: `effects` (one row per committed handler invocation,
- * so tests count applications, not distinct ids), webhook receipts and receiver secrets.
+ * so tests count applications, not distinct ids), webhook receipts, receiver secrets and the
+ * switches tests flip to make a task fail until they say otherwise.
  */
 import { APPLIED_TABLE_SQL } from "@errand/edge";
 
@@ -14,6 +15,7 @@ const SCHEMA = [
     seq INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL, task_id TEXT NOT NULL, body TEXT NOT NULL,
     received_at INTEGER NOT NULL, UNIQUE (receiver, task_id))`,
   "CREATE TABLE IF NOT EXISTS receiver_secrets (receiver TEXT PRIMARY KEY, secrets TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS switches (name TEXT PRIMARY KEY)",
 ];
 
 let ready: Promise<unknown> | undefined;
@@ -48,4 +50,19 @@ export async function effectsOf(db: D1Database, ids: readonly string[]): Promise
     .bind(JSON.stringify(ids))
     .all<EffectRow>();
   return rows.results;
+}
+
+/** Turns a named switch on or off. */
+export async function setSwitch(db: D1Database, name: string, on: boolean): Promise<void> {
+  await ensureSchema(db);
+  await db
+    .prepare(on ? "INSERT OR IGNORE INTO switches (name) VALUES (?)" : "DELETE FROM switches WHERE name = ?")
+    .bind(name)
+    .run();
+}
+
+/** Whether a named switch is on. */
+export async function switchIsOn(db: D1Database, name: string): Promise<boolean> {
+  await ensureSchema(db);
+  return (await db.prepare("SELECT 1 AS on_ FROM switches WHERE name = ?").bind(name).first()) !== null;
 }

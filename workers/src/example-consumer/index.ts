@@ -3,11 +3,12 @@
  * An example edge consumer Worker built with `@errand/edge`: it consumes the `errand-delivery`
  * queue, records what it did in its own D1 (so tests count effects), and serves a webhook
  * receiver. Its HTTP routes exist for tests and the demo: `GET /effects?ids=…`,
- * `PUT /receivers/:name`, `POST /webhook/:name`, `GET /receivers/:name/receipts`.
+ * `PUT /receivers/:name`, `POST /webhook/:name`, `GET /receivers/:name/receipts`,
+ * `PUT|DELETE /switches/:name`.
  */
 import { NonRetryableError } from "@errand/core";
 import { type ConsumerApiBinding, defineConsumer } from "@errand/edge";
-import { effectsOf, ensureSchema } from "./effects.ts";
+import { effectsOf, ensureSchema, setSwitch, switchIsOn } from "./effects.ts";
 import { exampleTasks } from "./tasks.ts";
 import { receiptsOf, receiveWebhook, registerReceiver } from "./webhook-receiver.ts";
 
@@ -30,7 +31,9 @@ const consumer = defineConsumer({
     },
     "test.effect": async (payload, ctx) => {
       await ensureSchema(ctx.env.DB);
-      if (payload.fatal || (payload.fatalUntil ?? 0) > Date.now())
+      const switchedOn =
+        payload.fatalWhile !== undefined && (await switchIsOn(ctx.env.DB, payload.fatalWhile));
+      if (payload.fatal || switchedOn || (payload.fatalUntil ?? 0) > Date.now())
         throw new NonRetryableError("Asked to fail for good", { code: "fatal_by_request" });
       if (payload.failRate !== undefined && Math.random() < payload.failRate)
         throw new Error("Random failure, as asked");
@@ -67,6 +70,10 @@ export default {
     }
     if (first === "receivers" && name && rest === "receipts") {
       return Response.json({ receipts: await receiptsOf(env.DB, name) });
+    }
+    if (first === "switches" && name && (request.method === "PUT" || request.method === "DELETE")) {
+      await setSwitch(env.DB, name, request.method === "PUT");
+      return Response.json({ ok: true });
     }
     if (first === "webhook" && name && request.method === "POST")
       return receiveWebhook(env.DB, name, request);

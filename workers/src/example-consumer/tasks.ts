@@ -12,6 +12,8 @@ export interface EffectPayload {
   fatal?: boolean;
   /** Fail without retrying until this time (Unix ms), then succeed: for replay tests. */
   fatalUntil?: number;
+  /** Fail without retrying while the consumer's switch of this name is on (`PUT /switches/:name`). */
+  fatalWhile?: string;
   [key: string]: JsonValue | undefined;
 }
 
