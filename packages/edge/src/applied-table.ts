@@ -17,19 +17,25 @@ export const APPLIED_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${APPLIED_TABLE} (
   PRIMARY KEY (consumer, delivery)
 )`;
 
-/** The statement that records a delivery as applied. */
+/** A delivery applied, with its task id and the handler's result (JSON or null). */
+export interface AppliedMark {
+  delivery: string;
+  taskId: string;
+  result: string | null;
+}
+
+/** One statement recording these deliveries as applied (it fails whole if any was already). */
 export function markApplied(
   db: D1Database,
   consumer: string,
-  delivery: string,
-  taskId: string,
-  result: string | null,
+  marks: readonly AppliedMark[],
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO ${APPLIED_TABLE} (consumer, delivery, task_id, result, applied_at) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO ${APPLIED_TABLE} (consumer, delivery, task_id, result, applied_at)
+       SELECT ?1, value ->> '$.delivery', value ->> '$.taskId', value ->> '$.result', ?2 FROM json_each(?3)`,
     )
-    .bind(consumer, delivery, taskId, result, Date.now());
+    .bind(consumer, Date.now(), JSON.stringify(marks));
 }
 
 /** The stored mark of a delivery: undefined when not applied yet. */

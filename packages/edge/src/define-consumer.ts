@@ -167,17 +167,21 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
     already: Map<string, string | null>,
   ): Promise<Completion[]> {
     const fresh = runs.filter((r) => !already.has(r.task.deliveryId));
-    const statements = (r: (typeof runs)[number]) => [
-      markApplied(db, name, r.task.deliveryId, r.task.id, r.result),
-      ...r.writes,
+    const statements = (list: typeof runs) => [
+      markApplied(
+        db,
+        name,
+        list.map((r) => ({ delivery: r.task.deliveryId, taskId: r.task.id, result: r.result })),
+      ),
+      ...list.flatMap((r) => r.writes),
     ];
     try {
-      if (fresh.length > 0) await db.batch(fresh.flatMap(statements));
+      if (fresh.length > 0) await db.batch(statements(fresh));
     } catch (error) {
       if (!isDuplicateMark(error)) throw error;
       for (const r of fresh) {
         try {
-          await db.batch(statements(r));
+          await db.batch(statements([r]));
         } catch (single) {
           if (!isDuplicateMark(single)) throw single;
           const first = await findAppliedMany(db, name, [r.task.deliveryId]);

@@ -32,6 +32,7 @@ describe("topics and subscriptions", () => {
         kind: "webhook",
         target: "https://hooks.example.com/errand",
         resultFrom: false,
+        onDead: "continue",
       },
     ]);
     const rotated = await json<{ secret: string }>(

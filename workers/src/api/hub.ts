@@ -89,19 +89,29 @@ export class Hub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  /** Pushes task views to the sockets allowed to hear them. */
+  /**
+   * Pushes task views to the sockets allowed to hear them. Sockets are listed once per call,
+   * and a view nobody may hear is not even serialized: most batches reach no one.
+   */
   publish(items: { subject: string; view: TaskView }[]): number {
-    let sent = 0;
     const now = Date.now();
-    for (const { subject, view } of items) {
-      const message: EventMessage = { type: "task.status", task: view };
-      const text = JSON.stringify(message);
-      for (const socket of [
-        ...this.ctx.getWebSockets(`s:${subject}`),
-        ...this.ctx.getWebSockets(ALL_SUBJECTS),
-      ]) {
+    const open = (tag: string) =>
+      this.ctx.getWebSockets(tag).filter((socket) => {
         const attachment = socket.deserializeAttachment() as Attachment | null;
-        if (attachment?.expiresAt != null && attachment.expiresAt <= now) continue;
+        return attachment?.expiresAt == null || attachment.expiresAt > now;
+      });
+    const admins = open(ALL_SUBJECTS);
+    const bySubject = new Map<string, WebSocket[]>();
+    let sent = 0;
+    for (const { subject, view } of items) {
+      let listeners = bySubject.get(subject);
+      if (!listeners) {
+        listeners = [...open(`s:${subject}`), ...admins];
+        bySubject.set(subject, listeners);
+      }
+      if (listeners.length === 0) continue;
+      const text = JSON.stringify({ type: "task.status", task: view } satisfies EventMessage);
+      for (const socket of listeners) {
         try {
           socket.send(text);
           sent++;
