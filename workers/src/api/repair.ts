@@ -37,8 +37,9 @@ export class Repair extends DurableObject<Env> {
  */
 export async function repairOnce(env: Env, olderThan: number): Promise<{ queued: number; rerouted: number }> {
   const unqueued = await env.DB.prepare(
+    // Oldest first by accepted_at, so the partial index tasks_unqueued answers it (not a scan).
     `SELECT key, delay_seconds FROM tasks WHERE queued_at IS NULL AND cancelled_at IS NULL AND accepted_at < ?
-     ORDER BY key LIMIT 500`,
+     ORDER BY accepted_at LIMIT 500`,
   )
     .bind(olderThan)
     .all<{ key: number; delay_seconds: number }>();
