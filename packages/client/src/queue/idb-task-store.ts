@@ -16,11 +16,13 @@
  */
 
 import { ErrandError, StorageError } from "@errand/core";
-import { unwrap } from "idb";
+import { type IDBPTransaction, unwrap } from "idb";
 import { type ClaimRequest, type ClaimResult, claimIn } from "./claim.ts";
-import type { QueueDb } from "./db.ts";
+import { coalesce } from "./coalescer.ts";
+import type { QueueDb, QueueSchema } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
 import type {
+  Committed,
   ListFilter,
   RetentionMs,
   StoreApplied,
@@ -85,9 +87,18 @@ export class IdbTaskStore implements TaskStore {
     });
   }
 
+  /** Reads made together share one readonly transaction (a page awaiting 1,000 results reads once). */
   get(id: string): Promise<TaskRecord | undefined> {
-    return this.#run("Reading a task", () => this.#db.get("tasks", id));
+    return this.#getOne(id);
   }
+
+  readonly #getOne = coalesce((ids: string[]) =>
+    this.#run("Reading tasks", async () => {
+      const tx = this.#db.transaction("tasks", "readonly");
+      const [found] = await Promise.all([Promise.all(ids.map((id) => tx.store.get(id))), tx.done]);
+      return found;
+    }),
+  );
 
   list(filter: ListFilter): Promise<TaskRecord[]> {
     return this.#run("Listing tasks", async () => {
@@ -100,40 +111,28 @@ export class IdbTaskStore implements TaskStore {
     });
   }
 
-  claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#run("Claiming tasks", async () => {
-      const tx = this.#db.transaction("tasks", "readwrite", { durability: "relaxed" });
-      const [result] = await Promise.all([claimIn(tx.store, request), tx.done]);
-      return result;
-    });
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const { claimed } = await this.commit([], request);
+    return claimed as ClaimResult;
   }
 
   apply(changes: readonly { id: string; event: TaskEvent }[], strict = false): Promise<StoreApplied[]> {
     return this.#run("Updating tasks", async () => {
       const tx = this.#db.transaction("tasks", "readwrite", { durability: strict ? "strict" : "relaxed" });
-      const results: StoreApplied[] = [];
-      // All reads issued at once: they run in order in the transaction without a round trip each.
-      const current = await Promise.all(changes.map(({ id }) => tx.store.get(id)));
-      // The same task may appear twice (a heartbeat and its completion): the later change sees the earlier.
-      const written = new Map<string, TaskRecord>();
-      for (const [i, { id, event }] of changes.entries()) {
-        const before = written.get(id) ?? current[i];
-        if (before === undefined) {
-          results.push({ ok: false, error: notFound(id) });
-          continue;
-        }
-        try {
-          const after = transition(before, event);
-          void tx.store.put(after);
-          written.set(id, after);
-          results.push({ ok: true, before, after });
-        } catch (error) {
-          // A refused change (stale lease, already final) is that caller's answer; the others commit.
-          results.push({ ok: false, error: error as ErrandError });
-        }
-      }
-      await tx.done;
+      const [results] = await Promise.all([abortOnError(tx, applyIn(tx.store, changes)), tx.done]);
       return results;
+    });
+  }
+
+  commit(changes: readonly { id: string; event: TaskEvent }[], claim?: ClaimRequest): Promise<Committed> {
+    return this.#run(claim === undefined ? "Updating tasks" : "Claiming tasks", async () => {
+      const tx = this.#db.transaction("tasks", "readwrite", { durability: "relaxed" });
+      const work = async (): Promise<Committed> => {
+        const applied = changes.length === 0 ? [] : await applyIn(tx.store, changes);
+        return claim === undefined ? { applied } : { applied, claimed: await claimIn(tx.store, claim) };
+      };
+      const [committed] = await Promise.all([abortOnError(tx, work()), tx.done]);
+      return committed;
     });
   }
 
@@ -201,6 +200,51 @@ export class IdbTaskStore implements TaskStore {
     } catch (error) {
       throw toStorageError(error, `${doing} in ${this.#name}`);
     }
+  }
+}
+
+type TasksTx = IDBPTransaction<QueueSchema, ["tasks"], "readwrite">;
+
+/** Applies each change through {@link transition}; a refused change is that item's failure only. */
+async function applyIn(
+  store: TasksTx["store"],
+  changes: readonly { id: string; event: TaskEvent }[],
+): Promise<StoreApplied[]> {
+  const results: StoreApplied[] = [];
+  // All reads issued at once: they run in order in the transaction without a round trip each.
+  const current = await Promise.all(changes.map(({ id }) => store.get(id)));
+  // The same task may appear twice (a heartbeat and its completion): the later change sees the earlier.
+  const written = new Map<string, TaskRecord>();
+  for (const [i, { id, event }] of changes.entries()) {
+    const before = written.get(id) ?? current[i];
+    if (before === undefined) {
+      results.push({ ok: false, error: notFound(id) });
+      continue;
+    }
+    try {
+      const after = transition(before, event);
+      void store.put(after);
+      written.set(id, after);
+      results.push({ ok: true, before, after });
+    } catch (error) {
+      // A refused change (stale lease, already final) is that caller's answer; the others commit.
+      results.push({ ok: false, error: error as ErrandError });
+    }
+  }
+  return results;
+}
+
+/** Aborts `tx` when `work` throws, so a half-done operation never commits. */
+async function abortOnError<T>(tx: TasksTx, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted by the failed request that threw.
+    }
+    throw error;
   }
 }
 

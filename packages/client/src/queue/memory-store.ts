@@ -8,6 +8,7 @@
 import { ErrandError } from "@errand/core";
 import type { ClaimRequest, ClaimResult } from "./claim.ts";
 import type {
+  Committed,
   ListFilter,
   RetentionMs,
   StoreApplied,
@@ -95,6 +96,14 @@ export class MemoryTaskStore implements TaskStore {
         return { ok: false, error: error as ErrandError };
       }
     });
+  }
+
+  async commit(
+    changes: readonly { id: string; event: TaskEvent }[],
+    claim?: ClaimRequest,
+  ): Promise<Committed> {
+    const applied = await this.apply(changes);
+    return claim === undefined ? { applied } : { applied, claimed: await this.claim(claim) };
   }
 
   async purge(filter: { state: QueueState; type?: string }): Promise<number> {

@@ -23,11 +23,11 @@ import type { QueuedRequest } from "../sync/request-queue.ts";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
 import { buildRecord, type EnqueueOptions, effectivePolicy } from "./enqueue-options.ts";
+import { FinalWaiters } from "./final-waiters.ts";
 import type { IdbTaskStore } from "./idb-task-store.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
-import { ResultWaiters } from "./result-waiters.ts";
 import type { ResolvedOptions } from "./runtime-options.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler, StoreSlot } from "./scheduler.ts";
 import type { ListFilter, StoreApplied, StoreInserted, TaskStore } from "./store.ts";
 import {
   detailOf,
@@ -36,6 +36,7 @@ import {
   eventsFor,
   type TaskEventType,
 } from "./task-events.ts";
+import { taskOutcome } from "./task-outcome.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
 
@@ -90,7 +91,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #p: RuntimeParts<M>;
   readonly #memory = new MemoryTaskStore();
   readonly #ephemeralRetry = new Map<string, Partial<RetryPolicy>>();
-  readonly #waiters = new ResultWaiters();
+  readonly #waiters = new FinalWaiters();
   readonly #relay: ChannelRelay;
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted>;
   #scheduler: Scheduler | undefined;
@@ -326,12 +327,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
   }
 
   /** @internal The store slots the scheduler claims from. */
-  slots() {
-    const coalesced = (store: TaskStore) =>
-      coalesce((changes: { id: string; event: TaskEvent }[]) => store.apply(changes));
+  slots(): StoreSlot[] {
     return [
-      { store: this.#memory, durable: false, applyOne: coalesced(this.#memory) },
-      { store: this.#p.durable as TaskStore, durable: true, applyOne: coalesced(this.#p.durable) },
+      { store: this.#memory, durable: false },
+      { store: this.#p.durable, durable: true },
     ];
   }
 
@@ -363,7 +362,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
     if (task.durable) this.#relay.send({ kind: "event", type, detail });
     if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled")
-      this.#waiters.notify(task.id);
+      this.#waiters.notify(task.id, task);
   }
 
   /** @internal Emits a storage event. */
@@ -435,7 +434,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
   async #resultOf(id: string): Promise<unknown> {
     if (this.#edge !== undefined && (await this.#edge.get(id)) !== undefined) return this.#edge.result(id);
-    return this.#waiters.wait(id, (x) => this.#read(x));
+    return this.#waiters.wait(id, () => this.#read(id), taskOutcome);
   }
 
   async #read(id: string): Promise<TaskRecord | undefined> {

@@ -4,6 +4,10 @@
  * each through the executor with a lease it renews every third of `leaseMs`, and commits every
  * outcome with the attempt's fencing token, so a late completion from an owner that lost its
  * lease changes nothing. It never knows which executor runs the work.
+ *
+ * One pass is one transaction per store: the outcomes and heartbeats gathered since the last
+ * pass, then the claim of the slots free now. A finished task and the claim of the slot it freed
+ * thus cost one commit, which bounds throughput when slots are few and tasks short.
  */
 
 import {
@@ -19,15 +23,21 @@ import {
 } from "@errand/core";
 import type { ExecutionOutcome, Executor } from "../executor.ts";
 import type { Liveness } from "./lease-policy.ts";
-import type { StoreApplied, TaskStore } from "./store.ts";
+import type { Committed, StoreApplied, TaskStore } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
 
-/** A store, with its single-change writer (coalesced into shared transactions by the runtime). */
+/** A store the scheduler claims from. */
 export interface StoreSlot {
   readonly store: TaskStore;
   readonly durable: boolean;
-  applyOne(change: { id: string; event: TaskEvent }): Promise<StoreApplied>;
+}
+
+/** A change waiting for the next pass, and its caller. */
+interface PendingChange {
+  readonly change: { id: string; event: TaskEvent };
+  resolve(applied: StoreApplied): void;
+  reject(error: unknown): void;
 }
 
 /** What the scheduler is given. */
@@ -64,20 +74,24 @@ export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #attempts = new Map<string, Attempt>();
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #pending = new Map<StoreSlot, PendingChange[]>();
   readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
   #again = false;
+  #soon = false;
   #closed = false;
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
-    this.#unsubscribe = options.executor.onSlotFree(() => this.wake());
+    // A freed slot is usually followed, within the same turn, by its task's outcome: wake after
+    // it, so that the outcome and the claim of the slot share one pass.
+    this.#unsubscribe = options.executor.onSlotFree(() => setTimeout(() => this.wake(), 0));
   }
 
   /** Runs a claim pass soon (new work, a freed slot, a hint from another tab). */
   wake(): void {
-    if (this.#closed) return;
+    if (this.#closed && this.#pending.size === 0) return;
     if (this.#pumping) this.#again = true;
     else void this.#pump();
   }
@@ -108,6 +122,40 @@ export class Scheduler {
     await Promise.allSettled([...this.#inFlight]);
   }
 
+  /**
+   * Queues `change` for the next pass (gathered with the others made in this turn). `then` runs
+   * as soon as it committed, before the same pass starts the tasks it claimed, so events come
+   * in order (a task's `task.failed` before its retry's `task.started`).
+   */
+  #commit(
+    slot: StoreSlot,
+    change: { id: string; event: TaskEvent },
+    then: (applied: StoreApplied) => void,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const queued = this.#pending.get(slot) ?? [];
+      queued.push({
+        change,
+        resolve: (applied) => {
+          try {
+            then(applied);
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        },
+        reject,
+      });
+      this.#pending.set(slot, queued);
+      if (this.#soon) return;
+      this.#soon = true;
+      queueMicrotask(() => {
+        this.#soon = false;
+        this.wake();
+      });
+    });
+  }
+
   async #pump(): Promise<void> {
     this.#pumping = true;
     clearTimeout(this.#timer);
@@ -116,24 +164,10 @@ export class Scheduler {
       do {
         this.#again = false;
         for (const slot of this.#o.slots) {
-          const limit = this.#o.executor.freeSlots;
-          if (limit <= 0 || this.#closed) break;
-          const liveness = await this.#o.liveness();
-          const now = Date.now();
-          const result = await slot.store.claim({
-            ...liveness,
-            owner: this.#o.owner,
-            limit,
-            now,
-            leaseMs: this.#o.leaseMs,
-            maxAttempts: (task) => this.#o.policyOf(task).maxAttempts,
-          });
-          for (const task of result.settled) this.#o.emit("task.dead", task);
-          for (const task of result.claimed) this.#start(slot, task);
-          if (result.nextWakeAt !== undefined) nextWakeAt = Math.min(nextWakeAt, result.nextWakeAt);
-          if (result.claimed.length === limit) this.#again = true;
+          const wake = await this.#pass(slot);
+          if (wake !== undefined) nextWakeAt = Math.min(nextWakeAt, wake);
         }
-      } while (this.#again && !this.#closed);
+      } while (this.#again);
     } catch (error) {
       this.#o.failed(error);
     } finally {
@@ -142,6 +176,44 @@ export class Scheduler {
         this.#timer = setTimeout(() => this.wake(), Math.max(0, nextWakeAt - Date.now()));
       }
     }
+  }
+
+  /** One transaction on `slot`: the queued changes, then a claim of the free slots. */
+  async #pass(slot: StoreSlot): Promise<number | undefined> {
+    const changes = this.#pending.get(slot) ?? [];
+    this.#pending.delete(slot);
+    const limit = this.#closed ? 0 : this.#o.executor.freeSlots;
+    if (changes.length === 0 && limit <= 0) return undefined;
+    const claim =
+      limit <= 0
+        ? undefined
+        : {
+            ...(await this.#o.liveness()),
+            owner: this.#o.owner,
+            limit,
+            now: Date.now(),
+            leaseMs: this.#o.leaseMs,
+            maxAttempts: (task: TaskRecord) => this.#o.policyOf(task).maxAttempts,
+          };
+    let committed: Committed;
+    try {
+      committed = await slot.store.commit(
+        changes.map((one) => one.change),
+        claim,
+      );
+    } catch (error) {
+      // Their callers report it; a pass with no changes reports it through the pump.
+      for (const one of changes) one.reject(error);
+      if (changes.length > 0) return undefined;
+      throw error;
+    }
+    for (const [i, one] of changes.entries()) one.resolve(committed.applied[i] as StoreApplied);
+    const result = committed.claimed;
+    if (result === undefined) return undefined;
+    for (const task of result.settled) this.#o.emit("task.dead", task);
+    for (const task of result.claimed) this.#start(slot, task);
+    if (result.claimed.length === limit) this.#again = true;
+    return result.nextWakeAt;
   }
 
   #start(slot: StoreSlot, task: TaskRecord): void {
@@ -162,14 +234,13 @@ export class Scheduler {
       const outcome = await this.#execute(task, attempt);
       clearInterval(heartbeat);
       const event = this.#outcomeEvent(task, token, outcome, attempt);
-      const applied = await slot.applyOne({ id: task.id, event });
-      if (applied.ok) this.#o.changed(applied.before, applied.after);
-      else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
+      await this.#commit(slot, { id: task.id, event }, (applied) => {
+        if (applied.ok) this.#o.changed(applied.before, applied.after);
+        else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
+      });
     } finally {
       clearInterval(heartbeat);
       this.#attempts.delete(task.id);
-      // The slot freed before the commit; now the commit may also have freed an ordering key.
-      this.wake();
     }
   }
 
@@ -232,12 +303,12 @@ export class Scheduler {
       ...progress,
     };
     try {
-      const applied = await slot.applyOne({ id: task.id, event });
-      if (!applied.ok) {
+      await this.#commit(slot, { id: task.id, event }, (applied) => {
+        if (applied.ok) return;
         // Taken over, cancelled elsewhere, or purged: stop the handler; its outcome is refused anyway.
         const cancelled = applied.error.details?.state === "cancelled";
         this.stop(task.id, cancelled ? "cancel" : "lease");
-      }
+      });
     } catch (error) {
       this.#o.failed(error);
     }

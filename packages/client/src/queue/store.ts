@@ -21,6 +21,12 @@ export interface TaskStore {
    * item's failure and the others still commit. `strict` for changes a person asked for.
    */
   apply(changes: readonly { id: string; event: TaskEvent }[], strict?: boolean): Promise<StoreApplied[]>;
+  /**
+   * Applies `changes` like {@link apply} (relaxed), then, when `claim` is given, runs a claim pass,
+   * all in one transaction: a completion and the claim of the slot it freed cost one commit, and
+   * a completion that frees an ordering key lets the same pass claim the key's next task.
+   */
+  commit(changes: readonly { id: string; event: TaskEvent }[], claim?: ClaimRequest): Promise<Committed>;
   /** Removes the tasks in `state` (and of `type`, when given). */
   purge(filter: { state: QueueState; type?: string }): Promise<number>;
   /** Removes final tasks older than their state's retention. */
@@ -53,6 +59,13 @@ export interface StoreInserted {
 export type StoreApplied =
   | { readonly ok: true; readonly before: TaskRecord; readonly after: TaskRecord }
   | { readonly ok: false; readonly error: ErrandError };
+
+/** What one {@link TaskStore.commit} did. */
+export interface Committed {
+  readonly applied: StoreApplied[];
+  /** The claim pass, when one was asked for. */
+  readonly claimed?: ClaimResult;
+}
 
 /** Counts per state and the creation time of the oldest pending task. */
 export interface StoreCounts {

@@ -14,6 +14,7 @@ import {
 } from "@errand/core";
 import { coalesce } from "../queue/coalescer.ts";
 import type { QueueDb } from "../queue/db.ts";
+import { FinalWaiters } from "../queue/final-waiters.ts";
 import { buildOutboxRecord, type EdgeEnqueueOptions } from "./edge-enqueue.ts";
 import {
   type EdgeTaskEventDetail,
@@ -24,7 +25,6 @@ import {
 } from "./edge-events.ts";
 import type { EdgeEndpoint } from "./edge-http.ts";
 import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.ts";
-import { FinalWaiters } from "./final-waiters.ts";
 import { createOnlineManager, type OnlineManager } from "./online-manager.ts";
 import { type DrainResult, OutboxPusher } from "./outbox-pusher.ts";
 import type { OutboxRecord } from "./outbox-record.ts";

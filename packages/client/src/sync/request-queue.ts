@@ -6,7 +6,7 @@
  */
 
 import { type Backoff, newTaskId, ValidationError } from "@errand/core";
-import type { FinalWaiters } from "./final-waiters.ts";
+import type { FinalWaiters } from "../queue/final-waiters.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import { replayRequests, toResponse } from "./request-replay.ts";
 

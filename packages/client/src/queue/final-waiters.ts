@@ -1,8 +1,9 @@
 /**
  * Waiting for something stored to reach a final state, whichever tab finished it: callers
- * register a re-check per id, and the sync calls `notify(id)` on every change it commits or
- * hears from another tab. Reads are serialised per waiter, so a burst of notifications costs
- * at most one extra read.
+ * register a re-check per id, and the runtime and the sync call `notify(id)` on every change
+ * they commit or hear from another tab. A notification that carries the committed record is
+ * settled from it without a read (the common case: this context finished the task); otherwise
+ * reads are serialised per waiter, so a burst of notifications costs at most one extra read.
  */
 
 import { ErrandError } from "@errand/core";
@@ -18,7 +19,7 @@ export type Settled<V> =
 
 /** Re-checks per id. */
 export class FinalWaiters {
-  readonly #checks = new Map<string, Set<() => void>>();
+  readonly #checks = new Map<string, Set<(known?: unknown) => void>>();
 
   /**
    * Resolves once `settle(await read())` is done. A record that is not there rejects with
@@ -33,13 +34,14 @@ export class FinalWaiters {
         set?.delete(check);
         if (set?.size === 0) this.#checks.delete(id);
       };
-      const check = () => {
+      const check = (known?: unknown) => {
         if (checking) {
           again = true;
           return;
         }
         checking = true;
-        read().then(
+        // `known` is the record just committed under `id`: the same kind `read` returns.
+        (known === undefined ? read() : Promise.resolve(known as T)).then(
           (record) => {
             checking = false;
             if (record === undefined) {
@@ -71,10 +73,12 @@ export class FinalWaiters {
     });
   }
 
-  notify(id: string): void {
-    for (const check of this.#checks.get(id) ?? []) check();
+  /** `id` may have reached a final state; `record` is its state just committed, when known. */
+  notify(id: string, record?: unknown): void {
+    for (const check of this.#checks.get(id) ?? []) check(record);
   }
 
+  /** Anything may have changed (a purge, a sign-out, a reconnect): every waiter reads again. */
   notifyAll(): void {
     for (const id of [...this.#checks.keys()]) this.notify(id);
   }
