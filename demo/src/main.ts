@@ -8,7 +8,7 @@ import { mountDashboard } from "./panels/dashboard.ts";
 import { mountEdgeDashboard } from "./panels/edge-dashboard.ts";
 import { mountEdgePanel } from "./panels/edge-panel.ts";
 import { mountFlakyPanel } from "./panels/flaky-panel.ts";
-import { demoOnlineManager, mountOfflinePanel } from "./panels/offline-panel.ts";
+import { demoOnlineManager, mountOfflinePanel, switchableFetch } from "./panels/offline-panel.ts";
 import { mountResponsiveness } from "./panels/responsiveness.ts";
 import { mountWorkPanel } from "./panels/work-panel.ts";
 import { describeProblem } from "./problem.ts";
@@ -18,10 +18,13 @@ import { tasks } from "./tasks.ts";
 const edgeUrl = edgeUrlOf(location.search, import.meta.env.VITE_ERRAND_EDGE_URL as string);
 const link = edgeLink(edgeUrl);
 const notice = byId("notice");
+byId("notice-dismiss").addEventListener("click", () => {
+  notice.hidden = true;
+});
 
 /** Shows what went wrong as a message a person can act on (never a stack trace). */
 function report(error: unknown): void {
-  notice.textContent = describeProblem(error, { edgeUrl });
+  byId("notice-text").textContent = describeProblem(error, { edgeUrl });
   notice.hidden = false;
 }
 
@@ -43,7 +46,7 @@ try {
     policies: {
       flaky: { maxAttempts: 4, backoff: { kind: "exponential", baseMs: 500, maxMs: 4000 } },
     },
-    edge: { url: edgeUrl, getToken: () => link.token(), online },
+    edge: { url: edgeUrl, getToken: () => link.token(), online, fetch: switchableFetch() },
   });
   for (const type of ["storage.versionchange", "storage.closed", "storage.error"] as const)
     errand.on(type, (detail) => report(detail.error ?? detail));

@@ -45,6 +45,7 @@ function storageLine(storage: {
   persisted: boolean | null;
 }): string {
   if (storage.usage === null || storage.quota === null) return "unknown";
-  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
-  return `${mb(storage.usage)} of ${mb(storage.quota)}${storage.persisted ? ", persistent" : ""}`;
+  const size = (n: number) =>
+    n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(0)} GB` : `${(n / 2 ** 20).toFixed(1)} MB`;
+  return `${size(storage.usage)} / ${size(storage.quota)}${storage.persisted ? ", persistent" : ""}`;
 }

@@ -4,15 +4,32 @@ import type { EdgeBoard } from "../edge-board.ts";
 
 const SWITCH_KEY = "errand-demo-offline";
 
+/** Whether the offline switch is on (it is remembered across reloads). */
+export function switchedOffline(): boolean {
+  return localStorage.getItem(SWITCH_KEY) === "1";
+}
+
 /**
- * The page's online manager: the browser's view, overridden by the offline switch, which is
- * remembered across reloads (so tasks queued offline are still waiting after a reload). Made
- * before the runtime, so a reload while switched off never pushes.
+ * The page's online manager: the browser's view, overridden by the offline switch, so tasks
+ * queued offline are still waiting after a reload. Made before the runtime, so a reload while
+ * switched off never pushes.
  */
 export function demoOnlineManager(create: () => OnlineManager): OnlineManager {
   const online = create();
-  if (localStorage.getItem(SWITCH_KEY) === "1") online.setOnline(false);
+  if (switchedOffline()) online.setOnline(false);
   return online;
+}
+
+/**
+ * The sync's `fetch` while the switch is on fails as a cut network does. The online manager
+ * alone is not enough: the push loop probes the edge on a timer even when told it is offline
+ * (that is how it notices an edge that came back), and a probe would push the outbox.
+ */
+export function switchableFetch(request: typeof fetch = fetch): typeof fetch {
+  return (input, init) =>
+    switchedOffline()
+      ? Promise.reject(new TypeError("Failed to fetch (the demo's offline switch is on)"))
+      : request(input, init);
 }
 
 /**
@@ -26,11 +43,17 @@ export function mountOfflinePanel(board: EdgeBoard, online: OnlineManager): void
   const sync = byId("sync-state");
   const outbox = byId("outbox-count");
 
-  toggle.checked = localStorage.getItem(SWITCH_KEY) === "1";
+  toggle.checked = switchedOffline();
   toggle.addEventListener("change", () => {
     localStorage.setItem(SWITCH_KEY, toggle.checked ? "1" : "0");
-    // Back to the browser's view rather than forced online: a real outage still counts.
-    online.setOnline(toggle.checked ? false : undefined);
+    if (toggle.checked) {
+      online.setOnline(false);
+      return;
+    }
+    // Probes made while switched off failed like a cut network; forget that, then go back to
+    // the browser's view rather than forcing online, so a real outage still counts.
+    online.reportReachable();
+    online.setOnline(undefined);
   });
 
   const showBrowser = () => {
