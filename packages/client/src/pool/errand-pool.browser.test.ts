@@ -42,6 +42,27 @@ describe("an Errand runtime with a worker", () => {
     expect(succeeded.every((t) => t.attempts === 1)).toBe(true);
   });
 
+  it("moves a payload's marked buffer to the worker for an ephemeral task, detaching the page's copy", {
+    timeout: 30_000,
+  }, async () => {
+    const errand = await start();
+    const buffer = new Uint8Array([1, 2, 3, 250]).buffer;
+    const handle = await errand.enqueue("sum", { buffer }, { durable: false, transfer: [buffer] });
+    expect(await handle.result()).toEqual({ length: 4, total: 256 });
+    expect(buffer.byteLength).toBe(0);
+  });
+
+  it("refuses transferables on a durable task at enqueue, storing nothing", { timeout: 30_000 }, async () => {
+    const errand = await start();
+    const buffer = new Uint8Array([1]).buffer;
+    await expect(errand.enqueue("sum", { buffer }, { transfer: [buffer] })).rejects.toMatchObject({
+      name: "ValidationError",
+      issues: [{ path: "options.transfer" }],
+    });
+    expect(buffer.byteLength).toBe(1);
+    expect(await errand.list()).toEqual([]);
+  });
+
   it("retries a task whose worker crashed, on a replacement worker, until it succeeds", {
     timeout: 30_000,
   }, async () => {

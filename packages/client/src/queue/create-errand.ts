@@ -114,6 +114,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       pollMs: resolved.pollMs,
       defs: options.tasks,
       policyOf: (task) => errand.policyOf(task),
+      transferOf: (task) => errand.takeTransfer(task),
       liveness: recentLiveness(prefix, resolved),
       changed: (before, after) => errand.changed(before, after),
       emit: (type, task) => errand.emitTask(type, task),

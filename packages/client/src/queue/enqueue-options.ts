@@ -39,6 +39,13 @@ export interface EnqueueOptions {
   readonly ttl?: number;
   /** `false` keeps the task in this runtime's memory only (lost on reload); `true` by default. */
   readonly durable?: boolean;
+  /**
+   * Objects inside the payload to move to the worker instead of copying (buffers, ports,
+   * bitmaps); ephemeral tasks only (`durable: false`). They move on the first attempt: the
+   * page's copies are detached from then on, so a retry would see them empty; give such tasks
+   * `retry: { maxAttempts: 1 }` or a handler that tolerates it.
+   */
+  readonly transfer?: readonly Transferable[];
   /** `"edge"` ships the task to the edge through the outbox (needs `createErrand({ edge })`). */
   readonly target?: TaskTarget;
   /** The edge topic of a `target: "edge"` task; its type by default. */
@@ -84,6 +91,14 @@ export function buildRecord(
       "payload",
       "cannot be stored: structured clone refused it (functions, DOM nodes, class instances with private state…); use durable: false for transferables",
     );
+  }
+  if (opts.transfer !== undefined) {
+    if (!Array.isArray(opts.transfer)) fail("options.transfer", "must be an array of transferable objects");
+    else if (durable === true)
+      fail(
+        "options.transfer",
+        "is for ephemeral tasks only (durable: false): a transferred object leaves the page and cannot be stored",
+      );
   }
   const priority = finite(opts.priority, 0, "options.priority", fail, { min: -Infinity });
   const delay = finite(opts.delay, 0, "options.delay", fail, { min: 0 });

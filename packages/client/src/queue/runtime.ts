@@ -91,6 +91,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #p: RuntimeParts<M>;
   readonly #memory = new MemoryTaskStore();
   readonly #ephemeralRetry = new Map<string, Partial<RetryPolicy>>();
+  readonly #ephemeralTransfer = new Map<string, readonly Transferable[]>();
   readonly #waiters = new FinalWaiters();
   readonly #relay: ChannelRelay;
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted>;
@@ -334,6 +335,13 @@ export class Errand<M extends TaskMap> extends EventTarget {
     ];
   }
 
+  /** @internal The objects to move with this attempt's payload: an ephemeral task's first attempt only. */
+  takeTransfer(task: TaskRecord): readonly Transferable[] | undefined {
+    const transfer = this.#ephemeralTransfer.get(task.id);
+    this.#ephemeralTransfer.delete(task.id);
+    return transfer;
+  }
+
   /** @internal The policy a task runs under. */
   policyOf(task: TaskRecord): RetryPolicy {
     return effectivePolicy(
@@ -361,8 +369,12 @@ export class Errand<M extends TaskMap> extends EventTarget {
     };
     this.dispatchEvent(new CustomEvent(type, { detail }));
     if (task.durable) this.#relay.send({ kind: "event", type, detail });
-    if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled")
+    if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled") {
       this.#waiters.notify(task.id, task);
+      // A dead task keeps its retry overrides for a replay.
+      if (task.state !== "dead") this.#ephemeralRetry.delete(task.id);
+      this.#ephemeralTransfer.delete(task.id);
+    }
   }
 
   /** @internal Emits a storage event. */
@@ -390,6 +402,8 @@ export class Errand<M extends TaskMap> extends EventTarget {
       if (created) {
         if (!record.durable && options.retry !== undefined)
           this.#ephemeralRetry.set(record.id, options.retry);
+        if (!record.durable && options.transfer !== undefined && options.transfer.length > 0)
+          this.#ephemeralTransfer.set(record.id, options.transfer);
         this.emitTask("task.enqueued", record);
         this.#scheduler?.wake();
       }

@@ -51,6 +51,8 @@ export interface SchedulerOptions {
   readonly pollMs: number;
   readonly defs: { readonly [type: string]: TaskDef | undefined };
   policyOf(task: TaskRecord): RetryPolicy;
+  /** Objects to transfer with the payload of this attempt, if its caller marked any. */
+  transferOf(task: TaskRecord): readonly Transferable[] | undefined;
   liveness(): Promise<Liveness>;
   /** A change committed: emit its events. */
   changed(before: TaskRecord, after: TaskRecord): void;
@@ -259,6 +261,7 @@ export class Scheduler {
       return { ok: false, error: serializeError(error) };
     }
     const timeoutMs = task.timeoutMs ?? this.#o.policyOf(task).timeoutMs;
+    const transfer = this.#o.transferOf(task);
     return this.#o.executor.execute(
       {
         id: task.id,
@@ -267,6 +270,7 @@ export class Scheduler {
         attempt: task.attempts,
         version: def.version,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(transfer === undefined ? {} : { transfer }),
       },
       {
         progress: (value) => {
