@@ -195,6 +195,20 @@ describe("the demo page", () => {
     ]);
     await page.screenshot({ path: `${shots}/08-dashboards.png`, fullPage: true });
   });
+
+  it("hears a task published while online over its own live socket", async () => {
+    await expect
+      .poll(() => page.locator("#feed-state").getAttribute("data-state"), { timeout: 30_000 })
+      .toBe("connected");
+    await page.locator("#edge-count").fill("1");
+    await page.click("#edge-publish");
+    await expect.poll(() => edgeRows().count(), { timeout: 30_000 }).toBe(4);
+    const id = await edgeRows().first().getAttribute("data-id");
+    expect(published).not.toContain(id);
+    const live = page.locator(`#edge-list li[data-id="${id}"] .delivery[data-kind=live]`);
+    await expect.poll(() => live.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
+    expect(await live.locator(".summary").textContent()).toContain("heard here");
+  });
 });
 
 describe("the demo page when something is wrong", () => {

@@ -11,9 +11,10 @@ export type FeedState = "connected" | "connecting" | "offline";
 /**
  * This page as a live subscriber: a WebSocket to `/v1/events` (a one-use ticket bought with the
  * page's client token) that hears every status change of this subject's edge tasks, with their
- * per-subscription deliveries. While the socket is down, and once each time it opens, it polls
- * `GET /v1/tasks?ids=…` for the tasks still in motion. It follows the page's online switch:
- * offline, it closes the socket and stops polling.
+ * per-subscription deliveries. Every two seconds, and when asked, it also polls
+ * `GET /v1/tasks?ids=…` for the tasks still in motion or not heard of yet (after a reload, or
+ * while the socket was down), so nothing depends on having heard every event. It follows the
+ * page's online switch: offline, it closes the socket and stops polling.
  *
  * The client runtime keeps an edge task's status and result but not its deliveries, which is
  * what the edge panel shows, hence this feed of the page's own.
@@ -25,6 +26,7 @@ export class EdgeFeed {
   #socket: WebSocket | undefined;
   #state: FeedState = "offline";
   #reconnect: ReturnType<typeof setTimeout> | undefined;
+  #polling = false;
 
   constructor(
     readonly link: EdgeLink,
@@ -33,9 +35,7 @@ export class EdgeFeed {
     readonly watched: () => Promise<readonly string[]>,
   ) {
     online.subscribe((up) => (up ? this.#connect() : this.#disconnect()));
-    setInterval(() => {
-      if (this.#state !== "connected") void this.poll();
-    }, POLL_MS);
+    setInterval(() => void this.poll(), POLL_MS);
     this.#connect();
   }
 
@@ -58,9 +58,10 @@ export class EdgeFeed {
     this.#listeners.add(listener);
   }
 
-  /** Reads the watched tasks that are still in motion. */
+  /** Reads the watched tasks that are still in motion or not heard of yet (one read at a time). */
   async poll(): Promise<void> {
-    if (!this.online.isOnline()) return;
+    if (!this.online.isOnline() || this.#polling) return;
+    this.#polling = true;
     try {
       const ids = (await this.watched()).filter((id) => !settled(this.#views.get(id)));
       if (ids.length === 0) return;
@@ -69,6 +70,8 @@ export class EdgeFeed {
         this.#learn(await readTaskViews(this.link.url, token, ids.slice(i, i + 100)), false);
     } catch {
       // The edge is unreachable: the edge health line says so; the next poll tries again.
+    } finally {
+      this.#polling = false;
     }
   }
 

@@ -56,6 +56,7 @@ try {
   mountDashboard(board, report);
   const edgeBoard = new EdgeBoard(errand);
   const feed = new EdgeFeed(link, online, async () => edgeBoard.records().map((record) => record.id));
+  edgeBoard.subscribe(() => void feed.poll());
   mountOfflinePanel(edgeBoard, online);
   mountEdgePanel(edgeBoard, feed, () => subscriptions, report);
   await Promise.all([board.load(), edgeBoard.load()]);

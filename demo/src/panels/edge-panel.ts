@@ -15,6 +15,11 @@ export const KIND_LABEL: Readonly<Record<string, string>> = {
 };
 const KIND_ORDER = ["queue", "webhook", "live"];
 const SHOWN = 8;
+const FEED_LABEL: Record<EdgeFeed["state"], string> = {
+  connected: "connected",
+  connecting: "connecting…",
+  offline: "closed while offline",
+};
 
 /**
  * The edge: publish N tasks to a topic through the outbox, and for each one its fan-out
@@ -31,6 +36,7 @@ export function mountEdgePanel(
   const count = byId<HTMLInputElement>("edge-count");
   const list = byId("edge-list");
   const total = byId("edge-total");
+  const socket = byId("feed-state");
   let sent = 0;
 
   byId("edge-publish").addEventListener("click", () => {
@@ -53,6 +59,8 @@ export function mountEdgePanel(
     requestAnimationFrame(() => {
       scheduled = false;
       showTopics(topic, kinds());
+      socket.dataset.state = feed.state;
+      socket.textContent = FEED_LABEL[feed.state];
       const records = board.records();
       total.textContent = String(records.length);
       list.replaceChildren(...records.slice(0, SHOWN).map((record) => row(record, feed, kinds())));
