@@ -76,7 +76,7 @@ export interface EdgeStats {
 
 /** Reads the dev tenant's edge stats. */
 export async function readEdgeStats(url: string): Promise<EdgeStats> {
-  const response = await fetch(new URL("/v1/dev/stats", url), { signal: AbortSignal.timeout(3000) });
+  const response = await fetch(new URL("/v1/dev/stats", url), { signal: AbortSignal.timeout(5000) });
   if (!response.ok) throw new Error(`GET /v1/dev/stats answered ${response.status}`);
   return response.json();
 }
