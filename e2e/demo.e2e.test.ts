@@ -136,7 +136,9 @@ describe("the demo page", () => {
     timeout: 120_000,
   }, async () => {
     await page.check("#offline-switch");
-    await expect.poll(() => page.locator("#sync-state").textContent()).toContain("offline");
+    await expect
+      .poll(() => page.locator("#sync-state").textContent(), { timeout: 30_000 })
+      .toContain("offline");
     expect(await page.locator("#browser-online").textContent()).toBe("online");
     await page.locator("#edge-count").fill("3");
     await page.click("#edge-publish");
@@ -154,7 +156,9 @@ describe("the demo page", () => {
     expect(await page.isChecked("#offline-switch")).toBe(true);
     await expect.poll(outbox, { timeout: 30_000 }).toBe("3");
     await expect
-      .poll(() => edgeRows().evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id ?? "")))
+      .poll(() => edgeRows().evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id ?? "")), {
+        timeout: 30_000,
+      })
       .toEqual(published);
     await page.screenshot({ path: `${shots}/06-outbox-after-reload.png`, fullPage: true });
   });
@@ -208,6 +212,26 @@ describe("the demo page", () => {
     const live = page.locator(`#edge-list li[data-id="${id}"] .delivery[data-kind=live]`);
     await expect.poll(() => live.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
     expect(await live.locator(".summary").textContent()).toContain("heard here");
+  });
+
+  it("shows the browser's own offline state, and the sync following it", async () => {
+    await browser.context.setOffline(true);
+    try {
+      await expect
+        .poll(() => page.locator("#browser-online").textContent(), { timeout: 30_000 })
+        .toBe("offline");
+      await expect
+        .poll(() => page.locator("#sync-state").textContent(), { timeout: 30_000 })
+        .toContain("offline");
+      expect(await page.isChecked("#offline-switch")).toBe(false);
+    } finally {
+      await browser.context.setOffline(false);
+    }
+    // Vite's client may reload the page once its socket is back; either way it ends up online.
+    await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+    await expect
+      .poll(() => page.locator("#browser-online").textContent(), { timeout: 30_000 })
+      .toBe("online");
   });
 });
 

@@ -49,6 +49,7 @@ try {
       `  demo  http://127.0.0.1:${demoPort}/`,
       `  edge  http://127.0.0.1:${edgePort}/v1/health`,
       `  demo client tokens: POST http://127.0.0.1:${edgePort}/v1/dev/token`,
+      `  demo edge stats (no key): GET http://127.0.0.1:${edgePort}/v1/dev/stats`,
       "  admin key (dev only): ek_devadmin_errand-local-admin-key-0001",
       `  webhook receiver: ${receiver.url.replace("/webhook", "/received")}`,
       "Press Ctrl-C to stop both.",
