@@ -27,6 +27,11 @@ export interface SyncEdge {
   token(subject: string): Promise<string>;
   /** Effect rows the example consumer committed for these ids, one per handler invocation. */
   effectsOf(ids: readonly string[]): { task_id: string; subject: string }[];
+  /**
+   * What the token server hands out from now on: `valid` tokens (the default), or `refused`
+   * ones whose signature the edge rejects (a revoked session, as the app's backend might do).
+   */
+  setTokenMode(mode: "valid" | "refused"): void;
   /** Test-only fault rules of the tenant (workers/src/api/faults.ts). */
   setFaults(rules: unknown[]): Promise<void>;
   stop(): Promise<void>;
@@ -94,6 +99,7 @@ async function prepare(port: number, persistTo: string, stopEdge: () => Promise<
       body: JSON.stringify({ subject, topics: ["demo.*"], ttlSeconds }),
     });
 
+  let tokenMode: "valid" | "refused" = "valid";
   const tokens: Server = createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const headers = { "access-control-allow-origin": "*", "content-type": "application/json" };
@@ -102,7 +108,13 @@ async function prepare(port: number, persistTo: string, stopEdge: () => Promise<
       return;
     }
     mint(url.searchParams.get("subject") ?? "anon", Number(url.searchParams.get("ttl") ?? 3600)).then(
-      (body) => response.writeHead(200, headers).end(JSON.stringify(body)),
+      (body) => {
+        // A flipped last character breaks the signature, nothing else: the edge answers 401.
+        const token = String(body.token);
+        const refused = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+        const grant = tokenMode === "refused" ? { ...body, token: refused } : body;
+        response.writeHead(200, headers).end(JSON.stringify(grant));
+      },
       (error: unknown) => response.writeHead(502, headers).end(JSON.stringify({ error: String(error) })),
     );
   });
@@ -140,6 +152,9 @@ async function prepare(port: number, persistTo: string, stopEdge: () => Promise<
       } finally {
         db.close();
       }
+    },
+    setTokenMode(mode) {
+      tokenMode = mode;
     },
     async setFaults(rules) {
       await call("/v1/dev/faults", { method: "POST", key: adminKey, body: JSON.stringify({ rules }) });

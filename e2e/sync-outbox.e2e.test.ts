@@ -206,6 +206,66 @@ describe("the outbox with several pages and subjects", () => {
   });
 });
 
+describe("the outbox's credentials", () => {
+  it("refreshes a refused token once, then pauses the subject until resumed, sending nothing meanwhile", async () => {
+    edge.setTokenMode("refused");
+    const page = await openSyncPage(browser.context, edge, { subject: "kit", db: "refused" });
+    try {
+      const ids = await call(page, "enqueue", 3);
+      await expect
+        .poll(() => call(page, "syncState").then((state) => state?.paused), { timeout: 30_000 })
+        .toBe("unauthorized");
+      // The first token, then one refresh after the 401 (the push and the status socket each
+      // ask for one; they may share it), and no more while paused: nothing went out under any.
+      const paused = await call(page, "credentials");
+      await page.waitForTimeout(3_000);
+      const later = await call(page, "credentials");
+      expect(later.tokenFetches).toBe(paused.tokenFetches);
+      expect(later.tokenFetches).toBeLessThanOrEqual(3);
+      expect(await call(page, "states")).toMatchObject({ pending: 3, sent: 0 });
+      expect(edge.effectsOf(ids)).toEqual([]);
+
+      edge.setTokenMode("valid");
+      await call(page, "resumeSync");
+      await expectOneEffectEach(page, edge, ids);
+      expect((await call(page, "syncState"))?.paused).toBeUndefined();
+    } finally {
+      edge.setTokenMode("valid");
+      await call(page, "close");
+      await page.close();
+    }
+  });
+
+  it("answers a 4401 close of the status socket with a fresh token and a new socket, not a loop", async () => {
+    // Tokens that live 3 s: the hub closes the socket with 4401 when the one behind it expires.
+    const page = await openSyncPage(browser.context, edge, {
+      subject: "lin",
+      db: "expiring",
+      extra: { ttl: "3" },
+    });
+    try {
+      await expect
+        .poll(() => call(page, "credentials").then((c) => c.socketCloses.includes(4401)), {
+          timeout: 30_000,
+        })
+        .toBe(true);
+      await expect
+        .poll(() => call(page, "syncState").then((state) => state?.connected), { timeout: 30_000 })
+        .toBe(true);
+      const { tokenFetches, socketCloses } = await call(page, "credentials");
+      const expired = socketCloses.filter((code) => code === 4401).length;
+      // Each 4401 was followed by a refresh, and the socket did not churn through other failures.
+      expect(tokenFetches).toBeGreaterThanOrEqual(expired + 1);
+      expect(socketCloses.length - expired).toBeLessThanOrEqual(1);
+      const ids = await call(page, "enqueue", 2);
+      await expectOneEffectEach(page, edge, ids);
+    } finally {
+      await call(page, "close");
+      await page.close();
+    }
+  });
+});
+
 describe("queued requests and Background Sync", () => {
   it("replays queued requests after reconnect: a 500 is retried, a 400 ends dead with its response", async () => {
     const page = await openSyncPage(browser.context, edge, { subject: "ada", db: "requests" });

@@ -11,6 +11,9 @@ export interface SyncPageApi {
   heard(): Record<string, number>;
   accepted(): number;
   syncState(): { online: boolean; leading: boolean; connected: boolean; paused?: string } | undefined;
+  resumeSync(): void;
+  /** Tokens fetched so far, and the close code of every status socket that closed. */
+  credentials(): { tokenFetches: number; socketCloses: number[] };
   signOut(): Promise<number>;
   queueRequest(url: string, method: string, body?: string): Promise<string>;
   requestResponse(id: string): Promise<{ status: number; body: string }>;

@@ -47,6 +47,10 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let polling = false;
+  // A fresh token the edge still refused: reconnects keep trying it (with backoff) but do not
+  // fetch another for it; the outbox pauses on the same refusal, and a resume or sign-in brings
+  // a new token that ends this.
+  let refusedToken: string | undefined;
 
   const poll = async () => {
     if (polling || stopped) return;
@@ -89,7 +93,9 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
       const token = refresh ? await parts.tokens.refresh() : await parts.tokens.get();
       const answer = await eventTicket(parts.edge, token.token);
       if ("failed" in answer) {
-        reconnect(answer.failed.kind === "status" && answer.failed.status === 401 && !refresh);
+        const unauthorized = answer.failed.kind === "status" && answer.failed.status === 401;
+        if (unauthorized && refresh) refusedToken = token.token;
+        reconnect(unauthorized && !refresh && token.token !== refusedToken);
         return;
       }
       if (stopped) return;
