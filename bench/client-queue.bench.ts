@@ -3,13 +3,7 @@
 // beside a naive cursor claim. Chromium with a persistent profile on disk (in-memory contexts
 // inflate IndexedDB figures), the page served by the e2e fixtures' Vite config on 127.0.0.1.
 // Prints tables with ratios; asserts nothing.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { chromium } from "playwright";
-import { createServer } from "vite";
-import { freePort, repoRoot } from "../scripts/servers.mjs";
-import { chromiumArgs, chromiumExecutable } from "../test/chromium.ts";
+import { loadWarm, openBenchBrowser, pageCaller } from "./browser-harness.ts";
 
 const BULK = Number(process.env.QUEUE_BENCH_BULK ?? 10_000);
 const SINGLES = Number(process.env.QUEUE_BENCH_SINGLES ?? 1_000);
@@ -25,53 +19,26 @@ interface Measure {
 const rate = (m: Measure) => (m.ops / m.ms) * 1000;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
-const port = (await freePort()) as number;
-// HMR and watching off: other engineers edit the sources this page imports, and a reload
-// mid-measure would void the run.
-const vite = await createServer({
-  configFile: path.join(repoRoot, "e2e/fixtures/vite.config.ts"),
-  logLevel: "error",
-  server: { host: "127.0.0.1", port, strictPort: true, hmr: false, watch: null },
-});
-await vite.listen();
-const profile = await mkdtemp(path.join(tmpdir(), "errand-bench-queue-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: chromiumExecutable(),
-  args: chromiumArgs,
-  headless: true,
-});
+const browser = await openBenchBrowser("queue");
 
 try {
-  const page = await context.newPage();
+  const page = await browser.context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error.message));
-  type Bench = Record<string, (...args: unknown[]) => Promise<Measure>>;
-  const call = (name: string, ...args: unknown[]): Promise<Measure> =>
-    page.evaluate(
-      ([fn, rest]) =>
-        (globalThis as unknown as { queueBench: Bench }).queueBench[fn as string]?.(...(rest as unknown[])),
-      [name, args] as const,
-    ) as Promise<Measure>;
-  const load = async () => {
-    await page.goto(`http://127.0.0.1:${port}/queue-bench.html`);
-    await page.waitForFunction(() => document.getElementById("state")?.textContent === "ready", null, {
-      timeout: 60_000,
-    });
-  };
-
-  // Vite optimises the page's dependencies on first load and then reloads it; warm up until one
-  // small pass of every measurement runs without a reload.
-  for (let tries = 1; ; tries++) {
-    await load();
-    try {
+  const call = pageCaller(page, "queueBench") as (name: string, ...args: unknown[]) => Promise<Measure>;
+  await loadWarm(
+    async () => {
+      await page.goto(`${browser.url}queue-bench.html`);
+      await page.waitForFunction(() => document.getElementById("state")?.textContent === "ready", null, {
+        timeout: 60_000,
+      });
+    },
+    async () => {
       for (const name of ["enqueueMany", "rawBulkPut", "enqueueConcurrent", "rawConcurrentPuts"])
         await call(name, 10);
       await call("runtimeDrain", 10, 4);
       await call("naiveDrain", 10, 4);
-      break;
-    } catch (error) {
-      if (tries >= 5) throw error;
-    }
-  }
+    },
+  );
 
   /** Best of ROUNDS per contender; each round runs both in turn, so drift hits both alike. */
   async function compare(
@@ -118,7 +85,5 @@ try {
     "≥ 1.5×",
   );
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
-  await vite.close();
+  await browser.close();
 }

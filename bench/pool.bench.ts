@@ -3,13 +3,10 @@
 // module worker; durable end-to-end tasks/s (enqueue → lease → run on a worker → ack, IndexedDB on
 // disk) beside one bulk put transaction. Chromium with a persistent profile on disk, pages served
 // by the e2e fixtures' Vite server on 127.0.0.1. Prints tables with ratios; asserts nothing.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium } from "playwright";
-import { build, createServer } from "vite";
-import { freePort, repoRoot } from "../scripts/servers.mjs";
-import { chromiumArgs, chromiumExecutable } from "../test/chromium.ts";
+import { build } from "vite";
+import { repoRoot } from "../scripts/servers.mjs";
+import { loadWarm, openBenchBrowser, pageCaller } from "./browser-harness.ts";
 
 const WORKERS = 2;
 const DISPATCH_OPS = Number(process.env.POOL_BENCH_OPS ?? 20_000);
@@ -43,36 +40,15 @@ await build({
   },
 });
 
-const port = (await freePort()) as number;
-// The e2e fixtures' Vite config, served from this process with HMR and file watching off: other
-// engineers edit the sources these pages import, and a reload mid-measure would void the run.
-const vite = await createServer({
-  configFile: path.join(repoRoot, "e2e/fixtures/vite.config.ts"),
-  logLevel: "error",
-  server: { host: "127.0.0.1", port, strictPort: true, hmr: false, watch: null },
-});
-await vite.listen();
-const server = { url: `http://127.0.0.1:${port}/`, stop: () => vite.close() };
-const profile = await mkdtemp(path.join(tmpdir(), "errand-bench-pool-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: chromiumExecutable(),
-  args: chromiumArgs,
-  headless: true,
-});
+const browser = await openBenchBrowser("pool");
+const server = { url: browser.url };
 
 try {
-  const page = await context.newPage();
+  const page = await browser.context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error.message));
   const bundled = `${server.url}@fs${path.join(bundleDir, "pool-errand.worker.js")}`;
   const libUrl = `${server.url}@fs${path.join(repoRoot, "node_modules/workerpool/dist/workerpool.min.js")}`;
-
-  type Bench = Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const call = <T>(name: string, ...args: unknown[]): Promise<T> =>
-    page.evaluate(
-      ([fn, rest]) =>
-        (globalThis as unknown as { poolBench: Bench }).poolBench[fn as string]?.(...(rest as unknown[])),
-      [name, args] as const,
-    ) as Promise<T>;
+  const call = pageCaller(page, "poolBench");
   const load = async () => {
     await page.goto(`${server.url}pool.html`);
     await page.waitForFunction(() => document.getElementById("state")?.textContent === "ready", null, {
@@ -80,24 +56,15 @@ try {
     });
     await page.addScriptTag({ url: libUrl });
   };
-
-  // Vite's dev server discovers the workers' dependencies on first load and reloads the page once
-  // it has optimised them; warm up until one whole pass runs without a reload.
-  for (let tries = 1; ; tries++) {
-    await load();
-    try {
-      await call("raw", 10, WORKERS);
-      await call("comlink", 10, WORKERS);
-      await call("workerpool", 10, WORKERS, libUrl);
-      await call("errandPool", 10, WORKERS);
-      await call("durable", 10, WORKERS);
-      await call("bulkPut", 10);
-      await call("coldStart", 1, bundled);
-      break;
-    } catch (error) {
-      if (tries >= 5) throw error;
-    }
-  }
+  await loadWarm(load, async () => {
+    await call("raw", 10, WORKERS);
+    await call("comlink", 10, WORKERS);
+    await call("workerpool", 10, WORKERS, libUrl);
+    await call("errandPool", 10, WORKERS);
+    await call("durable", 10, WORKERS);
+    await call("bulkPut", 10);
+    await call("coldStart", 1, bundled);
+  });
   await load();
 
   /** Best of ROUNDS, each round running every contender once in turn so drift hits all alike. */
@@ -165,7 +132,5 @@ try {
     },
   ]);
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
-  await server.stop();
+  await browser.close();
 }

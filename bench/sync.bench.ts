@@ -4,32 +4,15 @@
 // the same run and against the same edge: Node posting the same number of tasks straight to
 // `POST /v1/tasks` in 100-task batches, 4 requests in flight (no browser, no IndexedDB). Prints a
 // table with the ratio; asserts nothing.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { chromium } from "playwright";
-import { createServer } from "vite";
 import { startSyncEdge } from "../e2e/sync-harness.ts";
-import { freePort, repoRoot } from "../scripts/servers.mjs";
-import { chromiumArgs, chromiumExecutable } from "../test/chromium.ts";
+import { openBenchBrowser } from "./browser-harness.ts";
 
 const TASKS = Number(process.env.SYNC_BENCH_TASKS ?? 10_000);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 const edge = await startSyncEdge();
-const port = (await freePort()) as number;
-const vite = await createServer({
-  configFile: path.join(repoRoot, "e2e/fixtures/vite.config.ts"),
-  logLevel: "error",
-  server: { host: "127.0.0.1", port, strictPort: true, hmr: false, watch: null },
-});
-await vite.listen();
-const profile = await mkdtemp(path.join(tmpdir(), "errand-bench-sync-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: chromiumExecutable(),
-  args: chromiumArgs,
-  headless: true,
-});
+const browser = await openBenchBrowser("sync");
+const { context } = browser;
 
 try {
   // Baseline first, so the client's run does not share the edge with it.
@@ -61,7 +44,7 @@ try {
 
   const query = new URLSearchParams({ edge: edge.url, token: edge.tokenUrl, subject: "ada", db: "bench" });
   const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${port}/sync.html?${query}`);
+  await page.goto(`${browser.url}sync.html?${query}`);
   await page.waitForFunction(() => document.body.dataset.ready === "1", undefined, { timeout: 60_000 });
   const api = "(globalThis.syncPage)";
   await page.waitForFunction(`${api}.syncState()?.connected === true`, undefined, { timeout: 60_000 });
@@ -93,8 +76,6 @@ try {
     },
   ]);
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
-  await vite.close();
+  await browser.close();
   await edge.stop();
 }
