@@ -30,7 +30,11 @@ const bin = path.join(process.cwd(), "node_modules/.bin/wrangler");
 
 async function main(): Promise<void> {
   // Other work on the machine skews every figure: say how busy it was, at the start and the end.
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   const dirs = [
     await mkdtemp(path.join(tmpdir(), "errand-bench-edge-")),
     await mkdtemp(path.join(tmpdir(), "errand-bench-trivial-")),
@@ -89,7 +93,11 @@ async function main(): Promise<void> {
         "kept pace": r.keptPace ? "yes" : "no (latency is backlog age)",
       })),
     );
-    console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    console.log(
+      `load average at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+    );
     console.log(
       `targets: throughput ≥ 0.3× trivial (got ${(ours.perSecond / base.perSecond).toFixed(2)}×), p99 ≤ 60 ms (got ${ours.p99} ms)`,
     );
