@@ -1,6 +1,6 @@
 import { ValidationError } from "@errand/core";
 import { describe, expect, it } from "vitest";
-import { buildRecord, effectivePolicy } from "./enqueue-options.ts";
+import { buildRecord, effectivePolicy, unstorablePayload } from "./enqueue-options.ts";
 
 const ctx = {
   id: "id-1",
@@ -42,9 +42,11 @@ describe("buildRecord", () => {
       expect(issuesOf(() => buildRecord("nope", {}, {}, ctx))).toEqual(["type"]);
     });
 
-    it("rejects a payload structured clone cannot copy, unless the task is ephemeral", () => {
-      expect(issuesOf(() => buildRecord("work", { f: () => 1 }, {}, ctx))).toEqual(["payload"]);
-      expect(buildRecord("work", { f: () => 1 }, { durable: false }, ctx).durable).toBe(false);
+    it("leaves a payload structured clone cannot copy to the store's write, which refuses it (runtime.browser.test.ts)", () => {
+      expect(buildRecord("work", { f: () => 1 }, {}, ctx).durable).toBe(true);
+      expect(unstorablePayload("work", "items.2.").issues).toEqual([
+        { path: "items.2.payload", message: expect.stringContaining("structured clone refused it") },
+      ]);
     });
 
     it("lists every bad option at once, with the batch item's path", () => {

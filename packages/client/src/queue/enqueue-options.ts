@@ -65,8 +65,7 @@ export interface BuildContext {
 /**
  * The record to store for `enqueue(type, payload, options)`.
  *
- * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a payload that
- *   structured clone cannot copy (durable tasks only), a negative or non-finite delay, priority,
+ * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a negative or non-finite delay, priority,
  *   timeout or TTL, a TTL not longer than the delay, empty keys, an unknown `onDead`, or an
  *   invalid retry policy.
  */
@@ -86,12 +85,6 @@ export function buildRecord(
   if (def === undefined) fail("type", `is not a task type of this runtime: ${JSON.stringify(type)}`);
   const durable = opts.durable ?? true;
   if (typeof durable !== "boolean") fail("options.durable", "must be a boolean");
-  if (durable && !isCloneable(payload)) {
-    fail(
-      "payload",
-      "cannot be stored: structured clone refused it (functions, DOM nodes, class instances with private state…); use durable: false for transferables",
-    );
-  }
   if (opts.transfer !== undefined) {
     if (!Array.isArray(opts.transfer)) fail("options.transfer", "must be an array of transferable objects");
     else if (durable === true)
@@ -189,13 +182,19 @@ function checkRetry(
   };
 }
 
-function isCloneable(payload: unknown): boolean {
-  try {
-    structuredClone(payload);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * The error for a durable task whose payload IndexedDB's structured clone refused (checked by the
+ * store's own write, so the payload is cloned once, not twice). `path` prefixes the issue path.
+ */
+export function unstorablePayload(type: string, path = ""): ValidationError {
+  const issue = {
+    path: `${path}payload`,
+    message:
+      "cannot be stored: structured clone refused it (functions, DOM nodes, class instances with private state…); use durable: false for transferables",
+  };
+  return new ValidationError(`Cannot enqueue ${JSON.stringify(type)}: ${issue.path} ${issue.message}`, [
+    issue,
+  ]);
 }
 
 type Fail = (field: string, message: string) => void;

@@ -54,34 +54,15 @@ export class IdbTaskStore implements TaskStore {
     this.#db.close();
   }
 
+  /**
+   * @throws {UnstorableRecord} when structured clone refuses a record's payload: nothing of the
+   *   batch is stored, and `index` names the record, so the caller can report it and retry the rest.
+   */
   insert(records: readonly TaskRecord[]): Promise<StoreInserted[]> {
     return this.#run("Enqueueing", async () => {
       const tx = this.#db.transaction(["tasks", "counters"], "readwrite", { durability: "strict" });
-      const tasks = tx.objectStore("tasks");
-      // The adds go through the raw store: a promise per request would cost more than the write.
-      // A failed add aborts the transaction, which `tx.done` reports.
-      const rawTasks = unwrap(tasks);
-      const counters = tx.objectStore("counters");
       const writes: Promise<unknown>[] = [];
-      const results: StoreInserted[] = [];
-      for (const record of records) {
-        if (record.dedupKey !== undefined) {
-          const existing = await tasks.index("dedup").get(record.dedupKey);
-          if (existing !== undefined) {
-            results.push({ record: existing, created: false });
-            continue;
-          }
-        }
-        let stored = record;
-        if (record.orderingKey !== undefined) {
-          const counter = `seq:${record.orderingKey}`;
-          const seq = ((await counters.get(counter)) ?? 0) + 1;
-          writes.push(counters.put(seq, counter));
-          stored = { ...record, seq };
-        }
-        rawTasks.add(stored);
-        results.push({ record: stored, created: true });
-      }
+      const results = await abortOnError(tx, insertIn(tx, records, writes), writes);
       await Promise.all([...writes, tx.done]);
       return results;
     });
@@ -198,12 +179,64 @@ export class IdbTaskStore implements TaskStore {
     try {
       return await operation();
     } catch (error) {
+      // A refused payload is the caller's bad input, not a storage failure.
+      if (error instanceof UnstorableRecord) throw error;
       throw toStorageError(error, `${doing} in ${this.#name}`);
     }
   }
 }
 
 type TasksTx = IDBPTransaction<QueueSchema, ["tasks"], "readwrite">;
+type InsertTx = IDBPTransaction<QueueSchema, ["tasks", "counters"], "readwrite">;
+
+/** A record of an insert that IndexedDB could not store: structured clone refused its payload. */
+export class UnstorableRecord extends Error {
+  override readonly name = "UnstorableRecord";
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super(`Record ${index} of the batch cannot be stored: ${String((cause as Error)?.message ?? cause)}`);
+  }
+}
+
+async function insertIn(
+  tx: InsertTx,
+  records: readonly TaskRecord[],
+  writes: Promise<unknown>[],
+): Promise<StoreInserted[]> {
+  const tasks = tx.objectStore("tasks");
+  // The adds go through the raw store: a promise per request would cost more than the write.
+  // A failed add aborts the transaction, which `tx.done` reports.
+  const rawTasks = unwrap(tasks);
+  const counters = tx.objectStore("counters");
+  const results: StoreInserted[] = [];
+  for (const [index, record] of records.entries()) {
+    if (record.dedupKey !== undefined) {
+      const existing = await tasks.index("dedup").get(record.dedupKey);
+      if (existing !== undefined) {
+        results.push({ record: existing, created: false });
+        continue;
+      }
+    }
+    let stored = record;
+    if (record.orderingKey !== undefined) {
+      const counter = `seq:${record.orderingKey}`;
+      const seq = ((await counters.get(counter)) ?? 0) + 1;
+      writes.push(counters.put(seq, counter));
+      stored = { ...record, seq };
+    }
+    try {
+      // The one structured clone of the payload: IndexedDB's own, which throws DataCloneError
+      // here, synchronously, for what it cannot store (no separate trial clone beforehand).
+      rawTasks.add(stored);
+    } catch (error) {
+      throw (error as Error)?.name === "DataCloneError" ? new UnstorableRecord(index, error) : error;
+    }
+    results.push({ record: stored, created: true });
+  }
+  return results;
+}
 
 /** Applies each change through {@link transition}; a refused change is that item's failure only. */
 async function applyIn(
@@ -234,11 +267,19 @@ async function applyIn(
   return results;
 }
 
-/** Aborts `tx` when `work` throws, so a half-done operation never commits. */
-async function abortOnError<T>(tx: TasksTx, work: Promise<T>): Promise<T> {
+/**
+ * Aborts `tx` when `work` throws, so a half-done operation never commits; the transaction's and
+ * `pending` requests' own rejections (AbortError) are expected then, and silenced.
+ */
+async function abortOnError<T>(
+  tx: { abort(): void; done: Promise<void> },
+  work: Promise<T>,
+  pending: readonly Promise<unknown>[] = [],
+): Promise<T> {
   try {
     return await work;
   } catch (error) {
+    for (const request of [tx.done, ...pending]) request.catch(() => {});
     try {
       tx.abort();
     } catch {

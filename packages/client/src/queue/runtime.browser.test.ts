@@ -139,7 +139,29 @@ describe("an Errand runtime", () => {
       ];
       for (const call of bad) await expect(call()).rejects.toBeInstanceOf(ValidationError);
       await expect(bad[4]?.()).rejects.toMatchObject({ issues: [{ path: "items.1.options.priority" }] });
+      await expect(
+        errand.enqueueMany([
+          { type: "echo", payload: { value: 1 } },
+          { type: "echo", payload: { value: 2, f: () => 2 } as unknown as { value: number } },
+        ]),
+      ).rejects.toMatchObject({ issues: [{ path: "items.1.payload" }] });
       expect(await rawCount(dbName)).toBe(0);
+    });
+
+    it("refuses only the single enqueue whose payload cannot be stored, among calls that share its transaction", async () => {
+      const dbName = `q-${crypto.randomUUID()}`;
+      const errand = await start({ dbName });
+      const calls = await Promise.allSettled([
+        errand.enqueue("echo", { value: 1 }),
+        errand.enqueue("echo", { value: 2, f: () => 2 } as unknown as { value: number }),
+        errand.enqueue("echo", { value: 3 }, { orderingKey: "k" }),
+      ]);
+      expect(calls.map((call) => call.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect((calls[1] as PromiseRejectedResult).reason).toMatchObject({
+        name: "ValidationError",
+        issues: [{ path: "payload" }],
+      });
+      expect(await rawCount(dbName)).toBe(2);
     });
   });
 

@@ -22,9 +22,9 @@ import type { OutboxRecord } from "../sync/outbox-record.ts";
 import type { QueuedRequest } from "../sync/request-queue.ts";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
-import { buildRecord, type EnqueueOptions, effectivePolicy } from "./enqueue-options.ts";
+import { buildRecord, type EnqueueOptions, effectivePolicy, unstorablePayload } from "./enqueue-options.ts";
 import { FinalWaiters } from "./final-waiters.ts";
-import type { IdbTaskStore } from "./idb-task-store.ts";
+import { type IdbTaskStore, UnstorableRecord } from "./idb-task-store.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
 import type { ResolvedOptions } from "./runtime-options.ts";
 import type { Scheduler, StoreSlot } from "./scheduler.ts";
@@ -94,7 +94,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #ephemeralTransfer = new Map<string, readonly Transferable[]>();
   readonly #waiters = new FinalWaiters();
   readonly #relay: ChannelRelay;
-  readonly #insert: (record: TaskRecord) => Promise<StoreInserted>;
+  readonly #insert: (record: TaskRecord) => Promise<StoreInserted | Error>;
   #scheduler: Scheduler | undefined;
   #edge: EdgeSync | undefined;
   #closed = false;
@@ -102,7 +102,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   constructor(parts: RuntimeParts<M>) {
     super();
     this.#p = parts;
-    this.#insert = coalesce((records: TaskRecord[]) => parts.durable.insert(records));
+    this.#insert = coalesce((records: TaskRecord[]) => insertEach(parts.durable, records));
     this.#relay = new ChannelRelay(parts.channel);
     parts.channel?.addEventListener("message", (message: MessageEvent) => {
       const messages = relayedMessages(message.data);
@@ -139,7 +139,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
       const inserted = record.durable
         ? this.#insert(record)
         : this.#memory.insert([record]).then(([one]) => one as StoreInserted);
-      return inserted.then((one) => this.#accepted([one], options)[0] as TaskHandle<ResultOf<M, K>>);
+      return inserted.then((one) => {
+        if (one instanceof Error) throw one;
+        return this.#accepted([one], options)[0] as TaskHandle<ResultOf<M, K>>;
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -157,7 +160,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
       this.#build(item?.type, item?.payload, item?.options ?? {}, `items.${i}.`),
     );
     const durable = records.filter((r) => r.durable);
-    const stored = durable.length === 0 ? [] : await this.#p.durable.insert(durable);
+    const stored = durable.length === 0 ? [] : await this.#insertAll(durable, records);
     const ephemeral = await this.#memory.insert(records.filter((r) => !r.durable));
     let d = 0;
     let e = 0;
@@ -446,6 +449,17 @@ export class Errand<M extends TaskMap> extends EventTarget {
     return this.#edge;
   }
 
+  /** Inserts a batch whole; a payload IndexedDB refuses fails it as a ValidationError naming the item. */
+  async #insertAll(durable: TaskRecord[], all: TaskRecord[]): Promise<StoreInserted[]> {
+    try {
+      return await this.#p.durable.insert(durable);
+    } catch (error) {
+      if (!(error instanceof UnstorableRecord)) throw error;
+      const record = durable[error.index] as TaskRecord;
+      throw unstorablePayload(record.type, `items.${all.indexOf(record)}.`);
+    }
+  }
+
   async #resultOf(id: string): Promise<unknown> {
     if (this.#edge !== undefined && (await this.#edge.get(id)) !== undefined) return this.#edge.result(id);
     return this.#waiters.wait(id, () => this.#read(id), taskOutcome);
@@ -481,6 +495,28 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
 /** Remote events that cannot have freed a slot, a key or new work: no claim pass for them. */
 const QUIET_EVENTS: ReadonlySet<string> = new Set(["task.progress", "task.started"]);
+
+/**
+ * Inserts coalesced single enqueues: one transaction for all, and when IndexedDB refuses one
+ * payload, that call fails as a ValidationError and the others are inserted without it.
+ */
+async function insertEach(store: IdbTaskStore, records: TaskRecord[]): Promise<(StoreInserted | Error)[]> {
+  const out: (StoreInserted | Error)[] = [];
+  let left = records.map((record, at) => ({ record, at }));
+  while (left.length > 0) {
+    try {
+      const inserted = await store.insert(left.map((one) => one.record));
+      for (const [k, one] of left.entries()) out[one.at] = inserted[k] as StoreInserted;
+      return out;
+    } catch (error) {
+      if (!(error instanceof UnstorableRecord)) throw error;
+      const refused = left[error.index] as { record: TaskRecord; at: number };
+      out[refused.at] = unstorablePayload(refused.record.type);
+      left = left.filter((one) => one !== refused);
+    }
+  }
+  return out;
+}
 
 function edgeOptions(options: EnqueueOptions) {
   return {
