@@ -292,7 +292,11 @@ export class EdgeSync {
     const result = await pusher.drain(probe);
     const token = await this.#tokens.get().catch(() => undefined);
     if (token !== undefined) await this.#learnSubject(token.subject);
-    if (token === undefined || result.kind === "paused" || (result.kind === "offline" && !probe))
+    if (
+      token === undefined ||
+      result.kind === "paused" ||
+      (result.kind === "offline" && !(probe && this.#online.mayProbe()))
+    )
       return result;
     const next = await this.#requests.replay(token.subject);
     if (next === undefined) return result;

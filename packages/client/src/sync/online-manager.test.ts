@@ -61,6 +61,18 @@ describe("createOnlineManager", () => {
     expect(manager.isOnline()).toBe(true);
   });
 
+  it("lets a timer probe the edge only when a failed request, not the browser or the app, says offline", () => {
+    const browser = fakeSource(true);
+    const manager = createOnlineManager(browser.source);
+    manager.reportUnreachable();
+    expect(manager.mayProbe()).toBe(true);
+    manager.setOnline(false);
+    expect(manager.mayProbe()).toBe(false);
+    manager.setOnline(undefined);
+    browser.go(false);
+    expect(manager.mayProbe()).toBe(false);
+  });
+
   it("stops telling listeners once closed", () => {
     const browser = fakeSource(true);
     const manager = createOnlineManager(browser.source);

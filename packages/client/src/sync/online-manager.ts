@@ -18,6 +18,12 @@ export interface OnlineSource {
 export interface OnlineManager {
   /** True unless the browser is offline or the last request could not reach the edge. */
   isOnline(): boolean;
+  /**
+   * True when only a failed request says offline (the browser says online and nothing forces
+   * offline), so a timer may try the edge again to find out; false when the browser is offline
+   * or {@link setOnline}`(false)` forces it, and nothing may be sent.
+   */
+  mayProbe(): boolean;
   /** Calls `listener` on every change of {@link isOnline}; returns the unsubscribe function. */
   subscribe(listener: (online: boolean) => void): () => void;
   /** A request reached the edge (any HTTP answer). */
@@ -80,6 +86,7 @@ export function createOnlineManager(source: OnlineSource = browserOnlineSource()
 
   return {
     isOnline: () => last,
+    mayProbe: () => forced === undefined && source.onLine(),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

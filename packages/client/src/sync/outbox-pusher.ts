@@ -48,12 +48,13 @@ export class OutboxPusher {
 
   /**
    * Pushes until nothing is due. `probe` pushes even when the online manager says offline
-   * (a timer's retry is how an unreachable edge is found reachable again).
+   * because a request failed (a timer's retry is how an unreachable edge is found reachable
+   * again), but never while the browser is offline or the app forced it offline.
    */
   async drain(probe = false): Promise<DrainResult> {
     const { store, edge, online } = this.#p;
     for (;;) {
-      if (!online.isOnline() && !probe) return { kind: "offline" };
+      if (!online.isOnline() && !(probe && online.mayProbe())) return { kind: "offline" };
       const now = edge.now();
       if (this.#holdUntil > now) return { kind: "waiting", until: this.#holdUntil };
       let token: EdgeToken;
