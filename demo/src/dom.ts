@@ -20,3 +20,15 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!element) throw new Error(`The page has no #${id}`);
   return element as T;
 }
+
+/** The tiles of a dashboard: one `.stat` per [label, value], value above label. */
+export function statTiles(cells: readonly (readonly [string, string])[]): HTMLElement[] {
+  return cells.map(([label, value]) =>
+    h(
+      "div",
+      { class: "stat", "data-stat": label },
+      h("span", { class: "stat-value" }, value),
+      h("span", {}, label),
+    ),
+  );
+}

@@ -1,4 +1,4 @@
-import type { OnlineManager } from "@errand/client";
+import { type OnlineManager, readStatusEvent } from "@errand/client";
 import type { TaskView } from "@errand/core";
 import { type EdgeLink, readTaskViews } from "./edge-link.ts";
 
@@ -102,7 +102,7 @@ export class EdgeFeed {
       void this.poll();
     });
     socket.addEventListener("message", (event: MessageEvent) => {
-      const view = readEvent(event.data);
+      const view = readStatusEvent(event.data);
       if (view) this.#learn([view], true);
     });
     socket.addEventListener("close", () => {
@@ -153,14 +153,4 @@ function settled(view: TaskView | undefined): boolean {
     view.status !== "queued" &&
     view.deliveries.every((delivery) => delivery.status !== "pending")
   );
-}
-
-function readEvent(data: unknown): TaskView | undefined {
-  if (typeof data !== "string") return undefined;
-  try {
-    const message = JSON.parse(data) as { type?: unknown; task?: TaskView };
-    return message.type === "task.status" && typeof message.task?.id === "string" ? message.task : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,4 +1,4 @@
-import type { TaskView } from "@errand/core";
+import type { StatsResponse, TaskView } from "@errand/core";
 
 /**
  * The page's link to the edge: its URL, a client token from the `dev` environment's token
@@ -49,29 +49,9 @@ export function edgeLink(url: string): EdgeLink {
 }
 
 /** What `GET /v1/dev/stats` answers: the dev tenant's `/v1/stats`, its retries and the time. */
-export interface EdgeStats {
+export interface EdgeStats extends StatsResponse {
   readonly at: number;
   readonly retries: number;
-  readonly topics: readonly {
-    topic: string;
-    accepted: number;
-    queued: number;
-    delivered: number;
-    succeeded: number;
-    dead: number;
-    cancelled: number;
-  }[];
-  readonly subscriptions: readonly {
-    subscription: string;
-    topic: string;
-    kind: string;
-    inFlight: number;
-    failed: number;
-    pending: number;
-    delivered: number;
-    dead: number;
-    cancelled: number;
-  }[];
 }
 
 /** Reads the dev tenant's edge stats. */

@@ -1,5 +1,5 @@
 import type { QueueState } from "@errand/client";
-import { byId, h } from "../dom.ts";
+import { byId, statTiles } from "../dom.ts";
 import type { TaskBoard } from "../task-board.ts";
 
 const STATES: readonly QueueState[] = ["pending", "running", "succeeded", "dead", "cancelled"];
@@ -21,16 +21,7 @@ export function mountDashboard(board: TaskBoard, report: (error: unknown) => voi
         ],
         ["storage", storageLine(stats.storage)],
       ];
-      grid.replaceChildren(
-        ...cells.map(([label, value]) =>
-          h(
-            "div",
-            { class: "stat", "data-stat": label },
-            h("span", { class: "stat-value" }, value),
-            h("span", {}, label),
-          ),
-        ),
-      );
+      grid.replaceChildren(...statTiles(cells));
     } catch (error) {
       report(error);
     }

@@ -1,4 +1,4 @@
-import { byId, h } from "../dom.ts";
+import { byId, h, statTiles } from "../dom.ts";
 import { type EdgeStats, readEdgeStats } from "../edge-link.ts";
 import { KIND_LABEL } from "./edge-panel.ts";
 
@@ -67,16 +67,7 @@ export function mountEdgeDashboard(edgeUrl: string, onStats: (stats: EdgeStats) 
         ),
       ),
     );
-    grid.replaceChildren(
-      ...cells.map(([label, value]) =>
-        h(
-          "div",
-          { class: "stat", "data-stat": label },
-          h("span", { class: "stat-value" }, value),
-          h("span", {}, label),
-        ),
-      ),
-    );
+    grid.replaceChildren(...statTiles(cells));
   };
   void refresh();
   setInterval(refresh, POLL_MS);

@@ -200,3 +200,35 @@ export type ErrorCode =
   | "already_final"
   | "internal_error"
   | SubmitItemErrorCode;
+
+/** `GET /v1/stats`, per topic: how many of its tasks are in each status. */
+export interface TopicStats {
+  topic: string;
+  accepted: number;
+  queued: number;
+  delivered: number;
+  succeeded: number;
+  dead: number;
+  cancelled: number;
+}
+
+/** `GET /v1/stats`, per subscription: how many of its deliveries are where. */
+export interface SubscriptionStats {
+  subscription: string;
+  topic: string;
+  kind: string;
+  /** Pending deliveries that were sent and not finished. */
+  inFlight: number;
+  /** Pending deliveries with at least one failed attempt. */
+  failed: number;
+  pending: number;
+  delivered: number;
+  dead: number;
+  cancelled: number;
+}
+
+/** The body of `GET /v1/stats`. */
+export interface StatsResponse {
+  topics: TopicStats[];
+  subscriptions: SubscriptionStats[];
+}

@@ -1,36 +1,9 @@
 /** `GET /v1/stats`: per topic and per subscription, how many tasks are where. */
 
-/** Counts for one topic. */
-export interface TopicStats {
-  topic: string;
-  accepted: number;
-  queued: number;
-  delivered: number;
-  succeeded: number;
-  dead: number;
-  cancelled: number;
-}
-
-/** Counts for one subscription. */
-export interface SubscriptionStats {
-  subscription: string;
-  topic: string;
-  kind: string;
-  /** Pending deliveries that were sent and not finished. */
-  inFlight: number;
-  /** Pending deliveries with at least one failed attempt. */
-  failed: number;
-  pending: number;
-  delivered: number;
-  dead: number;
-  cancelled: number;
-}
+import type { StatsResponse, SubscriptionStats, TopicStats } from "@errand/core";
 
 /** The tenant's stats. */
-export async function tenantStats(
-  db: D1Database,
-  tenant: string,
-): Promise<{ topics: TopicStats[]; subscriptions: SubscriptionStats[] }> {
+export async function tenantStats(db: D1Database, tenant: string): Promise<StatsResponse> {
   const [topics, subs] = await db.batch<Record<string, number | string>>([
     db
       .prepare(

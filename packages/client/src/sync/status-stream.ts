@@ -109,7 +109,7 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
         void poll();
       });
       ws.addEventListener("message", (event: MessageEvent) => {
-        const view = readEvent(event.data);
+        const view = readStatusEvent(event.data);
         if (view !== undefined) void parts.heard([view]).catch(() => {});
       });
       ws.addEventListener("close", (event: CloseEvent) => {
@@ -142,7 +142,11 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
 
 const reconnectError = { name: "Error", code: "socket_closed", message: "closed", retryable: true };
 
-function readEvent(data: unknown): TaskView | undefined {
+/**
+ * The task of a `/v1/events` message (`{ "type": "task.status", "task": { … } }`); undefined for
+ * anything else, so a socket reader can skip what it does not know.
+ */
+export function readStatusEvent(data: unknown): TaskView | undefined {
   if (typeof data !== "string") return undefined;
   try {
     const message = JSON.parse(data) as { type?: unknown; task?: TaskView };
