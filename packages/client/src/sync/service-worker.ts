@@ -24,13 +24,16 @@ import { DEFAULT_RETRY_POLICY } from "@errand/core";
 import { openQueueDb } from "../queue/db.ts";
 import { edgeDetailOf, edgeEventsFor } from "./edge-events.ts";
 import { SYNC_TAG } from "./edge-options.ts";
-import { browserOnlineSource, createOnlineManager } from "./online-manager.ts";
+import { createOnlineManager, type OnlineSource } from "./online-manager.ts";
 import { type DrainResult, OutboxPusher } from "./outbox-pusher.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import { RequestQueue } from "./request-queue.ts";
 import { createTokenSource } from "./token-source.ts";
 
 export { SYNC_TAG };
+
+/** The online source of a drain started by a sync event: online, with nothing to listen to. */
+const ALWAYS_TRY: OnlineSource = { onLine: () => true, listen: () => () => {} };
 
 /** Options of {@link installBackgroundSync} and {@link drainOutboxOnce}. */
 export interface BackgroundSyncOptions {
@@ -85,7 +88,9 @@ export async function drainOutboxOnce(
       store,
       edge,
       tokens,
-      online: createOnlineManager(browserOnlineSource()),
+      // A sync event fires once the browser is back online, and `navigator.onLine` inside a
+      // service worker can lag behind it: this drain tries the edge, and a failed request ends it.
+      online: createOnlineManager(ALWAYS_TRY),
       backoff,
       concurrency: 4,
       changed: (changes) => {

@@ -47,10 +47,10 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let polling = false;
-  // A fresh token the edge still refused: reconnects keep trying it (with backoff) but do not
-  // fetch another for it; the outbox pauses on the same refusal, and a resume or sign-in brings
-  // a new token that ends this.
-  let refusedToken: string | undefined;
+  // Set when even a fresh token was refused: reconnects keep trying the current token (with
+  // backoff) but fetch no more; the outbox pauses on the same refusal, and the token a resume or
+  // sign-in brings ends this when its ticket is granted.
+  let refused = false;
 
   const poll = async () => {
     if (polling || stopped) return;
@@ -94,10 +94,11 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
       const answer = await eventTicket(parts.edge, token.token);
       if ("failed" in answer) {
         const unauthorized = answer.failed.kind === "status" && answer.failed.status === 401;
-        if (unauthorized && refresh) refusedToken = token.token;
-        reconnect(unauthorized && !refresh && token.token !== refusedToken);
+        if (unauthorized && refresh) refused = true;
+        reconnect(unauthorized && !refresh && !refused);
         return;
       }
+      refused = false;
       if (stopped) return;
       const ws = new Socket(eventsUrl(parts.edge.url, answer.ticket));
       socket = ws;
