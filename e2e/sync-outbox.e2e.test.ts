@@ -189,6 +189,9 @@ describe("the outbox with several pages and subjects", () => {
         .toBe(true);
       edge.proxy.setMode("refuse");
       const adaIds = await call(ada, "enqueue", 2);
+      // Stop ada's runtime before the network comes back: a page being closed can still run a
+      // backoff timer's push, which would send ada's tasks under ada's own token.
+      await call(ada, "close");
       await ada.close();
       edge.proxy.setMode("pass");
 
