@@ -25,7 +25,10 @@ export interface EdgeOptions {
   readonly concurrency?: number;
   /** Backoff of a push that failed for a transient reason; core's default policy's by default. */
   readonly backoff?: Backoff;
-  /** Status polling period while the socket is down, ms; 3 s by default. */
+  /**
+   * Status polling period while the socket is down, ms; 3 s by default. While it is open, the
+   * sync still polls every ten periods for tasks whose status event may have been lost.
+   */
   readonly pollMs?: number;
   /** Register a Background Sync (`tag`) so a service worker drains with no page open; true by default. */
   readonly backgroundSync?: boolean;

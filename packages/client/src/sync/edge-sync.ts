@@ -126,6 +126,7 @@ export class EdgeSync {
           edge,
           tokens: this.#tokens,
           pollMs: resolved.pollMs,
+          checkMs: resolved.pollMs * 10,
           unfinished: async (subject) => (await this.#store.inState(subject, "sent")).map((r) => r.id),
           heard: (views) => this.#heard(views),
           connected: (connected) => this.#setState({ connected }),

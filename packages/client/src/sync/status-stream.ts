@@ -1,9 +1,11 @@
 /**
  * Status back from the edge, while this context leads: one WebSocket to `/v1/events` opened
  * with a one-use ticket, reconnecting with backoff; a `4401` close (the token expired) refreshes
- * the token before reconnecting instead of looping on a dead credential. While the socket is
- * down, and once each time it opens (to catch what was missed), it polls
- * `GET /v1/tasks?ids=…` for the tasks that are sent and not final.
+ * the token before reconnecting instead of looping on a dead credential. It polls
+ * `GET /v1/tasks?ids=…` for the tasks that are sent and not final: every `pollMs` while the
+ * socket is down, once each time it opens (to catch what was missed), and every `checkMs` while
+ * it is open, because the edge publishes status events best-effort (a lost event must not leave a
+ * task waiting until the next reconnect).
  */
 
 import { type Backoff, backoffDelay, MAX_IDS_PER_QUERY, type TaskView } from "@errand/core";
@@ -22,6 +24,8 @@ export interface StatusStreamParts {
   readonly connected: (open: boolean) => void;
   /** Poll period while the socket is down, ms. */
   readonly pollMs: number;
+  /** Poll period while the socket is open, ms (a safety net for lost events). */
+  readonly checkMs: number;
   readonly WebSocket?: typeof WebSocket;
 }
 
@@ -35,7 +39,7 @@ const RECONNECT: Backoff = { kind: "exponential", baseMs: 500, maxMs: 30_000, ji
  *
  * @example
  * ```ts
- * const stop = startStatusStream({ edge, tokens, unfinished, heard, connected, pollMs: 2000 });
+ * const stop = startStatusStream({ edge, tokens, unfinished, heard, connected, pollMs: 3_000, checkMs: 30_000 });
  * ```
  */
 export function startStatusStream(parts: StatusStreamParts): () => void {
@@ -72,11 +76,14 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
 
   const schedulePoll = () => {
     clearTimeout(pollTimer);
-    if (stopped || open) return;
-    pollTimer = setTimeout(async () => {
-      await poll();
-      schedulePoll();
-    }, parts.pollMs);
+    if (stopped) return;
+    pollTimer = setTimeout(
+      async () => {
+        await poll();
+        schedulePoll();
+      },
+      open ? parts.checkMs : parts.pollMs,
+    );
   };
 
   const reconnect = (refresh: boolean) => {
@@ -106,8 +113,8 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
         failures = 0;
         open = true;
         parts.connected(true);
-        clearTimeout(pollTimer);
         void poll();
+        schedulePoll();
       });
       ws.addEventListener("message", (event: MessageEvent) => {
         const view = readStatusEvent(event.data);

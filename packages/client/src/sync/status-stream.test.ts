@@ -1,0 +1,123 @@
+import type { TaskView } from "@errand/core";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { startStatusStream } from "./status-stream.ts";
+import type { TokenSource } from "./token-source.ts";
+
+/** A socket the test opens, feeds and closes by hand. */
+class FakeSocket extends EventTarget {
+  static all: FakeSocket[] = [];
+  constructor(readonly url: string) {
+    super();
+    FakeSocket.all.push(this);
+  }
+  open(): void {
+    this.dispatchEvent(new Event("open"));
+  }
+  send(view: TaskView): void {
+    this.dispatchEvent(
+      new MessageEvent("message", { data: JSON.stringify({ type: "task.status", task: view }) }),
+    );
+  }
+  close(code = 1006): void {
+    this.dispatchEvent(Object.assign(new Event("close"), { code }));
+  }
+}
+
+const tokens: TokenSource = {
+  get: async () => ({ token: "t", expiresAt: Number.MAX_SAFE_INTEGER, subject: "ada" }),
+  refresh: async () => ({ token: "t2", expiresAt: Number.MAX_SAFE_INTEGER, subject: "ada" }),
+  clear: () => {},
+};
+
+const view = (id: string, status: TaskView["status"]): TaskView =>
+  ({
+    id,
+    topic: "demo.echo",
+    status,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+  }) as TaskView;
+
+describe("startStatusStream", () => {
+  let polls: string[][];
+  let heard: TaskView[];
+  let unfinished: string[];
+  let stop: () => void;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeSocket.all = [];
+    polls = [];
+    heard = [];
+    unfinished = ["a", "b"];
+    stop = startStatusStream({
+      edge: {
+        url: "http://127.0.0.1:1",
+        now: () => Date.now(),
+        fetch: async (input) => {
+          const url = new URL(String(input));
+          if (url.pathname === "/v1/events/ticket") return Response.json({ ticket: "k" });
+          const ids = url.searchParams.get("ids")?.split(",") ?? [];
+          polls.push(ids);
+          return Response.json({ tasks: ids.map((id) => view(id, "succeeded")) });
+        },
+      },
+      tokens,
+      unfinished: async () => unfinished,
+      heard: async (views) => {
+        heard.push(...views);
+        unfinished = unfinished.filter((id) => !views.some((v) => v.id === id && v.status === "succeeded"));
+      },
+      connected: () => {},
+      pollMs: 1_000,
+      checkMs: 10_000,
+      WebSocket: FakeSocket as unknown as typeof WebSocket,
+    });
+  });
+
+  afterEach(() => {
+    stop();
+    vi.useRealTimers();
+  });
+
+  const socket = async () => {
+    await vi.waitFor(() => expect(FakeSocket.all).toHaveLength(1), { interval: 1 });
+    return FakeSocket.all[0] as FakeSocket;
+  };
+
+  it("polls every pollMs while the socket is down", async () => {
+    await vi.advanceTimersByTimeAsync(0);
+    expect(polls).toEqual([["a", "b"]]);
+    unfinished = ["c"];
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(polls).toEqual([["a", "b"], ["c"]]);
+  });
+
+  it("hears events while open and still polls every checkMs, so a lost event cannot strand a task", async () => {
+    const ws = await socket();
+    await vi.advanceTimersByTimeAsync(0);
+    unfinished = ["x", "y"];
+    polls = [];
+    ws.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(polls).toEqual([["x", "y"]]);
+    unfinished = ["z"];
+    ws.send(view("w", "delivered"));
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(heard.map((v) => v.id)).toContain("w");
+    expect(polls).toEqual([["x", "y"]]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(polls).toEqual([["x", "y"], ["z"]]);
+  });
+
+  it("goes back to polling every pollMs once the socket closes", async () => {
+    const ws = await socket();
+    ws.open();
+    await vi.advanceTimersByTimeAsync(0);
+    polls = [];
+    ws.close();
+    unfinished = ["q"];
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(polls).toEqual([["q"]]);
+  });
+});
