@@ -29,14 +29,13 @@ const tokens: TokenSource = {
   clear: () => {},
 };
 
-const view = (id: string, status: TaskView["status"]): TaskView =>
-  ({
-    id,
-    topic: "demo.echo",
-    status,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    updatedAt: "2026-01-01T00:00:00.000Z",
-  }) as TaskView;
+const view = (id: string, status: TaskView["status"]): TaskView => ({
+  id,
+  topic: "demo.echo",
+  status,
+  attempts: 1,
+  deliveries: [],
+});
 
 describe("startStatusStream", () => {
   let polls: string[][];
