@@ -15,7 +15,7 @@
  */
 
 import type { IDBPObjectStore } from "idb";
-import type { QueueSchema } from "./db.ts";
+import { type QueueSchema, stateRange } from "./db.ts";
 import { abandonableAt, isAbandoned, type Liveness } from "./lease-policy.ts";
 import type { TaskRecord } from "./task-record.ts";
 import { transition } from "./transition.ts";
@@ -65,15 +65,15 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     (next.state === "running" ? claimed : settled).push(next);
   };
 
-  for (const task of await store.index("state").getAll("running")) {
+  for (const task of await store.index("due").getAll(stateRange("running"))) {
     if (task.lease === undefined || task.lease.owner === request.owner) continue;
     if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) take(task);
     else wakeAt(abandonableAt(task.lease, request));
   }
 
   const heads = headsOf(store);
-  const range = IDBKeyRange.bound(["pending", -Infinity, -Infinity], ["pending", Infinity, Infinity]);
-  let cursor = claimed.length < request.limit ? await store.index("due").openCursor(range) : null;
+  let cursor =
+    claimed.length < request.limit ? await store.index("due").openCursor(stateRange("pending")) : null;
   let scanned = 0;
   while (cursor !== null && claimed.length < request.limit && scanned < (request.scanLimit ?? 2_000)) {
     scanned += 1;

@@ -6,8 +6,8 @@
  * Indexes, and the question each answers without a scan:
  * - `due` `[state, rank, runAt]`: the next pending tasks, highest priority first, then oldest
  *   `runAt`, then id (UUIDv7, so creation order). The claim walks it one priority group at a time.
- * - `state` `state`: counts, `list({ state })` in creation order, the running tasks whose lease
- *   may have lapsed.
+ *   Its `state` prefix ({@link stateRange}) also answers counts, `list({ state })`, `purge` and
+ *   the running tasks whose lease may have lapsed, so a record carries one index entry for both.
  * - `gate` `[gate, seq]`: the head of an ordering key (its lowest sequence number among tasks that
  *   hold the key back); tasks that do not hold it back have no `gate` and are not in the index.
  * - `dedup` `dedupGate`: the unfinished task holding a dedup key.
@@ -18,6 +18,9 @@
  * records to push, and everything of a subject for `signOut()`; and `syncMeta`, the sync's few
  * named values (the last signed-in subject, so a reload while offline still knows whose outbox
  * new tasks belong to).
+ *
+ * Version 3 drops the `state` index of version 1: the `due` index's prefix answers its queries,
+ * and every enqueue paid for a second index entry.
  */
 
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
@@ -27,7 +30,7 @@ import { toStorageError } from "./storage-error.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 
 /** The schema version this code writes; bump it with a new `upgrade` step. */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** The database schema, typed for idb. */
 export interface QueueSchema extends DBSchema {
@@ -36,7 +39,6 @@ export interface QueueSchema extends DBSchema {
     value: TaskRecord;
     indexes: {
       due: [QueueState, number, number];
-      state: QueueState;
       gate: [string, number];
       dedup: string;
       finished: number;
@@ -50,6 +52,11 @@ export interface QueueSchema extends DBSchema {
   requests: { key: string; value: RequestRecord; indexes: { subject: [string, RequestState] } };
   /** The sync's named values. */
   syncMeta: { key: string; value: unknown };
+}
+
+/** Every key of the `due` index whose task is in `state`. */
+export function stateRange(state: QueueState): IDBKeyRange {
+  return IDBKeyRange.bound([state, -Infinity, -Infinity], [state, Infinity, Infinity]);
 }
 
 /** An open queue database. */
@@ -77,11 +84,10 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
     rejectBlocked = reject;
   });
   const opening = openDB<QueueSchema>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
         const tasks = db.createObjectStore("tasks", { keyPath: "id" });
         tasks.createIndex("due", ["state", "rank", "runAt"]);
-        tasks.createIndex("state", "state");
         tasks.createIndex("gate", ["gate", "seq"]);
         tasks.createIndex("dedup", "dedupGate");
         tasks.createIndex("finished", "finishedAt");
@@ -92,6 +98,7 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
         db.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
         db.createObjectStore("syncMeta");
       }
+      if (oldVersion >= 1 && oldVersion < 3) transaction.objectStore("tasks").deleteIndex("state");
     },
     blocked(currentVersion) {
       abandoned = true;

@@ -19,7 +19,7 @@ import { ErrandError, StorageError } from "@errand/core";
 import { type IDBPTransaction, unwrap } from "idb";
 import { type ClaimRequest, type ClaimResult, claimIn } from "./claim.ts";
 import { coalesce } from "./coalescer.ts";
-import type { QueueDb, QueueSchema } from "./db.ts";
+import { type QueueDb, type QueueSchema, stateRange } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
 import type {
   Committed,
@@ -83,10 +83,11 @@ export class IdbTaskStore implements TaskStore {
 
   list(filter: ListFilter): Promise<TaskRecord[]> {
     return this.#run("Listing tasks", async () => {
+      // Creation order: ids are UUIDv7, and the `due` index orders a state's tasks by rank first.
       const all =
         filter.state === undefined
           ? await this.#db.getAll("tasks")
-          : await this.#db.getAllFromIndex("tasks", "state", filter.state);
+          : (await this.#db.getAllFromIndex("tasks", "due", stateRange(filter.state))).sort(byId);
       const matching = filter.type === undefined ? all : all.filter((task) => task.type === filter.type);
       return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
     });
@@ -121,7 +122,7 @@ export class IdbTaskStore implements TaskStore {
     return this.#run("Purging tasks", async () => {
       const tx = this.#db.transaction("tasks", "readwrite", { durability: "strict" });
       let removed = 0;
-      let cursor = await tx.store.index("state").openCursor(filter.state);
+      let cursor = await tx.store.index("due").openCursor(stateRange(filter.state));
       while (cursor !== null) {
         if (filter.type === undefined || cursor.value.type === filter.type) {
           void cursor.delete();
@@ -157,15 +158,23 @@ export class IdbTaskStore implements TaskStore {
   counts(): Promise<StoreCounts> {
     return this.#run("Counting tasks", async () => {
       const tx = this.#db.transaction("tasks", "readonly");
-      const index = tx.store.index("state");
+      const index = tx.store.index("due");
       const states: QueueState[] = ["pending", "running", "succeeded", "dead", "cancelled"];
-      const numbers = await Promise.all(states.map((state) => index.count(state)));
-      const oldest = await index.openCursor("pending");
+      const [numbers, pendingIds] = await Promise.all([
+        Promise.all(states.map((state) => index.count(stateRange(state)))),
+        index.getAllKeys(stateRange("pending")),
+      ]);
       const counts = Object.fromEntries(states.map((state, i) => [state, numbers[i] ?? 0])) as Record<
         QueueState,
         number
       >;
-      return oldest === null ? { counts } : { counts, oldestPendingAt: oldest.value.createdAt };
+      // The smallest id is the oldest task (UUIDv7); keys only, one record read.
+      const first = pendingIds.reduce<string | undefined>(
+        (min, id) => (min === undefined || id < min ? id : min),
+        undefined,
+      );
+      const oldest = first === undefined ? undefined : await tx.store.get(first);
+      return oldest === undefined ? { counts } : { counts, oldestPendingAt: oldest.createdAt };
     });
   }
 
@@ -185,6 +194,8 @@ export class IdbTaskStore implements TaskStore {
     }
   }
 }
+
+const byId = (a: TaskRecord, b: TaskRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 type TasksTx = IDBPTransaction<QueueSchema, ["tasks"], "readwrite">;
 type InsertTx = IDBPTransaction<QueueSchema, ["tasks", "counters"], "readwrite">;

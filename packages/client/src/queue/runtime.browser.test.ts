@@ -453,6 +453,60 @@ describe("an Errand runtime", () => {
     await expect(errand.purge({ state: "pending" as "dead" })).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it("reports the age of the oldest pending task, not of the first one due", async () => {
+    const errand = await start({ handlers: { echo: ({ value }) => value } });
+    await errand.enqueue("echo", { value: 1 }, { delay: 60_000 });
+    await new Promise((r) => setTimeout(r, 60));
+    await errand.enqueue("echo", { value: 2 }, { delay: 1_000, priority: 10 });
+    expect((await errand.stats()).oldestPendingAgeMs).toBeGreaterThanOrEqual(60);
+  });
+
+  describe("when the database was written by version 2 of the schema", () => {
+    it("drops the state index on upgrade and keeps, lists, counts and runs the tasks", async () => {
+      const source = `q-${crypto.randomUUID()}`;
+      const first = await start({ dbName: source });
+      await first.enqueueMany([
+        { type: "echo", payload: { value: 1 } },
+        { type: "echo", payload: { value: 2 }, options: { priority: 5 } },
+      ]);
+      await first.close();
+      const raw = await openDB(source);
+      const records = await raw.getAll("tasks");
+      raw.close();
+
+      // The version 2 layout, as shipped: the tasks store carried a `state` index too.
+      const dbName = `q-${crypto.randomUUID()}`;
+      const v2 = await openDB(dbName, 2, {
+        upgrade(db) {
+          const store = db.createObjectStore("tasks", { keyPath: "id" });
+          store.createIndex("due", ["state", "rank", "runAt"]);
+          store.createIndex("state", "state");
+          store.createIndex("gate", ["gate", "seq"]);
+          store.createIndex("dedup", "dedupGate");
+          store.createIndex("finished", "finishedAt");
+          db.createObjectStore("counters");
+          db.createObjectStore("outbox", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
+          db.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
+          db.createObjectStore("syncMeta");
+        },
+      });
+      for (const r of records) await v2.put("tasks", r);
+      v2.close();
+
+      const errand = await start({ dbName, handlers: { echo: ({ value }) => value * 10 } });
+      const ids = records.map((r) => r.id as string).sort();
+      const upgraded = await openDB(dbName);
+      expect([upgraded.version, [...upgraded.transaction("tasks").store.indexNames].sort()]).toEqual([
+        3,
+        ["dedup", "due", "finished", "gate"],
+      ]);
+      upgraded.close();
+      for (const id of ids) expect(await errand.handle(id).result()).toBeGreaterThanOrEqual(10);
+      expect((await errand.list({ state: "succeeded" })).map((t) => t.id)).toEqual(ids);
+      expect((await errand.stats()).counts).toMatchObject({ pending: 0, succeeded: 2 });
+    });
+  });
+
   describe("when another tab opens a newer version of the database", () => {
     it("closes its connection, says so in an event, and fails later calls with a StorageError", async () => {
       const dbName = `q-${crypto.randomUUID()}`;
