@@ -114,16 +114,17 @@ export function transition(task: TaskRecord, event: TaskEvent): TaskRecord {
  * calls it for every change.
  */
 export function withDerivedFields(task: TaskRecord): TaskRecord {
-  const { rank: _rank, gate: _gate, dedupGate: _dedupGate, ...rest } = task;
   const unfinished = task.state === "pending" || task.state === "running";
   const blocksKey = unfinished || (task.state === "dead" && task.onDead === "halt");
-  return {
-    ...rest,
-    // `|| 0` keeps -0 out of keys: IndexedDB treats it as 0 anyway, equality checks do not.
-    rank: -task.priority || 0,
-    ...(task.orderingKey !== undefined && blocksKey ? { gate: task.orderingKey } : {}),
-    ...(task.dedupKey !== undefined && unfinished ? { dedupGate: task.dedupKey } : {}),
-  };
+  // A plain copy and property writes: a rest pattern over the record costs this hot path
+  // (every enqueue and change) several times more.
+  // `|| 0` keeps -0 out of keys: IndexedDB treats it as 0 anyway, equality checks do not.
+  const next: { -readonly [K in keyof TaskRecord]: TaskRecord[K] } = { ...task, rank: -task.priority || 0 };
+  if (task.orderingKey !== undefined && blocksKey) next.gate = task.orderingKey;
+  else if ("gate" in next) delete next.gate;
+  if (task.dedupKey !== undefined && unfinished) next.dedupGate = task.dedupKey;
+  else if ("dedupGate" in next) delete next.dedupGate;
+  return next;
 }
 
 function claim(task: TaskRecord, event: ClaimEvent): TaskRecord {
