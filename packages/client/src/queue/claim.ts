@@ -17,7 +17,7 @@
 import type { IDBPObjectStore } from "idb";
 import { type QueueSchema, stateRange } from "./db.ts";
 import { abandonableAt, isAbandoned, type Liveness } from "./lease-policy.ts";
-import type { TaskRecord } from "./task-record.ts";
+import type { QueueState, TaskRecord } from "./task-record.ts";
 import { transition } from "./transition.ts";
 
 /** What one claim pass needs. */
@@ -72,17 +72,14 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
   }
 
   const heads = headsOf(store);
-  let cursor =
-    claimed.length < request.limit ? await store.index("due").openCursor(stateRange("pending")) : null;
+  const scanLimit = request.scanLimit ?? 2_000;
   let scanned = 0;
-  while (cursor !== null && claimed.length < request.limit && scanned < (request.scanLimit ?? 2_000)) {
+  /** Looks at one pending task in due order; false when the rest of its priority group is later. */
+  const visit = async (task: TaskRecord): Promise<boolean> => {
     scanned += 1;
-    const task = cursor.value;
     if (task.runAt > request.now) {
-      // The rest of this priority group is later still: note when, and jump to the next group.
       wakeAt(task.runAt);
-      cursor = await cursor.continue(["pending", task.rank, Infinity]);
-      continue;
+      return false;
     }
     if (task.expiresAt !== undefined && task.attempts === 0 && task.expiresAt <= request.now) {
       const expired = transition(task, { type: "expire", now: request.now });
@@ -91,10 +88,62 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     } else if (task.orderingKey === undefined || (await heads.isHead(task))) {
       take(task);
     }
-    cursor = await cursor.continue();
+    return true;
+  };
+
+  // The first `limit` pending tasks in one request: when they are all due and free to run (the
+  // common case), the pass needs no cursor, whose every step is a round trip through a main
+  // thread that is busy with the results of the tasks just run.
+  const wanted = request.limit - claimed.length;
+  const first = wanted > 0 ? await store.index("due").getAll(stateRange("pending"), wanted) : [];
+  let laterGroup: TaskRecord | undefined;
+  for (const task of first) {
+    if (!(await visit(task))) {
+      laterGroup = task;
+      break;
+    }
+  }
+  // Pending tasks not looked at yet may remain: a later priority group, or past a full batch.
+  const more = laterGroup !== undefined || (wanted > 0 && first.length === wanted);
+  if (claimed.length >= request.limit || !more) {
+    if (more) wakeAt(request.now);
+    return { claimed, settled, nextWakeAt };
+  }
+
+  // Past that batch: a cursor at the next priority group when the batch ran into tasks that are
+  // not due yet, else right after the batch's last task.
+  const index = store.index("due");
+  let cursor =
+    laterGroup !== undefined
+      ? await index.openCursor(
+          IDBKeyRange.bound(["pending", laterGroup.rank, Infinity], ["pending", Infinity, Infinity]),
+        )
+      : await openAfter(index, first.at(-1) as TaskRecord);
+  while (cursor !== null && claimed.length < request.limit && scanned < scanLimit) {
+    const task = cursor.value;
+    cursor = (await visit(task))
+      ? await cursor.continue()
+      : await cursor.continue(["pending", task.rank, Infinity]);
   }
   if (cursor !== null) wakeAt(request.now);
   return { claimed, settled, nextWakeAt };
+}
+
+type DueIndex = ReturnType<TaskStoreTx["index"]>;
+
+/**
+ * A cursor over the pending tasks after `after` in due order: the index key, then the id, as
+ * IndexedDB orders an index's records. `after` itself may be gone from the range (claimed in
+ * this transaction) or still there (skipped).
+ */
+async function openAfter(index: DueIndex, after: TaskRecord) {
+  const key: [QueueState, number, number] = ["pending", after.rank, after.runAt];
+  let cursor = await index.openCursor(IDBKeyRange.bound(key, ["pending", Infinity, Infinity]));
+  if (cursor !== null && indexedDB.cmp(cursor.key, key) === 0 && cursor.primaryKey <= after.id) {
+    if (cursor.primaryKey < after.id) cursor = await cursor.continuePrimaryKey(key, after.id);
+    if (cursor?.primaryKey === after.id) cursor = await cursor.continue();
+  }
+  return cursor;
 }
 
 /**
