@@ -31,14 +31,9 @@ export {
 export { createErrand } from "./queue/create-errand.ts";
 export { DB_VERSION } from "./queue/db.ts";
 export type { EnqueueOptions } from "./queue/enqueue-options.ts";
-export {
-  type EnqueueItem,
-  Errand,
-  type ErrandStats,
-  type TaskHandle,
-  type TaskInfo,
-} from "./queue/runtime.ts";
+export { Errand } from "./queue/runtime.ts";
 export { DEFAULT_RETENTION, type ErrandOptions } from "./queue/runtime-options.ts";
+export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./queue/runtime-types.ts";
 export type { ListFilter, RetentionMs } from "./queue/store.ts";
 export type {
   ErrandEventType,

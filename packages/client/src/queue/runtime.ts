@@ -22,11 +22,20 @@ import type { OutboxRecord } from "../sync/outbox-record.ts";
 import type { QueuedRequest } from "../sync/request-queue.ts";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
+import { EdgeFacade } from "./edge-facade.ts";
 import { buildRecord, type EnqueueOptions, effectivePolicy, unstorablePayload } from "./enqueue-options.ts";
 import { FinalWaiters } from "./final-waiters.ts";
 import { type IdbTaskStore, UnstorableRecord } from "./idb-task-store.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
 import type { ResolvedOptions } from "./runtime-options.ts";
+import {
+  type EnqueueItem,
+  type ErrandStats,
+  storageEstimate,
+  type TaskHandle,
+  type TaskInfo,
+  toInfo,
+} from "./runtime-types.ts";
 import type { Scheduler, StoreSlot } from "./scheduler.ts";
 import type { ListFilter, StoreApplied, StoreInserted, TaskStore } from "./store.ts";
 import {
@@ -39,39 +48,6 @@ import {
 import { taskOutcome } from "./task-outcome.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
-
-/** A task as `get` and `list` show it. */
-export type TaskInfo = Omit<TaskRecord, "rank" | "gate" | "dedupGate">;
-
-/** What `enqueue` returns: the task's id and a way to its outcome. */
-export interface TaskHandle<R = unknown> {
-  readonly id: string;
-  /** False when a dedup key matched an unfinished task, which this handle then points to. */
-  readonly created: boolean;
-  /** The task's result once it succeeded; rejects with its error when dead, `CancelledError` when cancelled. */
-  result(): Promise<R>;
-}
-
-/** One item of `enqueueMany`. */
-export type EnqueueItem<M extends TaskMap> = {
-  [K in TaskType<M>]: {
-    readonly type: K;
-    readonly payload: PayloadOf<M, K>;
-    readonly options?: EnqueueOptions;
-  };
-}[TaskType<M>];
-
-/** What `stats()` reports. */
-export interface ErrandStats {
-  readonly counts: Record<QueueState, number>;
-  /** Age of the oldest pending task in ms; null when none is pending. */
-  readonly oldestPendingAgeMs: number | null;
-  readonly storage: {
-    readonly usage: number | null;
-    readonly quota: number | null;
-    readonly persisted: boolean | null;
-  };
-}
 
 /** The parts a runtime is built from (see `createErrand`). */
 export interface RuntimeParts<M extends TaskMap> {
@@ -96,7 +72,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #relay: ChannelRelay;
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted | Error>;
   #scheduler: Scheduler | undefined;
-  #edge: EdgeSync | undefined;
+  readonly #edge = new EdgeFacade();
   #closed = false;
 
   constructor(parts: RuntimeParts<M>) {
@@ -262,7 +238,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#edge?.close();
+    await this.#edge.close();
     await this.#scheduler?.close();
     this.#relay.close();
     await this.#p.dispose();
@@ -271,22 +247,22 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
   /** An edge task (`target: "edge"`) as the outbox holds it. */
   edgeTask(id: string): Promise<OutboxRecord | undefined> {
-    return this.#edge?.get(id) ?? Promise.resolve(undefined);
+    return this.#edge.task(id);
   }
 
   /** The signed-in subject's edge tasks. */
   edgeTasks(): Promise<OutboxRecord[]> {
-    return this.#edge?.list() ?? Promise.resolve([]);
+    return this.#edge.tasks();
   }
 
   /** This tab's sync state (online, leading, socket, paused); undefined without an `edge` option. */
   syncState(): SyncStateDetail | undefined {
-    return this.#edge?.state;
+    return this.#edge.state();
   }
 
   /** Pushes again after the sync paused on a refused credential. */
   resumeSync(): void {
-    this.#edge?.resume();
+    this.#edge.resume();
   }
 
   /**
@@ -294,7 +270,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
    * its token, so nothing of it is sent under the next user. Returns how many records went.
    */
   signOut(): Promise<number> {
-    return this.#edgeOrThrow().signOut();
+    return this.#edge.signOut();
   }
 
   /**
@@ -308,16 +284,12 @@ export class Errand<M extends TaskMap> extends EventTarget {
    * ```
    */
   queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
-    try {
-      return this.#edgeOrThrow().queueRequest(input, init);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#edge.queueRequest(input, init);
   }
 
   /** @internal Wires the edge sync (built by `createErrand` when given `edge`). */
   attachEdge(edge: EdgeSync): void {
-    this.#edge = edge;
+    this.#edge.attach(edge);
   }
 
   /** @internal Emits a sync event (the sync relays other tabs' itself). */
@@ -416,37 +388,13 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
   async #enqueueEdge<R>(type: string, payload: unknown, options: EnqueueOptions): Promise<TaskHandle<R>> {
     if (this.#closed) throw new ErrandError("closed", "This Errand runtime is closed", { retryable: false });
-    const record = await this.#edgeOrThrow().enqueue(type, payload, edgeOptions(options));
+    const record = await this.#edge.enqueue(type, payload, options);
     return { ...this.handle<R>(record.id), created: true };
   }
 
   async #enqueueManyEdge(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
-    if (items.some((item) => item?.options?.target !== "edge")) {
-      throw new ValidationError("enqueueMany takes local or edge tasks, not both in one call", [
-        { path: "items", message: 'must all have target "edge", or none' },
-      ]);
-    }
-    const records = await this.#edgeOrThrow().enqueueMany(
-      items.map((item) => ({
-        type: item.type,
-        payload: item.payload,
-        options: edgeOptions(item.options ?? {}),
-      })),
-    );
+    const records = await this.#edge.enqueueMany(items);
     return records.map((record) => ({ ...this.handle(record.id), created: true }));
-  }
-
-  #edgeOrThrow(): EdgeSync {
-    if (this.#edge === undefined) {
-      throw new ErrandError(
-        "no_edge",
-        "This runtime has no edge: pass createErrand({ edge: { url, tokenUrl } })",
-        {
-          retryable: false,
-        },
-      );
-    }
-    return this.#edge;
   }
 
   /** Inserts a batch whole; a payload IndexedDB refuses fails it as a ValidationError naming the item. */
@@ -461,7 +409,8 @@ export class Errand<M extends TaskMap> extends EventTarget {
   }
 
   async #resultOf(id: string): Promise<unknown> {
-    if (this.#edge !== undefined && (await this.#edge.get(id)) !== undefined) return this.#edge.result(id);
+    const edge = await this.#edge.result(id);
+    if (edge !== undefined) return edge.value;
     return this.#waiters.wait(id, () => this.#read(id), taskOutcome);
   }
 
@@ -516,28 +465,4 @@ async function insertEach(store: IdbTaskStore, records: TaskRecord[]): Promise<(
     }
   }
   return out;
-}
-
-function edgeOptions(options: EnqueueOptions) {
-  return {
-    target: "edge" as const,
-    ...(options.topic === undefined ? {} : { topic: options.topic }),
-    ...(options.orderingKey === undefined ? {} : { orderingKey: options.orderingKey }),
-    ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),
-    ...(options.delay === undefined ? {} : { delay: options.delay }),
-  };
-}
-
-function toInfo(task: TaskRecord): TaskInfo {
-  const { rank: _rank, gate: _gate, dedupGate: _dedupGate, ...info } = task;
-  return info;
-}
-
-async function storageEstimate(): Promise<ErrandStats["storage"]> {
-  const storage = globalThis.navigator?.storage;
-  const [estimate, persisted] = await Promise.all([
-    storage?.estimate?.().catch(() => undefined),
-    storage?.persisted?.().catch(() => null) ?? Promise.resolve(null),
-  ]);
-  return { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted };
 }
