@@ -1,4 +1,4 @@
-import type { Page } from "playwright";
+import type { CDPSession, Page } from "playwright";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchPersistent } from "./browser.ts";
 
@@ -26,6 +26,49 @@ async function openQueuePage(params: Record<string, string | number>): Promise<P
 
 const runsOf = (page: Page) => page.evaluate(() => window.queueTest.runs());
 
+/** Keeps `globalThis.openTransactions`: the page's IndexedDB transactions not yet finished. */
+function countOpenTransactions(): void {
+  const counter = globalThis as unknown as { openTransactions: number };
+  counter.openTransactions = 0;
+  const open = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<typeof open>) {
+    const tx = open.apply(this, args);
+    counter.openTransactions += 1;
+    const finished = () => {
+      counter.openTransactions -= 1;
+    };
+    tx.addEventListener("complete", finished, { once: true });
+    tx.addEventListener("abort", finished, { once: true });
+    return tx;
+  } as typeof open;
+}
+
+/**
+ * Stops the page's main thread at a moment it holds no IndexedDB transaction (see
+ * {@link countOpenTransactions}): a page stopped inside one would block every other page's
+ * writes to the store, and Chromium does not freeze a real tab in the middle of one.
+ */
+async function pauseOutsideTransactions(cdp: CDPSession): Promise<void> {
+  await cdp.send("Debugger.enable");
+  for (let tries = 0; tries < 200; tries++) {
+    const paused = new Promise<string | undefined>((resolve) =>
+      cdp.once("Debugger.paused", (event) => resolve(event.callFrames[0]?.callFrameId)),
+    );
+    await cdp.send("Debugger.pause");
+    const frame = await paused;
+    if (frame !== undefined) {
+      const { result } = await cdp.send("Debugger.evaluateOnCallFrame", {
+        callFrameId: frame,
+        expression: "globalThis.openTransactions",
+      });
+      if (result.value === 0) return;
+    }
+    await cdp.send("Debugger.resume");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("The page never stood outside an IndexedDB transaction");
+}
+
 describe("the durable queue in a real browser", () => {
   it("finishes a task after the page was reloaded in the middle of running it", async () => {
     const db = `reload-${crypto.randomUUID()}`;
@@ -48,15 +91,16 @@ describe("the durable queue in a real browser", () => {
     // transactions (a paused page inside a transaction would block the other page's writes, which
     // Chromium avoids for really frozen pages by not freezing them mid-transaction).
     const frozen = await openQueuePage({ ...settings, poll: 60_000, concurrency: 1, label: "A" });
+    await frozen.evaluate(countOpenTransactions);
     const id = await frozen.evaluate(() => window.queueTest.enqueueStep(3_000));
     await expect.poll(() => runsOf(frozen), { timeout: 15_000 }).toHaveLength(1);
 
     const cdp = await browser.context.newCDPSession(frozen);
     await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
     // Headless Chromium 156 accepts the freeze but keeps running the page's timers (no `freeze`
-    // event fires), so also stop its main thread where a frozen tab's stops: at its next task.
-    await cdp.send("Debugger.enable");
-    await cdp.send("Debugger.pause");
+    // event fires), so also stop its main thread where a frozen tab's stops: between tasks, and
+    // outside any transaction.
+    await pauseOutsideTransactions(cdp);
     const rescuer = await openQueuePage({ ...settings, poll: 100, label: "B" });
     const outcome = await rescuer.evaluate((taskId) => window.queueTest.result(taskId), id);
     expect(outcome).toEqual({ ok: true, value: "finished by B on attempt 2" });
