@@ -65,9 +65,10 @@ export interface BuildContext {
 /**
  * The record to store for `enqueue(type, payload, options)`.
  *
- * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a negative or non-finite delay, priority,
- *   timeout or TTL, a TTL not longer than the delay, empty keys, an unknown `onDead`, or an
- *   invalid retry policy.
+ * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a negative or
+ *   non-finite delay, priority, timeout or TTL, a TTL not longer than the delay, empty keys, an
+ *   unknown `onDead`, or an invalid retry policy. (A payload IndexedDB cannot store is refused by
+ *   the store's write: {@link unstorablePayload}.)
  */
 export function buildRecord(
   type: string,

@@ -293,12 +293,8 @@ export class EdgeSync {
     const result = await pusher.drain(probe);
     const token = await this.#tokens.get().catch(() => undefined);
     if (token !== undefined) await this.#learnSubject(token.subject);
-    if (
-      token === undefined ||
-      result.kind === "paused" ||
-      (result.kind === "offline" && !(probe && this.#online.mayProbe()))
-    )
-      return result;
+    // "offline" already means this drain may not send (see OutboxPusher.drain): no replay either.
+    if (token === undefined || result.kind === "paused" || result.kind === "offline") return result;
     const next = await this.#requests.replay(token.subject);
     if (next === undefined) return result;
     const until = result.kind === "waiting" ? Math.min(result.until, next) : next;
