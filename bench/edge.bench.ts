@@ -22,6 +22,9 @@ const DRAIN_TIMEOUT_MS = 90_000;
 interface Pipeline {
   name: string;
   send: (n: number, sentAt: number) => Promise<void>;
+  /** How many arrived: cheap, polled while draining. */
+  count: () => Promise<number>;
+  /** Every arrival's latency: read once per measurement. */
   stats: () => Promise<{ count: number; latencies: number[] }>;
   reset: () => Promise<void>;
 }
@@ -117,6 +120,7 @@ function trivialPipeline(url: string): Pipeline {
       });
       if (!response.ok) throw new Error(`trivial send: ${response.status}`);
     },
+    count: async () => ((await (await fetch(`${url}/count`)).json()) as { count: number }).count,
     stats: async () =>
       (await fetch(`${url}/stats`)).json() as Promise<{ count: number; latencies: number[] }>,
     reset: async () => {
@@ -160,6 +164,12 @@ async function errandPipeline(url: string): Promise<Pipeline> {
       });
       if (!response.ok) throw new Error(`errand send: ${response.status} ${await response.text()}`);
     },
+    count: async () =>
+      (
+        (await (
+          await fetch(`${url}/v1/dev/latency?count`, { headers: { authorization: `Bearer ${key}` } })
+        ).json()) as { count: number }
+      ).count,
     stats: async () =>
       (
         await fetch(`${url}/v1/dev/latency`, { headers: { authorization: `Bearer ${key}` } })
@@ -215,7 +225,7 @@ async function measureLatency(pipeline: Pipeline): Promise<{ p50: number; p99: n
 async function drain(pipeline: Pipeline, expected: number): Promise<{ at: number; count: number }> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
-    const { count } = await pipeline.stats();
+    const count = await pipeline.count();
     if (count >= expected) return { at: Date.now(), count };
     if (Date.now() > deadline) {
       console.log(`${pipeline.name}: only ${count} of ${expected} arrived within ${DRAIN_TIMEOUT_MS} ms`);

@@ -11,7 +11,8 @@
  * - `POST /v1/dev/faults` `{ rules }` with an admin key (test only) → the tenant's fault rules.
  * - `POST /v1/dev/repair` `{ olderThanMs? }` → runs the repair pass now.
  * - `GET /v1/dev/latency` with an admin key → the tenant's delivered count and, per delivery,
- *   milliseconds from the `sentAt` in its task's payload to its completion (for the benchmark).
+ *   milliseconds from the `sentAt` in its task's payload to its completion (for the benchmark);
+ *   with `?count` only the count (one index range per subscription: cheap enough to poll).
  * - `GET /v1/dev/stats` → the seeded `dev` tenant's `/v1/stats` plus its delivery retries and
  *   the time, with no credential: the demo page's edge dashboard (a page must never hold the
  *   admin key that `/v1/stats` needs). Subscriptions are listed by id, topic and kind only.
@@ -104,7 +105,18 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
   routes.get("/latency", async (c) => {
     const credential = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
     const principal = credential ? await resolvePrincipal(c.env, credential) : undefined;
-    if (principal?.kind !== "key") throw new ApiError("unauthorized", "Send the tenant's admin key.");
+    if (principal?.kind !== "key" || !principal.scopes.includes("admin")) {
+      throw new ApiError("unauthorized", "Send the tenant's admin key.");
+    }
+    if (c.req.query("count") !== undefined) {
+      const row = await c.env.DB.prepare(
+        `SELECT COUNT(*) AS n FROM deliveries d JOIN subscriptions s ON s.id = d.subscription
+         WHERE s.tenant = ? AND d.status = 'delivered'`,
+      )
+        .bind(principal.tenant.id)
+        .first<{ n: number }>();
+      return c.json({ count: row?.n ?? 0 });
+    }
     const rows = await c.env.DB.prepare(
       `SELECT d.updated_at - (t.payload ->> '$.sentAt') AS latency FROM deliveries d JOIN tasks t ON t.key = d.task_key
        WHERE t.tenant = ? AND d.status = 'delivered'`,

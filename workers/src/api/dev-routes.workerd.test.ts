@@ -105,3 +105,31 @@ describe("GET /v1/dev/stats", () => {
     expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
   });
 });
+
+describe("GET /v1/dev/latency", () => {
+  it("counts the tenant's delivered tasks with ?count, as the full answer does with latencies", async () => {
+    const { key } = await newTenant();
+    const topic = `latency.${crypto.randomUUID().slice(0, 8)}`;
+    await topicWith(key, topic, [{ kind: "live", target: "sessions" }]);
+    const sentAt = Date.now();
+    await submit(
+      key,
+      ids("latency", 3).map((id) => ({ id, topic, payload: { sentAt } })),
+    );
+    const count = await waitFor(async () => {
+      const { count } = await json<{ count: number }>(key, "GET", "/v1/dev/latency?count");
+      return count === 3 ? count : undefined;
+    });
+    const full = await json<{ count: number; latencies: number[] }>(key, "GET", "/v1/dev/latency");
+    expect(full.count).toBe(count);
+    expect(full.latencies).toHaveLength(3);
+    for (const latency of full.latencies) expect(latency).toBeGreaterThanOrEqual(0);
+    const other = await newTenant();
+    expect(await json(other.key, "GET", "/v1/dev/latency?count")).toEqual({ count: 0 });
+  });
+
+  it("refuses any credential but an admin key", async () => {
+    const response = await api("/v1/dev/latency?count");
+    expect(response.status).toBe(401);
+  });
+});

@@ -2,9 +2,10 @@
  * @module
  * The benchmark's baseline: the most trivial pipeline on the same runtime. `POST /send?n=…`
  * puts n messages carrying the client's send time on a queue with one `sendBatch`; the
- * consumer records their latencies in a Durable Object's SQLite storage; `GET /stats` reads the count
- * and latencies, `POST /reset` clears them. No auth, no storage of tasks: a floor to compare
- * Errand's ingest → consumer path against.
+ * consumer records their latencies in a Durable Object's SQLite storage; `GET /stats` reads
+ * the count and latencies, `GET /count` the count alone (what the benchmark polls),
+ * `POST /reset` clears them. No auth, no storage of tasks: a floor to compare Errand's
+ * ingest → consumer path against.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -36,6 +37,10 @@ export class Counter extends DurableObject<TrivialEnv> {
     return { count: latencies.length, latencies };
   }
 
+  count(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM latencies").one().n;
+  }
+
   reset(): void {
     this.ctx.storage.sql.exec("DELETE FROM latencies");
   }
@@ -55,6 +60,7 @@ export default {
       await env.QUEUE.sendBatch(Array.from({ length: n }, () => ({ body: { sentAt } })));
       return Response.json({ sent: n });
     }
+    if (url.pathname === "/count") return Response.json({ count: await counter(env).count() });
     if (url.pathname === "/stats") return Response.json(await counter(env).stats());
     if (url.pathname === "/reset" && request.method === "POST") {
       await counter(env).reset();
