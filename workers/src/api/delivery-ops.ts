@@ -18,7 +18,7 @@ import { IS_HEAD } from "./dispatch.ts";
 import { publishViews } from "./live-publish.ts";
 import type { DeliveryMessage } from "./messages.ts";
 import { advanceKeys, type OrderingScope } from "./router.ts";
-import { applyStatus, refreshStatus, statusReads } from "./task-views.ts";
+import { changedViews, refreshStatus, statusUpdate } from "./task-views.ts";
 
 /** Seconds a delivery waiting behind an earlier task of its key is put back for. */
 const WAIT_SECONDS = 1;
@@ -108,9 +108,8 @@ export async function completeDelivery(env: Env, ref: DeliveryMessage, result?: 
 }
 
 /**
- * Records successful attempts in one statement and reads the tasks' statuses in the same round
- * trip, then stores the statuses that changed and sends the next task of each ordering key the
- * finished deliveries held.
+ * Records successful attempts and updates the tasks' statuses in one round trip (one
+ * transaction), then sends the next task of each ordering key the finished deliveries held.
  */
 export async function completeDeliveries(
   env: Env,
@@ -134,16 +133,14 @@ export async function completeDeliveries(
          RETURNING deliveries.subscription, deliveries.okey`,
       )
       .bind(now, JSON.stringify(rows)),
-    ...statusReads(
+    ...statusUpdate(
       db,
       items.map(({ ref }) => ref.task),
+      now,
     ),
   ]);
   const scopes = (results[0]?.results ?? []) as unknown as OrderingScope[];
-  await Promise.all([
-    advanceKeys(env, scopes),
-    applyStatus(db, results, now).then((views) => publishViews(env, views)),
-  ]);
+  await Promise.all([advanceKeys(env, scopes), publishViews(env, changedViews(results))]);
 }
 
 /** Records a failed attempt and decides between a retry and dead. */

@@ -7,13 +7,13 @@
  * next routed task, guarantees that of the two racing sides at least one sends the next
  * delivery (possibly both: a duplicate, which consumers absorb).
  *
- * A batch costs two D1 round trips (mark routed and find heads; mark dispatched and read
- * statuses), the queue sends, and a third round trip only when statuses changed.
+ * A batch costs two D1 round trips (mark routed and find heads; mark dispatched and update
+ * statuses) and the queue sends.
  */
 import { type Dispatchable, IS_HEAD, liveKeys, markDispatched, sendDeliveries } from "./dispatch.ts";
 import { publishViews } from "./live-publish.ts";
 import type { IngestMessage } from "./messages.ts";
-import { applyStatus, ownedViews, statusReads } from "./task-views.ts";
+import { changedViews, ownedViews, statusUpdate } from "./task-views.ts";
 
 /** Fans out a batch from the ingest queue; every message is acked once its deliveries are sent. */
 export async function routeBatch(batch: MessageBatch<IngestMessage>, env: Env): Promise<void> {
@@ -47,11 +47,12 @@ export async function routeTasks(env: Env, keys: readonly number[]): Promise<voi
   ]);
   const heads = (found?.results ?? []) as unknown as Dispatchable[];
   await sendDeliveries(env, heads);
-  const results = await db.batch<Record<string, unknown>>([
-    ...(heads.length > 0 ? [markDispatched(db, heads, now)] : []),
-    ...statusReads(db, keys),
-  ]);
-  const changed = await applyStatus(db, results);
+  const changed = changedViews(
+    await db.batch<Record<string, unknown>>([
+      ...(heads.length > 0 ? [markDispatched(db, heads, now)] : []),
+      ...statusUpdate(db, keys, now),
+    ]),
+  );
   const changedIds = new Set(changed.map((c) => c.view.id));
   const liveOnly = (await ownedViews(db, liveKeys(heads))).filter((v) => !changedIds.has(v.view.id));
   await publishViews(env, [...changed, ...liveOnly]);

@@ -10,7 +10,7 @@ import type {
   TaskView,
   WireError,
 } from "@errand/core";
-import { aggregateStatus } from "./task-status.ts";
+import { RESULT_SQL, STATUS_SQL } from "./task-status.ts";
 
 interface TaskRow {
   key: number;
@@ -105,73 +105,57 @@ export async function findTaskKey(
 }
 
 /**
- * Recomputes the status of these tasks from their deliveries, stores the ones that changed
- * and returns their views (for live sessions). Two round trips at most: the reads, then one
- * statement for every change.
+ * Recomputes the status of these tasks from their deliveries and stores the ones that changed;
+ * returns their views (for live sessions). One round trip.
  */
 export async function refreshStatus(db: D1Database, keys: readonly number[]): Promise<OwnedView[]> {
   if (keys.length === 0) return [];
-  return applyStatus(db, await db.batch<Record<string, unknown>>(statusReads(db, keys)));
+  return changedViews(await db.batch<Record<string, unknown>>(statusUpdate(db, keys)));
 }
 
 /**
- * The reads {@link applyStatus} needs, so a caller can append them to a batch of its own writes
- * and save a round trip; pass the batch's last two results to {@link applyStatus}.
+ * Two statements that recompute these tasks' status and result from their deliveries
+ * ({@link STATUS_SQL}), store the ones that changed, and read the changed tasks' deliveries.
+ * Append them to a batch of the caller's own writes: being in its transaction they see those
+ * writes, and no other write can slip in between the reading and the storing. Pass the batch's
+ * results to {@link changedViews}.
  */
-export function statusReads(
+export function statusUpdate(
   db: D1Database,
   keys: readonly number[],
+  now = Date.now(),
 ): [D1PreparedStatement, D1PreparedStatement] {
   const json = JSON.stringify([...new Set(keys)]);
   return [
-    db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE key IN (SELECT value FROM json_each(?))`).bind(json),
     db
       .prepare(
-        `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?))`,
+        `UPDATE tasks SET status = n.next_status, result = n.next_result, updated_at = ?1
+         FROM (SELECT t.key AS k, ${STATUS_SQL} AS next_status, ${RESULT_SQL} AS next_result
+               FROM tasks t WHERE t.key IN (SELECT value FROM json_each(?2))) AS n
+         WHERE tasks.key = n.k AND (tasks.status IS NOT n.next_status OR tasks.result IS NOT n.next_result)
+         RETURNING ${TASK_COLUMNS}`,
       )
-      .bind(json),
+      .bind(now, json),
+    // The changed tasks are the ones just stamped `now` (another write in the same millisecond
+    // only adds rows that changedViews ignores).
+    db
+      .prepare(
+        `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE task_key IN
+           (SELECT key FROM tasks WHERE key IN (SELECT value FROM json_each(?2)) AND updated_at = ?1)`,
+      )
+      .bind(now, json),
   ];
 }
 
-/**
- * Given the results of {@link statusReads} (the last two of `results`), stores every status
- * that changed in one statement and returns the changed tasks' views.
- */
-export async function applyStatus(
-  db: D1Database,
-  results: readonly D1Result<Record<string, unknown>>[],
-  now = Date.now(),
-): Promise<OwnedView[]> {
+/** The views of the tasks whose status changed, from a batch ending in {@link statusUpdate}. */
+export function changedViews(results: readonly D1Result<Record<string, unknown>>[]): OwnedView[] {
   const taskRows = (results.at(-2)?.results ?? []) as unknown as TaskRow[];
   const deliveries = groupByTask((results.at(-1)?.results ?? []) as unknown as DeliveryRow[]);
-  const changed: OwnedView[] = [];
-  const updates: { k: number; s: EdgeTaskStatus; r: string | null }[] = [];
-  for (const row of taskRows) {
-    const own = deliveries.get(row.key) ?? [];
-    const status = aggregateStatus(
-      { cancelled: row.cancelled_at !== null, queued: row.queued_at !== null || row.routed_at !== null },
-      own.map((d) => ({
-        kind: d.kind,
-        status: d.status,
-        resultFrom: d.result_from === 1,
-        hasResult: d.result !== null,
-      })),
-    );
-    const result = own.find((d) => d.result_from === 1 && d.status === "delivered")?.result ?? row.result;
-    if (status === row.status && result === row.result) continue;
-    updates.push({ k: row.key, s: status, r: result });
-    changed.push({ tenant: row.tenant, subject: row.subject, view: toView({ ...row, status, result }, own) });
-  }
-  if (updates.length > 0) {
-    await db
-      .prepare(
-        `UPDATE tasks SET status = j.value ->> '$.s', result = j.value ->> '$.r', updated_at = ?1
-         FROM json_each(?2) AS j WHERE tasks.key = j.value ->> '$.k'`,
-      )
-      .bind(now, JSON.stringify(updates))
-      .run();
-  }
-  return changed;
+  return taskRows.map((row) => ({
+    tenant: row.tenant,
+    subject: row.subject,
+    view: toView(row, deliveries.get(row.key) ?? []),
+  }));
 }
 
 /** Views of tasks by internal key, with their owners. */
