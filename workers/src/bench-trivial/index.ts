@@ -5,7 +5,9 @@
  * consumer records their latencies in a Durable Object's SQLite storage; `GET /stats` reads
  * the count and latencies, `GET /count` the count alone (what the benchmark polls),
  * `POST /reset` clears them. No auth, no storage of tasks: a floor to compare Errand's
- * ingest → consumer path against.
+ * ingest → consumer path against. `POST /d1-probe` writes 5 rows to D1 and counts them (three
+ * statements, the shape of one small Errand step) and answers how many milliseconds that took:
+ * what local D1 alone costs, beside what Errand's many D1 steps cost.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -13,6 +15,7 @@ import { DurableObject } from "cloudflare:workers";
 export interface TrivialEnv {
   QUEUE: Queue<{ sentAt: number }>;
   COUNTER: DurableObjectNamespace<Counter>;
+  DB: D1Database;
 }
 
 /** Counts arrivals and keeps their latencies in its SQLite storage (survives eviction). */
@@ -59,6 +62,15 @@ export default {
       const { sentAt } = await request.json<{ sentAt: number }>();
       await env.QUEUE.sendBatch(Array.from({ length: n }, () => ({ body: { sentAt } })));
       return Response.json({ sent: n });
+    }
+    if (url.pathname === "/d1-probe" && request.method === "POST") {
+      const started = Date.now();
+      await env.DB.prepare("CREATE TABLE IF NOT EXISTS probe (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").run();
+      await env.DB.prepare("INSERT INTO probe (v) SELECT value FROM json_each(?)")
+        .bind(JSON.stringify(Array.from({ length: 5 }, (_, i) => `row ${i} `.repeat(20))))
+        .run();
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM probe").first();
+      return Response.json({ ms: Date.now() - started });
     }
     if (url.pathname === "/count") return Response.json({ count: await counter(env).count() });
     if (url.pathname === "/stats") return Response.json(await counter(env).stats());
