@@ -53,7 +53,8 @@ END`;
 
 /**
  * A task's result as SQL over `t`: the first delivered `resultFrom` delivery's result (by
- * subscription id), else what the task already holds.
+ * subscription id in byte order, the order task views list deliveries in), else what the task
+ * already holds.
  */
 export const RESULT_SQL = `COALESCE((SELECT x.result FROM deliveries x WHERE x.task_key = t.key
   AND x.result_from = 1 AND x.status = 'delivered' ORDER BY x.subscription LIMIT 1), t.result)`;

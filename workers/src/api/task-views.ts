@@ -185,16 +185,21 @@ async function deliveriesOf(db: D1Database, keys: readonly number[]): Promise<Ma
   return groupByTask(rows.results);
 }
 
+/** Deliveries per task, each task's in subscription-id byte order (SQLite's, as RESULT_SQL's). */
 function groupByTask(rows: readonly DeliveryRow[]): Map<number, DeliveryRow[]> {
   const byTask = new Map<number, DeliveryRow[]>();
   for (const row of [...rows].sort(
-    (a, b) => a.task_key - b.task_key || a.subscription.localeCompare(b.subscription),
+    (a, b) => a.task_key - b.task_key || byteOrder(a.subscription, b.subscription),
   )) {
     const list = byTask.get(row.task_key) ?? [];
     list.push(row);
     byTask.set(row.task_key, list);
   }
   return byTask;
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toView(row: TaskRow, deliveries: readonly DeliveryRow[]): TaskView {
