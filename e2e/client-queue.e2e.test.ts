@@ -92,7 +92,10 @@ describe("the durable queue in a real browser", () => {
     // Chromium avoids for really frozen pages by not freezing them mid-transaction).
     const frozen = await openQueuePage({ ...settings, poll: 60_000, concurrency: 1, label: "A" });
     await frozen.evaluate(countOpenTransactions);
-    const id = await frozen.evaluate(() => window.queueTest.enqueueStep(3_000));
+    // A long hold: the page must not finish its attempt before it is paused, and on a loaded
+    // machine finding a moment outside a transaction took long enough (a CI run failed at 44 s
+    // with a 3 s hold). The attempt's end does not wait for it: a lost lease aborts at once.
+    const id = await frozen.evaluate(() => window.queueTest.enqueueStep(120_000));
     await expect.poll(() => runsOf(frozen), { timeout: 15_000 }).toHaveLength(1);
 
     const cdp = await browser.context.newCDPSession(frozen);
