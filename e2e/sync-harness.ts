@@ -125,7 +125,9 @@ async function prepare(port: number, persistTo: string, stopEdge: () => Promise<
   const consumerDb = () => {
     const dir = path.join(persistTo, "v3/d1/miniflare-D1DatabaseObject");
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
-      const db = new DatabaseSync(path.join(dir, file), { readOnly: true });
+      // workerd writes these files meanwhile: wait out its locks rather than fail on one
+      // ("database is locked" failed a loaded CI run once).
+      const db = new DatabaseSync(path.join(dir, file), { readOnly: true, timeout: 10_000 });
       const found = db
         .prepare("SELECT name FROM sqlite_master WHERE type = ? AND name = ?")
         .all("table", "effects");
