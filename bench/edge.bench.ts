@@ -10,8 +10,9 @@
 // - local D1 alone: a trivial Worker's three small D1 statements per request, 20 requests/s,
 //   timed inside the Worker (what every D1 step of Errand's pipeline pays on this runtime).
 // The slow pace runs before the issue's fast one, so that the fast one's backlog cannot leak
-// into it. Only one `wrangler dev` runs at a time: each one's idle file watcher (esbuild polling) costs
-// about a third of a core here, which would otherwise load the other pipeline's measurement.
+// into it. Only one `wrangler dev` runs at a time: each one's idle file watcher (esbuild
+// polling) costs about a third of a core here, which would otherwise load the other pipeline's
+// measurement.
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -59,7 +60,12 @@ async function main(): Promise<void> {
       const server = await startServer({
         name: "wrangler dev (trivial)",
         command: bin,
-        args: ["dev", "-c", "workers/wrangler.bench-trivial.toml", "--ip", "127.0.0.1"].concat([
+        args: [
+          "dev",
+          "-c",
+          "workers/wrangler.bench-trivial.toml",
+          "--ip",
+          "127.0.0.1",
           "--port",
           String(port),
           "--inspector-port",
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
           "--show-interactive-dev-session=false",
           "--persist-to",
           dir,
-        ]),
+        ],
         url: `http://127.0.0.1:${port}/health`,
         env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
       });
@@ -134,8 +140,12 @@ async function probeD1(url: string): Promise<{ p50: number; p99: number; over100
     await new Promise((resolve) => setTimeout(resolve, 1000 / D1_PROBE_PER_SECOND));
   }
   const sorted = (await Promise.all(pending)).sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99), over100: sorted.filter((ms) => ms >= 100).length, n: sorted.length };
+  return {
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    over100: sorted.filter((ms) => ms >= 100).length,
+    n: sorted.length,
+  };
 }
 
 /** Starts one pipeline's server in a fresh state folder, measures it, and stops it. */
@@ -272,8 +282,16 @@ async function measureLatency(
   const done = await drain(pipeline, sent);
   const { latencies } = await pipeline.stats();
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99), keptPace: done.count >= sent && done.at - sendEnd < 1000 };
+  return {
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    keptPace: done.count >= sent && done.at - sendEnd < 1000,
+  };
+}
+
+/** The `q` quantile of ascending `sorted` (NaN when empty). */
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 /**

@@ -18,7 +18,7 @@
  *   admin key that `/v1/stats` needs). Subscriptions are listed by id, topic and kind only.
  */
 import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import { insertApiKey, mintApiKey, SCOPES } from "./api-key.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -91,29 +91,21 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
 
   routes.post("/faults", async (c) => {
     if (c.env.FAULTS !== "1") throw new ApiError("not_found", "Faults exist only in the test environment.");
-    const credential = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const principal = credential ? await resolvePrincipal(c.env, credential) : undefined;
-    if (principal?.kind !== "key" || !principal.scopes.includes("admin")) {
-      throw new ApiError("unauthorized", "Set faults with the tenant's admin key.");
-    }
+    const tenant = await adminTenant(c, "Set faults with the tenant's admin key.");
     const rules = parseFaults(await c.req.json().catch(() => null));
     if (!rules) throw new ApiError("invalid_request", "rules must be an array of fault rules.");
-    setFaults(principal.tenant.id, rules);
+    setFaults(tenant, rules);
     return c.json({ rules });
   });
 
   routes.get("/latency", async (c) => {
-    const credential = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const principal = credential ? await resolvePrincipal(c.env, credential) : undefined;
-    if (principal?.kind !== "key" || !principal.scopes.includes("admin")) {
-      throw new ApiError("unauthorized", "Send the tenant's admin key.");
-    }
+    const tenant = await adminTenant(c, "Send the tenant's admin key.");
     if (c.req.query("count") !== undefined) {
       const row = await c.env.DB.prepare(
         `SELECT COUNT(*) AS n FROM deliveries d JOIN subscriptions s ON s.id = d.subscription
          WHERE s.tenant = ? AND d.status = 'delivered'`,
       )
-        .bind(principal.tenant.id)
+        .bind(tenant)
         .first<{ n: number }>();
       return c.json({ count: row?.n ?? 0 });
     }
@@ -121,7 +113,7 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
       `SELECT d.updated_at - (t.payload ->> '$.sentAt') AS latency FROM deliveries d JOIN tasks t ON t.key = d.task_key
        WHERE t.tenant = ? AND d.status = 'delivered'`,
     )
-      .bind(principal.tenant.id)
+      .bind(tenant)
       .all<{ latency: number | null }>();
     const latencies = rows.results.flatMap((r) => (r.latency === null ? [] : [r.latency]));
     return c.json({ count: rows.results.length, latencies });
@@ -141,4 +133,16 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
   });
 
   return routes;
+}
+
+/**
+ * The tenant whose admin key the request carries (dev routes sit outside the API's
+ * authentication middleware). Throws `unauthorized` with `message` for anything else.
+ */
+async function adminTenant(c: Context<AppEnv>, message: string): Promise<string> {
+  const credential = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const principal = credential ? await resolvePrincipal(c.env, credential) : undefined;
+  if (principal?.kind !== "key" || !principal.scopes.includes("admin"))
+    throw new ApiError("unauthorized", message);
+  return principal.tenant.id;
 }

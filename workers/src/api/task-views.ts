@@ -149,13 +149,10 @@ export function statusUpdate(
 
 /** The views of the tasks whose status changed, from a batch ending in {@link statusUpdate}. */
 export function changedViews(results: readonly D1Result<Record<string, unknown>>[]): OwnedView[] {
-  const taskRows = (results.at(-2)?.results ?? []) as unknown as TaskRow[];
-  const deliveries = groupByTask((results.at(-1)?.results ?? []) as unknown as DeliveryRow[]);
-  return taskRows.map((row) => ({
-    tenant: row.tenant,
-    subject: row.subject,
-    view: toView(row, deliveries.get(row.key) ?? []),
-  }));
+  return owned(
+    (results.at(-2)?.results ?? []) as unknown as TaskRow[],
+    groupByTask((results.at(-1)?.results ?? []) as unknown as DeliveryRow[]),
+  );
 }
 
 /** Views of tasks by internal key, with their owners. */
@@ -169,7 +166,11 @@ export async function ownedViews(db: D1Database, keys: readonly number[]): Promi
     db,
     tasks.results.map((t) => t.key),
   );
-  return tasks.results.map((row) => ({
+  return owned(tasks.results, deliveries);
+}
+
+function owned(rows: readonly TaskRow[], deliveries: Map<number, DeliveryRow[]>): OwnedView[] {
+  return rows.map((row) => ({
     tenant: row.tenant,
     subject: row.subject,
     view: toView(row, deliveries.get(row.key) ?? []),
