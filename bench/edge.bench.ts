@@ -17,6 +17,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, startEdge, startServer } from "../scripts/servers.mjs";
+import { startPauseMeter } from "./pause-meter.ts";
+
+// This VM's host pauses it whole for 0.1–1.4 s at a time; every row says how much of its
+// measurement the machine stood still (bench/pause-meter.ts).
+const meter = startPauseMeter();
 
 const SENDERS = 8;
 const THROUGHPUT_MS = 8_000;
@@ -42,6 +47,7 @@ interface Latency {
   p50: number;
   p99: number;
   keptPace: boolean;
+  paused: string;
 }
 
 const bin = path.join(process.cwd(), "node_modules/.bin/wrangler");
@@ -93,6 +99,7 @@ async function main(): Promise<void> {
       pipeline: r.name,
       "messages/s": Math.round(r.perSecond),
       "× trivial": (r.perSecond / base.perSecond).toFixed(2),
+      machine: r.paused,
     })),
   );
   console.log("Latency, client send → consumer, at paced rates");
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
         "p99 ms": l.p99,
         "p99 × trivial": (l.p99 / Math.max(1, base.latencies[i]?.p99 ?? 1)).toFixed(2),
         "kept pace": l.keptPace ? "yes" : "no (latency is backlog age)",
+        machine: l.paused,
       })),
     ),
   );
@@ -152,7 +160,7 @@ async function probeD1(url: string): Promise<{ p50: number; p99: number; over100
 async function measure(
   label: string,
   start: (dir: string) => Promise<{ server: { stop: () => Promise<void> }; pipeline: Pipeline }>,
-): Promise<{ name: string; perSecond: number; latencies: Latency[] }> {
+): Promise<{ name: string; perSecond: number; paused: string; latencies: Latency[] }> {
   const dir = await mkdtemp(path.join(tmpdir(), `errand-bench-${label}-`));
   let server: { stop: () => Promise<void> } | undefined;
   try {
@@ -160,13 +168,13 @@ async function measure(
     server = started.server;
     const { pipeline } = started;
     await pipeline.reset();
-    const { perSecond } = await measureThroughput(pipeline);
+    const { perSecond, paused } = await measureThroughput(pipeline);
     const latencies: Latency[] = [];
     for (const pace of PACES) {
       await pipeline.reset();
       latencies.push(await measureLatency(pipeline, pace));
     }
-    const row = { name: pipeline.name, perSecond, latencies };
+    const row = { name: pipeline.name, perSecond, paused, latencies };
     console.log(`measured ${pipeline.name}:`, JSON.stringify(row));
     return row;
   } finally {
@@ -247,7 +255,8 @@ async function errandPipeline(url: string): Promise<Pipeline> {
   };
 }
 
-async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: number }> {
+async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: number; paused: string }> {
+  const from = performance.now();
   const started = Date.now();
   let sent = 0;
   await Promise.all(
@@ -259,7 +268,10 @@ async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: numbe
     }),
   );
   const done = await drain(pipeline, sent);
-  return { perSecond: (done.count * 1000) / (done.at - started) };
+  return {
+    perSecond: (done.count * 1000) / (done.at - started),
+    paused: meter.describe(from, from + done.at - started),
+  };
 }
 
 async function measureLatency(
@@ -267,6 +279,7 @@ async function measureLatency(
   pace: { perSecond: number; batch: number },
 ): Promise<Latency> {
   const interval = (1000 * pace.batch) / pace.perSecond;
+  const from = performance.now();
   const started = Date.now();
   const sends: Promise<void>[] = [];
   let sent = 0;
@@ -286,6 +299,7 @@ async function measureLatency(
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     keptPace: done.count >= sent && done.at - sendEnd < 1000,
+    paused: meter.describe(from, from + done.at - started),
   };
 }
 
@@ -311,4 +325,8 @@ async function drain(pipeline: Pipeline, expected: number): Promise<{ at: number
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await meter.stop();
+}

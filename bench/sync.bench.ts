@@ -3,15 +3,18 @@
 // edge accepted every one, against a real `wrangler dev --env test` on 127.0.0.1. Baseline, in
 // the same run and against the same edge: Node posting the same number of tasks straight to
 // `POST /v1/tasks` in 100-task batches, 4 requests in flight (no browser, no IndexedDB). Prints a
-// table with the ratio; asserts nothing.
+// table with the ratio and how much of each measurement this machine stood still
+// (bench/pause-meter.ts); asserts nothing.
 import { startSyncEdge } from "../e2e/sync-harness.ts";
 import { openBenchBrowser } from "./browser-harness.ts";
+import { startPauseMeter } from "./pause-meter.ts";
 
 const TASKS = Number(process.env.SYNC_BENCH_TASKS ?? 10_000);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 const edge = await startSyncEdge();
 const browser = await openBenchBrowser("sync");
+const meter = startPauseMeter();
 const { context } = browser;
 
 try {
@@ -67,15 +70,18 @@ try {
       ms: fmt(baselineMs),
       "tasks/s": fmt((TASKS / baselineMs) * 1000),
       ratio: "1.00",
+      machine: meter.describe(baselineStart, baselineStart + baselineMs),
     },
     {
       measure: "reconnect → all accepted (browser outbox)",
       ms: fmt(syncMs),
       "tasks/s": fmt((TASKS / syncMs) * 1000),
       ratio: (syncMs / baselineMs).toFixed(2),
+      machine: meter.describe(syncStart, syncStart + syncMs),
     },
   ]);
 } finally {
+  await meter.stop();
   await browser.close();
   await edge.stop();
 }
