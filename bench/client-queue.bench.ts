@@ -5,7 +5,7 @@
 // Prints tables with ratios, raw and with this machine's pauses taken out (bench/pause-meter.ts);
 // asserts nothing.
 import { loadWarm, openBenchBrowser, pageCaller } from "./browser-harness.ts";
-import { BestOf, startPauseMeter, withPauses } from "./pause-meter.ts";
+import { Rounds, shown, startPauseMeter, withPauses } from "./pause-meter.ts";
 
 const BULK = Number(process.env.QUEUE_BENCH_BULK ?? 10_000);
 const SINGLES = Number(process.env.QUEUE_BENCH_SINGLES ?? 1_000);
@@ -18,6 +18,7 @@ const ROUNDS = Number(process.env.QUEUE_BENCH_ROUNDS ?? 5);
 interface Measure {
   ops: number;
   ms: number;
+  end: number;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -44,34 +45,34 @@ try {
     },
   );
 
-  /** Best of ROUNDS per contender; each round runs both in turn, so drift hits both alike. */
+  /** ROUNDS rounds per contender; each round runs both in turn, so drift hits both alike. */
   async function compare(
     title: string,
     ours: [string, () => Promise<Measure>],
     base: [string, () => Promise<Measure>],
     target: string,
   ) {
-    const bestOurs = new BestOf();
-    const bestBase = new BestOf();
+    const bestOurs = new Rounds();
+    const bestBase = new Rounds();
     for (let round = 0; round < ROUNDS; round++) {
       bestBase.add(await withPauses(meter, base[1]));
       bestOurs.add(await withPauses(meter, ours[1]));
     }
-    console.log(`\n${title}, best of ${ROUNDS} (target ${target}):`);
+    console.log(`\n${title}, ${ROUNDS} rounds (target ${target}):`);
     console.table([
       {
         contender: base[0],
-        "ops/s": fmt(bestBase.best),
-        paused: bestBase.paused,
-        "ops/s, pauses out": fmt(bestBase.bestRunning),
+        "ops/s, best round": fmt(bestBase.best),
+        "paused, all rounds": bestBase.paused,
+        "ops/s, pauses out, all rounds": shown(bestBase.running),
       },
       {
         contender: ours[0],
-        "ops/s": fmt(bestOurs.best),
+        "ops/s, best round": fmt(bestOurs.best),
         "÷ baseline": (bestOurs.best / bestBase.best).toFixed(2),
-        paused: bestOurs.paused,
-        "ops/s, pauses out": fmt(bestOurs.bestRunning),
-        "÷ baseline, pauses out": (bestOurs.bestRunning / bestBase.bestRunning).toFixed(2),
+        "paused, all rounds": bestOurs.paused,
+        "ops/s, pauses out, all rounds": shown(bestOurs.running),
+        "÷ baseline, pauses out": shown(bestOurs.running / bestBase.running, 2),
       },
     ]);
   }

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );
-  let d1: { p50: number; p99: number; over100: number; n: number } | undefined;
+  let d1: Awaited<ReturnType<typeof probeD1>> | undefined;
   const rows = [
     await measure("trivial", async (dir) => {
       const port = await freePort();
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   );
   if (d1) {
     console.log(
-      `Local D1 alone (trivial Worker, 3 statements per request, ${D1_PROBE_PER_SECOND}/s): p50 ${d1.p50} ms, p99 ${d1.p99} ms; ${d1.over100} of ${d1.n} took 100 ms or more`,
+      `Local D1 alone (trivial Worker, 3 statements per request, ${D1_PROBE_PER_SECOND}/s): p50 ${d1.p50} ms, p99 ${d1.p99} ms; ${d1.over100} of ${d1.n} took 100 ms or more; machine ${d1.paused}`,
     );
   }
   console.log(
@@ -136,7 +136,10 @@ const D1_PROBE_PER_SECOND = 20;
 const D1_PROBE_COUNT = 200;
 
 /** Times local D1 alone: the trivial Worker's `/d1-probe` at a steady pace (see its module doc). */
-async function probeD1(url: string): Promise<{ p50: number; p99: number; over100: number; n: number }> {
+async function probeD1(
+  url: string,
+): Promise<{ p50: number; p99: number; over100: number; n: number; paused: string }> {
+  const from = performance.now();
   const pending: Promise<number>[] = [];
   for (let i = 0; i < D1_PROBE_COUNT; i++) {
     pending.push(
@@ -153,6 +156,7 @@ async function probeD1(url: string): Promise<{ p50: number; p99: number; over100
     p99: percentile(sorted, 0.99),
     over100: sorted.filter((ms) => ms >= 100).length,
     n: sorted.length,
+    paused: await meter.describe(from, performance.now()),
   };
 }
 
@@ -270,7 +274,7 @@ async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: numbe
   const done = await drain(pipeline, sent);
   return {
     perSecond: (done.count * 1000) / (done.at - started),
-    paused: meter.describe(from, from + done.at - started),
+    paused: await meter.describe(from, performance.now()),
   };
 }
 
@@ -293,13 +297,14 @@ async function measureLatency(
   await Promise.all(sends);
   const sendEnd = Date.now();
   const done = await drain(pipeline, sent);
+  const paused = await meter.describe(from, performance.now());
   const { latencies } = await pipeline.stats();
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     keptPace: done.count >= sent && done.at - sendEnd < 1000,
-    paused: meter.describe(from, from + done.at - started),
+    paused,
   };
 }
 

@@ -3,32 +3,38 @@
 // with nothing to contend with in that thread, a late wake-up means the whole machine (here a VM
 // whose vCPUs the host pauses for 0.1–1.4 s at a time) stood still. Benchmarks print the pauses
 // inside each measured window beside their figures, so a reader can tell a slow run from a
-// paused one.
+// paused one. A wake-up can also come late because this machine's own threads kept both cores
+// busy; that is assumed rare at 50 ms, not measured, so "pauses out" figures may also take out
+// some time that was load.
 import { Worker } from "node:worker_threads";
 
-/** Pauses (start, length in ms, on `performance.now()`'s clock of this process) since start. */
+/** Pauses of the machine, on this process's `performance.now()` clock. */
 export interface PauseMeter {
-  /** Milliseconds of pause inside [from, to], both `performance.now()` readings. */
-  pausedMs(from: number, to: number): number;
+  /** Milliseconds of pause inside [from, to]; waits until the meter has looked past `to`. */
+  pausedMs(from: number, to: number): Promise<number>;
   /** "paused 41% of 20.3 s (37 pauses, longest 1,120 ms)" for [from, to]. */
-  describe(from: number, to: number): string;
+  describe(from: number, to: number): Promise<string>;
   stop(): Promise<void>;
 }
 
 const TICK_MS = 5;
 const LATE_MS = 50;
-const SLOTS = 4096;
+/** Room for 262,144 pauses: days at the worst rate seen here (about 2 a second). */
+const SLOTS = 1 << 18;
 
-/** The thread's body: writes [start, length] pairs to `pauses`, their count to `count[0]`. */
+/**
+ * The thread's body: writes [start, length] pairs to `pauses` and their count to `count[0]`
+ * (pauses past the room go to `count[1]`), and its latest look at the clock to `seen[0]`. A
+ * worker's `performance.now()` runs on the same origin as the main thread's in Node.
+ */
 const THREAD = `
 const { workerData } = require("node:worker_threads");
-const { pauses, count, stop, tick, late, origin } = workerData;
-const now = () => performance.timeOrigin + performance.now() - origin;
+const { pauses, count, seen, stop, tick, late } = workerData;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-let last = now();
+let last = performance.now();
 while (Atomics.load(stop, 0) === 0) {
   Atomics.wait(sleeper, 0, 0, tick);
-  const t = now();
+  const t = performance.now();
   const over = t - last - tick;
   if (over > late) {
     const i = Atomics.load(count, 0);
@@ -36,25 +42,38 @@ while (Atomics.load(stop, 0) === 0) {
       pauses[2 * i] = last + tick;
       pauses[2 * i + 1] = over;
       Atomics.store(count, 0, i + 1);
+    } else {
+      Atomics.add(count, 1, 1);
     }
   }
   last = t;
+  seen[0] = t;
 }
 `;
 
 /** Starts measuring; call `stop()` when the benchmark ends. */
 export function startPauseMeter(): PauseMeter {
   const pauses = new Float64Array(new SharedArrayBuffer(SLOTS * 2 * 8));
-  const count = new Int32Array(new SharedArrayBuffer(4));
+  const count = new Int32Array(new SharedArrayBuffer(8));
+  const seen = new Float64Array(new SharedArrayBuffer(8));
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  // The thread reports on this process's performance.now() clock.
-  const origin = performance.timeOrigin;
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { pauses, count, stop, tick: TICK_MS, late: LATE_MS, origin },
+    workerData: { pauses, count, seen, stop, tick: TICK_MS, late: LATE_MS },
   });
   worker.unref();
-  const inside = (from: number, to: number) => {
+
+  /** Waits until the thread has looked at the clock after `to`, so a pause ending then is in. */
+  const caughtUp = async (to: number) => {
+    const giveUp = performance.now() + 10_000;
+    while ((seen[0] ?? 0) <= to) {
+      if (performance.now() > giveUp) throw new Error("pause meter: its thread stopped answering");
+      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    }
+    if (Atomics.load(count, 1) > 0) throw new Error("pause meter: more pauses than it has room for");
+  };
+  const inside = async (from: number, to: number) => {
+    await caughtUp(to);
     const found: number[] = [];
     const n = Atomics.load(count, 0);
     for (let i = 0; i < n; i++) {
@@ -66,9 +85,9 @@ export function startPauseMeter(): PauseMeter {
     return found;
   };
   return {
-    pausedMs: (from, to) => inside(from, to).reduce((a, b) => a + b, 0),
-    describe(from, to) {
-      const found = inside(from, to);
+    pausedMs: async (from, to) => (await inside(from, to)).reduce((a, b) => a + b, 0),
+    async describe(from, to) {
+      const found = await inside(from, to);
       const total = found.reduce((a, b) => a + b, 0);
       const share = Math.round((total / Math.max(1, to - from)) * 100);
       const longest = Math.round(Math.max(0, ...found)).toLocaleString("en-US");
@@ -89,35 +108,50 @@ export interface Timed {
 }
 
 /**
- * Runs a measurement that reports its own `ms` (timed in the page) and adds the pause inside it:
- * the window taken is the `ms` just before `run` resolved here.
+ * Runs a measurement timed in a page, which reports its `ms` and its `end` (ms since the epoch,
+ * `performance.timeOrigin + performance.now()` there), and adds the pause inside that window.
  */
 export async function withPauses(
   meter: PauseMeter,
-  run: () => Promise<{ ops: number; ms: number }>,
+  run: () => Promise<{ ops: number; ms: number; end: number }>,
 ): Promise<Timed> {
-  const { ops, ms } = await run();
-  const end = performance.now();
-  return { ops, ms, pausedMs: Math.min(ms, meter.pausedMs(end - ms, end)) };
+  const { ops, ms, end } = await run();
+  const to = end - performance.timeOrigin;
+  return { ops, ms, pausedMs: Math.min(ms, await meter.pausedMs(to - ms, to)) };
 }
 
-/** The best of several measurements of one contender, raw and with the pauses taken out. */
-export class BestOf {
+/**
+ * A contender's rounds: the best round's raw rate, and over all rounds together the share
+ * paused and the rate with the pauses taken out (all operations over all running time, so no
+ * single round whose pause was over-counted decides it).
+ */
+export class Rounds {
   best = 0;
-  bestRunning = 0;
+  #ops = 0;
   #ms = 0;
   #pausedMs = 0;
 
   add(m: Timed): void {
     this.best = Math.max(this.best, (m.ops / m.ms) * 1000);
-    const running = m.ms - m.pausedMs;
-    if (running > 0) this.bestRunning = Math.max(this.bestRunning, (m.ops / running) * 1000);
+    this.#ops += m.ops;
     this.#ms += m.ms;
     this.#pausedMs += m.pausedMs;
   }
 
-  /** Share of all measured time the machine stood still, as a percentage string. */
+  /** Operations per second of running time over all rounds; NaN if the rounds never ran. */
+  get running(): number {
+    const running = this.#ms - this.#pausedMs;
+    return running > 0 ? (this.#ops / running) * 1000 : Number.NaN;
+  }
+
+  /** Share of all rounds' time the machine stood still, as a percentage string. */
   get paused(): string {
     return this.#ms === 0 ? "" : `${Math.round((this.#pausedMs / this.#ms) * 100)}%`;
   }
+}
+
+/** A rate or ratio for a table: "n/a" when it could not be measured. */
+export function shown(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return "n/a";
+  return digits === 0 ? Math.round(value).toLocaleString("en-US") : value.toFixed(digits);
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { build } from "vite";
 import { repoRoot } from "../scripts/servers.mjs";
 import { loadWarm, openBenchBrowser, pageCaller } from "./browser-harness.ts";
-import { BestOf, startPauseMeter, withPauses } from "./pause-meter.ts";
+import { Rounds, shown, startPauseMeter, withPauses } from "./pause-meter.ts";
 
 const WORKERS = 2;
 const DISPATCH_OPS = Number(process.env.POOL_BENCH_OPS ?? 20_000);
@@ -22,6 +22,7 @@ const ROUNDS = Number(process.env.POOL_BENCH_ROUNDS ?? 5);
 interface Measure {
   ops: number;
   ms: number;
+  end: number;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -73,27 +74,27 @@ try {
   });
   await load();
 
-  /** Best of ROUNDS, each round running every contender once in turn so drift hits all alike. */
+  /** ROUNDS rounds, each running every contender once in turn so drift hits all alike. */
   const contenders: Array<[string, () => Promise<Measure>]> = [
     ["raw postMessage ping-pong", () => call("raw", DISPATCH_OPS, WORKERS)],
     ["comlink alone", () => call("comlink", DISPATCH_OPS, WORKERS)],
     ["workerpool 10", () => call("workerpool", DISPATCH_OPS, WORKERS, libUrl)],
     ["errand pool", () => call("errandPool", DISPATCH_OPS, WORKERS)],
   ];
-  const best = new Map(contenders.map(([name]) => [name, new BestOf()]));
+  const best = new Map(contenders.map(([name]) => [name, new Rounds()]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, measure] of contenders) best.get(name)?.add(await withPauses(meter, measure));
   }
-  const ours = best.get("errand pool") ?? new BestOf();
-  console.log(`\nNo-op dispatch, ${WORKERS} workers, ${fmt(DISPATCH_OPS)} calls, best of ${ROUNDS}:`);
+  const ours = best.get("errand pool") ?? new Rounds();
+  console.log(`\nNo-op dispatch, ${WORKERS} workers, ${fmt(DISPATCH_OPS)} calls, ${ROUNDS} rounds:`);
   console.table(
     [...best].map(([name, r]) => ({
       contender: name,
-      "calls/s": fmt(r.best),
+      "calls/s, best round": fmt(r.best),
       "errand pool ÷ this": (ours.best / r.best).toFixed(2),
-      paused: r.paused,
-      "calls/s, pauses out": fmt(r.bestRunning),
-      "÷ this, pauses out": (ours.bestRunning / r.bestRunning).toFixed(2),
+      "paused, all rounds": r.paused,
+      "calls/s, pauses out, all rounds": shown(r.running),
+      "÷ this, pauses out": shown(ours.running / r.running, 2),
     })),
   );
 
@@ -122,22 +123,20 @@ try {
     ],
     ["same, handlers on the main thread (no pool)", () => call("durable", DURABLE_OPS, WORKERS, true)],
   ];
-  const bestDurable = new Map(durable.map(([name]) => [name, new BestOf()]));
+  const bestDurable = new Map(durable.map(([name]) => [name, new Rounds()]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, measure] of durable) bestDurable.get(name)?.add(await withPauses(meter, measure));
   }
-  const put = bestDurable.get(durable[0]?.[0] ?? "") ?? new BestOf();
-  console.log(
-    `\nDurable end to end, ${fmt(DURABLE_OPS)} no-op tasks, ${WORKERS} workers, best of ${ROUNDS}:`,
-  );
+  const put = bestDurable.get(durable[0]?.[0] ?? "") ?? new Rounds();
+  console.log(`\nDurable end to end, ${fmt(DURABLE_OPS)} no-op tasks, ${WORKERS} workers, ${ROUNDS} rounds:`);
   console.table(
     [...bestDurable].map(([name, r]) => ({
       contender: name,
-      "ops/s": fmt(r.best),
+      "ops/s, best round": fmt(r.best),
       "÷ bulk put": (r.best / put.best).toFixed(3),
-      paused: r.paused,
-      "ops/s, pauses out": fmt(r.bestRunning),
-      "÷ bulk put, pauses out": (r.bestRunning / put.bestRunning).toFixed(3),
+      "paused, all rounds": r.paused,
+      "ops/s, pauses out, all rounds": shown(r.running),
+      "÷ bulk put, pauses out": shown(r.running / put.running, 3),
     })),
   );
 } finally {
