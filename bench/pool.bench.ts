@@ -74,29 +74,16 @@ try {
   });
   await load();
 
-  /** ROUNDS rounds, each running every contender once in turn so drift hits all alike. */
   const contenders: Array<[string, () => Promise<Measure>]> = [
     ["raw postMessage ping-pong", () => call("raw", DISPATCH_OPS, WORKERS)],
     ["comlink alone", () => call("comlink", DISPATCH_OPS, WORKERS)],
     ["workerpool 10", () => call("workerpool", DISPATCH_OPS, WORKERS, libUrl)],
     ["errand pool", () => call("errandPool", DISPATCH_OPS, WORKERS)],
   ];
-  const best = new Map(contenders.map(([name]) => [name, new Rounds()]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, measure] of contenders) best.get(name)?.add(await withPauses(meter, measure));
-  }
-  const ours = best.get("errand pool") ?? new Rounds();
+  const dispatch = await inRounds(contenders);
+  const ours = dispatch.get("errand pool") ?? new Rounds();
   console.log(`\nNo-op dispatch, ${WORKERS} workers, ${fmt(DISPATCH_OPS)} calls, ${ROUNDS} rounds:`);
-  console.table(
-    [...best].map(([name, r]) => ({
-      contender: name,
-      "calls/s, best round": fmt(r.best),
-      "errand pool ÷ this": (ours.best / r.best).toFixed(2),
-      "paused, all rounds": r.paused,
-      "calls/s, pauses out, all rounds": shown(r.running),
-      "÷ this, pauses out": shown(ours.running / r.running, 2),
-    })),
-  );
+  printRounds(dispatch, "calls/s", "errand pool ÷ this", (rate, r) => rate(ours) / rate(r), 2);
 
   const cold = await call<{ bare: number; pool: number; dev: number }>("coldStart", 15, bundled);
   console.log("\nCold start to first task answered (median of 15):");
@@ -123,23 +110,46 @@ try {
     ],
     ["same, handlers on the main thread (no pool)", () => call("durable", DURABLE_OPS, WORKERS, true)],
   ];
-  const bestDurable = new Map(durable.map(([name]) => [name, new Rounds()]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, measure] of durable) bestDurable.get(name)?.add(await withPauses(meter, measure));
-  }
-  const put = bestDurable.get(durable[0]?.[0] ?? "") ?? new Rounds();
+  const ends = await inRounds(durable);
+  const put = ends.get(durable[0]?.[0] ?? "") ?? new Rounds();
   console.log(`\nDurable end to end, ${fmt(DURABLE_OPS)} no-op tasks, ${WORKERS} workers, ${ROUNDS} rounds:`);
-  console.table(
-    [...bestDurable].map(([name, r]) => ({
-      contender: name,
-      "ops/s, best round": fmt(r.best),
-      "÷ bulk put": (r.best / put.best).toFixed(3),
-      "paused, all rounds": r.paused,
-      "ops/s, pauses out, all rounds": shown(r.running),
-      "÷ bulk put, pauses out": shown(r.running / put.running, 3),
-    })),
-  );
+  printRounds(ends, "ops/s", "÷ bulk put", (rate, r) => rate(r) / rate(put), 3);
 } finally {
   await meter.stop();
   await browser.close();
+}
+
+/** ROUNDS rounds, each running every contender once in turn so drift hits all alike. */
+async function inRounds(contenders: Array<[string, () => Promise<Measure>]>): Promise<Map<string, Rounds>> {
+  const results = new Map(contenders.map(([name]) => [name, new Rounds()]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, measure] of contenders) results.get(name)?.add(await withPauses(meter, measure));
+  }
+  return results;
+}
+
+/** A row per contender: its rates raw and pauses out, and `ratio` computed on each kind of rate. */
+function printRounds(
+  results: Map<string, Rounds>,
+  unit: string,
+  label: string,
+  ratio: (rate: (r: Rounds) => number, r: Rounds) => number,
+  digits: number,
+): void {
+  console.table(
+    [...results].map(([name, r]) => ({
+      contender: name,
+      [`${unit}, best round`]: fmt(r.best),
+      [label]: shown(
+        ratio((x) => x.best, r),
+        digits,
+      ),
+      "paused, all rounds": r.paused,
+      [`${unit}, pauses out, all rounds`]: shown(r.running),
+      [`${label}, pauses out`]: shown(
+        ratio((x) => x.running, r),
+        digits,
+      ),
+    })),
+  );
 }
