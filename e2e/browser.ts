@@ -15,6 +15,10 @@ export async function launchPersistent(): Promise<{ context: BrowserContext; clo
     args: chromiumArgs,
     headless: true,
   });
+  // Playwright's 30 s default for a page load and an action: a first Vite page load here has
+  // taken longer than that while the machine was paused (README, Measured).
+  context.setDefaultNavigationTimeout(120_000);
+  context.setDefaultTimeout(120_000);
   return {
     context,
     close: async () => {
