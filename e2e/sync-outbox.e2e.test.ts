@@ -329,7 +329,7 @@ describe("the outbox, offline and back", () => {
     const page = await openSyncPage(browser.context, edge, { subject: "ada", db: "offline-1000" });
     // Online first, so the page learns whose outbox it is (a token, then the socket).
     await expect
-      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 120_000 })
       .toBe(true);
 
     await browser.context.setOffline(true);
@@ -347,7 +347,7 @@ describe("the outbox, offline and back", () => {
 
     edge.proxy.setMode("pass");
     await expect
-      .poll(() => call(page, "states").then((s) => s.succeeded), { timeout: 120_000, interval: 1000 })
+      .poll(() => call(page, "states").then((s) => s.succeeded), { timeout: 420_000, interval: 1000 })
       .toBe(1000);
     const effects = edge.effectsOf(ids);
     expect(effects).toHaveLength(1000);
@@ -357,5 +357,5 @@ describe("the outbox, offline and back", () => {
       value: { echo: { i: 0, subject: "ada" }, by: "example-consumer" },
     });
     await page.close();
-  }, 240_000);
+  }, 600_000);
 });
