@@ -273,7 +273,7 @@ describe("the demo page when something is wrong", () => {
   });
 
   it("says storage is full and what to free, when the browser refuses to store anything", {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     // A profile of its own: the quota is the origin's, and this test must start from a clean one.
     const own = await launchPersistent();
