@@ -5,7 +5,7 @@
 // Prints tables with ratios, raw and with this machine's pauses taken out (bench/pause-meter.ts);
 // asserts nothing.
 import { loadWarm, openBenchBrowser, pageCaller } from "./browser-harness.ts";
-import { Rounds, shown, startPauseMeter, withPauses } from "./pause-meter.ts";
+import { inRounds, printRounds, Rounds, startPauseMeter } from "./pause-meter.ts";
 
 const BULK = Number(process.env.QUEUE_BENCH_BULK ?? 10_000);
 const SINGLES = Number(process.env.QUEUE_BENCH_SINGLES ?? 1_000);
@@ -45,36 +45,17 @@ try {
     },
   );
 
-  /** ROUNDS rounds per contender; each round runs both in turn, so drift hits both alike. */
+  /** The two in turn for ROUNDS rounds; ours ÷ the baseline, raw and with pauses out. */
   async function compare(
     title: string,
     ours: [string, () => Promise<Measure>],
     base: [string, () => Promise<Measure>],
     target: string,
   ) {
-    const bestOurs = new Rounds();
-    const bestBase = new Rounds();
-    for (let round = 0; round < ROUNDS; round++) {
-      bestBase.add(await withPauses(meter, base[1]));
-      bestOurs.add(await withPauses(meter, ours[1]));
-    }
+    const results = await inRounds(meter, ROUNDS, [base, ours]);
+    const baseline = results.get(base[0]) ?? new Rounds();
     console.log(`\n${title}, ${ROUNDS} rounds (target ${target}):`);
-    console.table([
-      {
-        contender: base[0],
-        "ops/s, best round": fmt(bestBase.best),
-        "paused, all rounds": bestBase.paused,
-        "ops/s, pauses out, all rounds": shown(bestBase.running),
-      },
-      {
-        contender: ours[0],
-        "ops/s, best round": fmt(bestOurs.best),
-        "÷ baseline": (bestOurs.best / bestBase.best).toFixed(2),
-        "paused, all rounds": bestOurs.paused,
-        "ops/s, pauses out, all rounds": shown(bestOurs.running),
-        "÷ baseline, pauses out": shown(bestOurs.running / bestBase.running, 2),
-      },
-    ]);
+    printRounds(results, "ops/s", "÷ baseline", (rate, r) => rate(r) / rate(baseline), 2);
   }
 
   await compare(

@@ -155,3 +155,42 @@ export function shown(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return "n/a";
   return digits === 0 ? Math.round(value).toLocaleString("en-US") : value.toFixed(digits);
 }
+
+/** `rounds` rounds, each running every contender once in turn so drift hits all alike. */
+export async function inRounds(
+  meter: PauseMeter,
+  rounds: number,
+  contenders: Array<[string, () => Promise<{ ops: number; ms: number; end: number }>]>,
+): Promise<Map<string, Rounds>> {
+  const results = new Map(contenders.map(([name]) => [name, new Rounds()]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, measure] of contenders) results.get(name)?.add(await withPauses(meter, measure));
+  }
+  return results;
+}
+
+/** A row per contender: its rates raw and pauses out, and `ratio` computed on each kind of rate. */
+export function printRounds(
+  results: Map<string, Rounds>,
+  unit: string,
+  label: string,
+  ratio: (rate: (r: Rounds) => number, r: Rounds) => number,
+  digits: number,
+): void {
+  console.table(
+    [...results].map(([name, r]) => ({
+      contender: name,
+      [`${unit}, best round`]: shown(r.best),
+      [label]: shown(
+        ratio((x) => x.best, r),
+        digits,
+      ),
+      "paused, all rounds": r.paused,
+      [`${unit}, pauses out, all rounds`]: shown(r.running),
+      [`${label}, pauses out`]: shown(
+        ratio((x) => x.running, r),
+        digits,
+      ),
+    })),
+  );
+}

@@ -8,7 +8,7 @@ import path from "node:path";
 import { build } from "vite";
 import { repoRoot } from "../scripts/servers.mjs";
 import { loadWarm, openBenchBrowser, pageCaller } from "./browser-harness.ts";
-import { Rounds, shown, startPauseMeter, withPauses } from "./pause-meter.ts";
+import { inRounds, printRounds, Rounds, startPauseMeter } from "./pause-meter.ts";
 
 const WORKERS = 2;
 const DISPATCH_OPS = Number(process.env.POOL_BENCH_OPS ?? 20_000);
@@ -80,7 +80,7 @@ try {
     ["workerpool 10", () => call("workerpool", DISPATCH_OPS, WORKERS, libUrl)],
     ["errand pool", () => call("errandPool", DISPATCH_OPS, WORKERS)],
   ];
-  const dispatch = await inRounds(contenders);
+  const dispatch = await inRounds(meter, ROUNDS, contenders);
   const ours = dispatch.get("errand pool") ?? new Rounds();
   console.log(`\nNo-op dispatch, ${WORKERS} workers, ${fmt(DISPATCH_OPS)} calls, ${ROUNDS} rounds:`);
   printRounds(dispatch, "calls/s", "errand pool ÷ this", (rate, r) => rate(ours) / rate(r), 2);
@@ -110,46 +110,11 @@ try {
     ],
     ["same, handlers on the main thread (no pool)", () => call("durable", DURABLE_OPS, WORKERS, true)],
   ];
-  const ends = await inRounds(durable);
+  const ends = await inRounds(meter, ROUNDS, durable);
   const put = ends.get(durable[0]?.[0] ?? "") ?? new Rounds();
   console.log(`\nDurable end to end, ${fmt(DURABLE_OPS)} no-op tasks, ${WORKERS} workers, ${ROUNDS} rounds:`);
   printRounds(ends, "ops/s", "÷ bulk put", (rate, r) => rate(r) / rate(put), 3);
 } finally {
   await meter.stop();
   await browser.close();
-}
-
-/** ROUNDS rounds, each running every contender once in turn so drift hits all alike. */
-async function inRounds(contenders: Array<[string, () => Promise<Measure>]>): Promise<Map<string, Rounds>> {
-  const results = new Map(contenders.map(([name]) => [name, new Rounds()]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, measure] of contenders) results.get(name)?.add(await withPauses(meter, measure));
-  }
-  return results;
-}
-
-/** A row per contender: its rates raw and pauses out, and `ratio` computed on each kind of rate. */
-function printRounds(
-  results: Map<string, Rounds>,
-  unit: string,
-  label: string,
-  ratio: (rate: (r: Rounds) => number, r: Rounds) => number,
-  digits: number,
-): void {
-  console.table(
-    [...results].map(([name, r]) => ({
-      contender: name,
-      [`${unit}, best round`]: fmt(r.best),
-      [label]: shown(
-        ratio((x) => x.best, r),
-        digits,
-      ),
-      "paused, all rounds": r.paused,
-      [`${unit}, pauses out, all rounds`]: shown(r.running),
-      [`${label}, pauses out`]: shown(
-        ratio((x) => x.running, r),
-        digits,
-      ),
-    })),
-  );
 }
