@@ -20,7 +20,7 @@ async function openQueuePage(params: Record<string, string | number>): Promise<P
   const page = await browser.context.newPage();
   const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
   await page.goto(`${inject("fixturesUrl")}/queue.html?${query}`);
-  await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 90_000 });
   return page;
 }
 
@@ -74,10 +74,10 @@ describe("the durable queue in a real browser", () => {
     const db = `reload-${crypto.randomUUID()}`;
     const page = await openQueuePage({ db, lease: 1_000, label: "before" });
     const id = await page.evaluate(() => window.queueTest.enqueueStep(600_000));
-    await expect.poll(() => runsOf(page), { timeout: 15_000 }).toHaveLength(1);
+    await expect.poll(() => runsOf(page), { timeout: 60_000 }).toHaveLength(1);
 
     await page.reload();
-    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 90_000 });
     const outcome = await page.evaluate((taskId) => window.queueTest.result(taskId), id);
     expect(outcome).toEqual({ ok: true, value: "finished by before on attempt 2" });
     expect((await runsOf(page)).map((r) => r.attempt)).toEqual([1, 2]);
@@ -96,7 +96,7 @@ describe("the durable queue in a real browser", () => {
     // machine finding a moment outside a transaction took long enough (a CI run failed at 44 s
     // with a 3 s hold). The attempt's end does not wait for it: a lost lease aborts at once.
     const id = await frozen.evaluate(() => window.queueTest.enqueueStep(120_000));
-    await expect.poll(() => runsOf(frozen), { timeout: 15_000 }).toHaveLength(1);
+    await expect.poll(() => runsOf(frozen), { timeout: 60_000 }).toHaveLength(1);
 
     const cdp = await browser.context.newCDPSession(frozen);
     await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
@@ -117,7 +117,7 @@ describe("the durable queue in a real browser", () => {
             window.queueTest.events.filter((e) => e.event === "task.lease_lost" && !e.remote),
           ),
         {
-          timeout: 20_000,
+          timeout: 60_000,
         },
       )
       .toHaveLength(1);
@@ -137,7 +137,7 @@ describe("the durable queue in a real browser", () => {
   });
 
   it("runs every attempt exactly once when two pages claim 1,000 tasks from one store", {
-    timeout: 240_000,
+    timeout: 480_000,
   }, async () => {
     const db = `contend-${crypto.randomUUID()}`;
     const [left, right] = await Promise.all([

@@ -69,7 +69,7 @@ describe("the demo page", () => {
     await page.click("#run-blur");
     await page.click("#run-hash");
     for (const type of ["primes", "blur", "hash"]) {
-      await expect.poll(() => stateOf(row(type)), { timeout: 90_000 }).toBe("succeeded");
+      await expect.poll(() => stateOf(row(type)), { timeout: 180_000 }).toBe("succeeded");
       expect(await row(type).locator(".percent").textContent()).toBe("100%");
     }
     expect(await row("primes").locator(".summary").textContent()).toContain("2,433,654 primes");
@@ -80,16 +80,16 @@ describe("the demo page", () => {
   it("cancels a running task", async () => {
     await page.click("#run-primes");
     const primes = row("primes");
-    await expect.poll(() => stateOf(primes), { timeout: 30_000 }).toBe("running");
+    await expect.poll(() => stateOf(primes), { timeout: 90_000 }).toBe("running");
     await primes.getByRole("button", { name: "Cancel" }).click();
-    await expect.poll(() => stateOf(primes), { timeout: 30_000 }).toBe("cancelled");
+    await expect.poll(() => stateOf(primes), { timeout: 90_000 }).toBe("cancelled");
     await page.screenshot({ path: `${shots}/02-cancelled.png`, fullPage: true });
   });
 
   it("lets flaky tasks die into the dead letters and replays one once the service is healthy", async () => {
     await page.locator("#failure-rate").fill("100");
     await page.click("#run-flaky");
-    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 60_000 }).toBe("5");
+    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 120_000 }).toBe("5");
     const letter = page.locator("#dead-list li").first();
     expect(await letter.locator(".summary").textContent()).toContain("simulated failure");
     expect(await letter.locator(".attempts").textContent()).toBe("×4");
@@ -98,21 +98,21 @@ describe("the demo page", () => {
     await page.locator("#failure-rate").fill("0");
     const id = await letter.getAttribute("data-id");
     await letter.getByRole("button", { name: "Replay" }).click();
-    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 30_000 }).toBe("4");
+    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 90_000 }).toBe("4");
     await expect
       .poll(() => page.locator(`#flaky-list li[data-id="${id}"]`).getAttribute("data-state"), {
-        timeout: 30_000,
+        timeout: 90_000,
       })
       .toBe("succeeded");
 
     await page.click("#purge-dead");
-    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 30_000 }).toBe("0");
+    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 90_000 }).toBe("0");
   });
 
   it("resumes a task that was running when the page reloaded", async () => {
     await page.click("#run-hash");
     const hash = row("hash");
-    await expect.poll(() => stateOf(hash), { timeout: 30_000 }).toBe("running");
+    await expect.poll(() => stateOf(hash), { timeout: 90_000 }).toBe("running");
     const id = await hash.getAttribute("data-id");
     await page.reload();
     await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
@@ -124,7 +124,7 @@ describe("the demo page", () => {
 
   it("shows the local edge as up", async () => {
     await expect
-      .poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 30_000 })
+      .poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 90_000 })
       .toBe("up");
   });
 
@@ -133,17 +133,17 @@ describe("the demo page", () => {
   let published: string[] = [];
 
   it("queues edge tasks in the outbox while switched offline, and keeps them across a reload", {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     await page.check("#offline-switch");
     await expect
-      .poll(() => page.locator("#sync-state").textContent(), { timeout: 30_000 })
+      .poll(() => page.locator("#sync-state").textContent(), { timeout: 90_000 })
       .toContain("offline");
     expect(await page.locator("#browser-online").textContent()).toBe("online");
     await page.locator("#edge-count").fill("3");
     await page.click("#edge-publish");
-    await expect.poll(outbox, { timeout: 30_000 }).toBe("3");
-    await expect.poll(() => edgeRows().count(), { timeout: 30_000 }).toBe(3);
+    await expect.poll(outbox, { timeout: 90_000 }).toBe("3");
+    await expect.poll(() => edgeRows().count(), { timeout: 90_000 }).toBe(3);
     published = await edgeRows().evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id ?? ""));
     for (const id of published)
       expect(await page.locator(`#edge-list li[data-id="${id}"] .badge`).first().textContent()).toBe(
@@ -154,27 +154,27 @@ describe("the demo page", () => {
     await page.reload();
     await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
     expect(await page.isChecked("#offline-switch")).toBe(true);
-    await expect.poll(outbox, { timeout: 30_000 }).toBe("3");
+    await expect.poll(outbox, { timeout: 90_000 }).toBe("3");
     await expect
       .poll(() => edgeRows().evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id ?? "")), {
-        timeout: 30_000,
+        timeout: 90_000,
       })
       .toEqual(published);
     await page.screenshot({ path: `${shots}/06-outbox-after-reload.png`, fullPage: true });
   });
 
   it("goes online and sees every task's deliveries complete, per subscription, with the consumer's result", {
-    timeout: 180_000,
+    timeout: 300_000,
   }, async () => {
     await page.uncheck("#offline-switch");
-    await expect.poll(outbox, { timeout: 60_000 }).toBe("0");
+    await expect.poll(outbox, { timeout: 120_000 }).toBe("0");
     for (const id of published) {
       const task = page.locator(`#edge-list li[data-id="${id}"]`);
-      await expect.poll(() => task.getAttribute("data-state"), { timeout: 60_000 }).toBe("succeeded");
+      await expect.poll(() => task.getAttribute("data-state"), { timeout: 120_000 }).toBe("succeeded");
       for (const kind of ["queue", "webhook", "live"])
         await expect
           .poll(() => task.locator(`.delivery[data-kind=${kind}]`).getAttribute("data-status"), {
-            timeout: 60_000,
+            timeout: 120_000,
           })
           .toBe("delivered");
       expect(await task.locator(".edge-head .summary").textContent()).toContain('"by":"example-consumer"');
@@ -189,7 +189,7 @@ describe("the demo page", () => {
   it("counts the edge tasks on the edge dashboard", async () => {
     const stat = (name: string) =>
       page.locator(`#edge-stats [data-stat="${name}"] .stat-value`).textContent();
-    await expect.poll(() => stat("succeeded"), { timeout: 30_000 }).toBe("3");
+    await expect.poll(() => stat("succeeded"), { timeout: 90_000 }).toBe("3");
     expect(await stat("dead")).toBe("0");
     const lines = await page.locator("#edge-subs li").allTextContents();
     expect(lines.sort()).toEqual([
@@ -202,15 +202,15 @@ describe("the demo page", () => {
 
   it("hears a task published while online over its own live socket", async () => {
     await expect
-      .poll(() => page.locator("#feed-state").getAttribute("data-state"), { timeout: 30_000 })
+      .poll(() => page.locator("#feed-state").getAttribute("data-state"), { timeout: 90_000 })
       .toBe("connected");
     await page.locator("#edge-count").fill("1");
     await page.click("#edge-publish");
-    await expect.poll(() => edgeRows().count(), { timeout: 30_000 }).toBe(4);
+    await expect.poll(() => edgeRows().count(), { timeout: 90_000 }).toBe(4);
     const id = await edgeRows().first().getAttribute("data-id");
     expect(published).not.toContain(id);
     const live = page.locator(`#edge-list li[data-id="${id}"] .delivery[data-kind=live]`);
-    await expect.poll(() => live.getAttribute("data-status"), { timeout: 30_000 }).toBe("delivered");
+    await expect.poll(() => live.getAttribute("data-status"), { timeout: 90_000 }).toBe("delivered");
     expect(await live.locator(".summary").textContent()).toContain("heard here");
   });
 
@@ -218,10 +218,10 @@ describe("the demo page", () => {
     await browser.context.setOffline(true);
     try {
       await expect
-        .poll(() => page.locator("#browser-online").textContent(), { timeout: 30_000 })
+        .poll(() => page.locator("#browser-online").textContent(), { timeout: 90_000 })
         .toBe("offline");
       await expect
-        .poll(() => page.locator("#sync-state").textContent(), { timeout: 30_000 })
+        .poll(() => page.locator("#sync-state").textContent(), { timeout: 90_000 })
         .toContain("offline");
       expect(await page.isChecked("#offline-switch")).toBe(false);
     } finally {
@@ -230,7 +230,7 @@ describe("the demo page", () => {
     // Vite's client may reload the page once its socket is back; either way it ends up online.
     await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
     await expect
-      .poll(() => page.locator("#browser-online").textContent(), { timeout: 30_000 })
+      .poll(() => page.locator("#browser-online").textContent(), { timeout: 90_000 })
       .toBe("online");
   });
 });
@@ -254,15 +254,15 @@ describe("the demo page when something is wrong", () => {
     await page.goto(`${inject("demoUrl")}/?edge=${encodeURIComponent(closed)}`);
     await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
     await expect
-      .poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 30_000 })
+      .poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 90_000 })
       .toBe("down");
     expect(await page.locator("#edge-detail").textContent()).toContain("Is `npm start` running?");
     await expect
-      .poll(() => page.locator("#edge-stats-note").textContent(), { timeout: 30_000 })
+      .poll(() => page.locator("#edge-stats-note").textContent(), { timeout: 90_000 })
       .toContain("The edge is not answering");
 
     await page.click("#edge-publish");
-    await page.waitForSelector("#notice:not([hidden])", { timeout: 30_000 });
+    await page.waitForSelector("#notice:not([hidden])", { timeout: 90_000 });
     const message = await page.locator("#notice-text").textContent();
     expect(message).toContain(`The edge at ${closed} is not answering`);
     expect(message).toContain("Start it with `npm start`");
@@ -285,7 +285,7 @@ describe("the demo page when something is wrong", () => {
       // Chromium applies a quota override to databases opened after it: set it before the page.
       await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 1 });
       await page.goto(inject("demoUrl"));
-      await page.waitForSelector("#notice:not([hidden])", { timeout: 30_000 });
+      await page.waitForSelector("#notice:not([hidden])", { timeout: 90_000 });
       const message = await page.locator("#notice-text").textContent();
       expect(message).toContain("storage quota exceeded");
       expect(message).toContain("Purge dead letters and finished tasks");

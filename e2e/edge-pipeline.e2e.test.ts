@@ -25,7 +25,7 @@ async function call<T>(
   return JSON.parse(text) as T;
 }
 
-async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

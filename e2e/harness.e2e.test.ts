@@ -20,10 +20,10 @@ describe("the e2e harness", () => {
     const page = await browser.context.newPage();
     await page.goto(inject("demoUrl"));
     const status = page.locator("#edge-status");
-    await expect.poll(() => status.getAttribute("data-state"), { timeout: 60_000 }).toBe("up");
+    await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("up");
 
     await page.reload();
-    await expect.poll(() => status.getAttribute("data-state"), { timeout: 60_000 }).toBe("up");
+    await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("up");
     expect(await page.locator("#edge-detail").textContent()).toContain(inject("edgeUrl"));
   });
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const port: number = await freePort();
   await new Promise<void>((resolve) => api?.listen(port, "127.0.0.1", resolve));
   apiUrl = `http://127.0.0.1:${port}`;
-}, 360_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -43,7 +43,7 @@ afterAll(async () => {
 async function expectOneEffectEach(page: Page, edge: SyncEdge, ids: readonly string[]): Promise<void> {
   await expect
     .poll(() => Promise.all(ids.map((id) => call(page, "task", id).then((t) => t?.state))), {
-      timeout: 90_000,
+      timeout: 180_000,
       interval: 1000,
     })
     .toEqual(ids.map(() => "succeeded"));
@@ -61,9 +61,9 @@ describe("the outbox under faults", () => {
         (globalThis as unknown as { errand: { syncState(): { connected: boolean } } }).errand.syncState()
           .connected,
       undefined,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     await edge.setFaults([]);
     edge.proxy.setMode("pass");
@@ -77,19 +77,19 @@ describe("the outbox under faults", () => {
     const ids = await call(page, "enqueue", 10);
     await expectOneEffectEach(page, edge, ids);
     expect((await call(page, "heard"))["edge.retrying"] ?? 0).toBeGreaterThan(before);
-  }, 120_000);
+  }, 300_000);
 
   it("resends a batch whose response was dropped after commit, which the edge answers duplicate", async () => {
     await edge.setFaults([{ kind: "drop-response", count: 2 }]);
     const ids = await call(page, "enqueue", 10);
     await expectOneEffectEach(page, edge, ids);
-  }, 120_000);
+  }, 300_000);
 
   it("survives connections cut after the request reached the edge", async () => {
     edge.proxy.dropResponses(2);
     const ids = await call(page, "enqueue", 10);
     await expectOneEffectEach(page, edge, ids);
-  }, 120_000);
+  }, 300_000);
 
   it("sends a rejected item to dead with its error code and the rest of its batch on", async () => {
     edge.proxy.setMode("refuse");
@@ -98,25 +98,25 @@ describe("the outbox under faults", () => {
     await edge.setFaults([{ kind: "reject", id: poison }]);
     edge.proxy.setMode("pass");
     await expect
-      .poll(() => call(page, "task", poison), { timeout: 60_000, interval: 500 })
+      .poll(() => call(page, "task", poison), { timeout: 120_000, interval: 500 })
       .toMatchObject({ state: "dead", error: "invalid_task" });
     expect(await call(page, "result", poison)).toEqual({ ok: false, code: "invalid_task" });
     const others = ids.filter((id) => id !== poison);
     await expectOneEffectEach(page, edge, others);
     expect(edge.effectsOf([poison])).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it("reconnects its status socket after the connection is cut, and hears status again", async () => {
     edge.proxy.cut();
     await expect
-      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 90_000 })
       .toBe(false);
     await expect
-      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 60_000 })
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 120_000 })
       .toBe(true);
     const ids = await call(page, "enqueue", 3);
     await expectOneEffectEach(page, edge, ids);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("the outbox with several pages and subjects", () => {
@@ -124,7 +124,7 @@ describe("the outbox with several pages and subjects", () => {
     it("lets one push, hands over when it closes, and shows live status in both", async () => {
       const first = await openSyncPage(browser.context, edge, { subject: "ada", db: "tabs" });
       await expect
-        .poll(() => call(first, "syncState").then((s) => s?.leading), { timeout: 30_000 })
+        .poll(() => call(first, "syncState").then((s) => s?.leading), { timeout: 90_000 })
         .toBe(true);
       const second = await openSyncPage(browser.context, edge, { subject: "ada", db: "tabs" });
       expect((await call(second, "syncState"))?.leading).toBe(false);
@@ -132,28 +132,28 @@ describe("the outbox with several pages and subjects", () => {
       const ids = await call(second, "enqueue", 5);
       for (const page of [first, second]) {
         await expect
-          .poll(() => call(page, "heard").then((h) => h["edge.succeeded"] ?? 0), { timeout: 90_000 })
+          .poll(() => call(page, "heard").then((h) => h["edge.succeeded"] ?? 0), { timeout: 180_000 })
           .toBe(5);
       }
 
       await first.close();
       await expect
-        .poll(() => call(second, "syncState").then((s) => s?.leading), { timeout: 30_000 })
+        .poll(() => call(second, "syncState").then((s) => s?.leading), { timeout: 90_000 })
         .toBe(true);
       const more = await call(second, "enqueue", 3);
       await expect
-        .poll(() => call(second, "states").then((s) => s.succeeded), { timeout: 90_000 })
+        .poll(() => call(second, "states").then((s) => s.succeeded), { timeout: 180_000 })
         .toBe(ids.length + more.length);
       expect(edge.effectsOf([...ids, ...more])).toHaveLength(8);
       await second.close();
-    }, 240_000);
+    }, 480_000);
   });
 
   describe("when two subjects take turns on one browser", () => {
     it("sends nothing of the first under the second after signOut, and neither sees the other's tasks", async () => {
       const ada = await openSyncPage(browser.context, edge, { subject: "ada", db: "subjects" });
       await expect
-        .poll(() => call(ada, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+        .poll(() => call(ada, "syncState").then((s) => s?.connected), { timeout: 90_000 })
         .toBe(true);
       edge.proxy.setMode("refuse");
       const adaIds = await call(ada, "enqueue", 4);
@@ -164,7 +164,7 @@ describe("the outbox with several pages and subjects", () => {
       const bob = await openSyncPage(browser.context, edge, { subject: "bob", db: "subjects" });
       const bobIds = await call(bob, "enqueue", 3);
       await expect
-        .poll(() => call(bob, "states"), { timeout: 90_000 })
+        .poll(() => call(bob, "states"), { timeout: 180_000 })
         .toMatchObject({ succeeded: 3, pending: 0 });
       expect(await call(bob, "task", adaIds[0] ?? "")).toBeNull();
 
@@ -181,12 +181,12 @@ describe("the outbox with several pages and subjects", () => {
       expect(edge.effectsOf(adaIds)).toEqual([]);
       expect(new Set(edge.effectsOf(bobIds).map((e) => e.subject))).toEqual(new Set(["bob"]));
       await bob.close();
-    }, 360_000);
+    }, 600_000);
 
     it("keeps a subject's unsent tasks out of another subject's pushes when nobody signed out", async () => {
       const ada = await openSyncPage(browser.context, edge, { subject: "ada", db: "no-signout" });
       await expect
-        .poll(() => call(ada, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+        .poll(() => call(ada, "syncState").then((s) => s?.connected), { timeout: 90_000 })
         .toBe(true);
       edge.proxy.setMode("refuse");
       const adaIds = await call(ada, "enqueue", 2);
@@ -200,13 +200,13 @@ describe("the outbox with several pages and subjects", () => {
       const bobIds = await call(bob, "enqueue", 2);
       await expect
         .poll(() => Promise.all(bobIds.map((id) => call(bob, "task", id).then((t) => t?.state))), {
-          timeout: 90_000,
+          timeout: 180_000,
         })
         .toEqual(["succeeded", "succeeded"]);
       expect(await call(bob, "task", adaIds[0] ?? "")).toMatchObject({ state: "pending" });
       expect(edge.effectsOf(adaIds)).toEqual([]);
       await bob.close();
-    }, 360_000);
+    }, 600_000);
   });
 });
 
@@ -217,7 +217,7 @@ describe("the outbox's credentials", () => {
     try {
       const ids = await call(page, "enqueue", 3);
       await expect
-        .poll(() => call(page, "syncState").then((state) => state?.paused), { timeout: 30_000 })
+        .poll(() => call(page, "syncState").then((state) => state?.paused), { timeout: 90_000 })
         .toBe("unauthorized");
       // The first token, then one refresh after the 401 (the push and the status socket each
       // ask for one; they may share it), and no more while paused: nothing went out under any.
@@ -250,11 +250,11 @@ describe("the outbox's credentials", () => {
     try {
       await expect
         .poll(() => call(page, "credentials").then((c) => c.socketCloses.includes(4401)), {
-          timeout: 30_000,
+          timeout: 90_000,
         })
         .toBe(true);
       await expect
-        .poll(() => call(page, "syncState").then((state) => state?.connected), { timeout: 30_000 })
+        .poll(() => call(page, "syncState").then((state) => state?.connected), { timeout: 90_000 })
         .toBe(true);
       const { tokenFetches, socketCloses } = await call(page, "credentials");
       const expired = socketCloses.filter((code) => code === 4401).length;
@@ -274,7 +274,7 @@ describe("queued requests and Background Sync", () => {
   it("replays queued requests after reconnect: a 500 is retried, a 400 ends dead with its response", async () => {
     const page = await openSyncPage(browser.context, edge, { subject: "ada", db: "requests" });
     await expect
-      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 90_000 })
       .toBe(true);
     await browser.context.setOffline(true);
     const flaky = await call(page, "queueRequest", `${apiUrl}/flaky`, "POST", "note");
@@ -286,7 +286,7 @@ describe("queued requests and Background Sync", () => {
     expect(await call(page, "requestResponse", bad)).toEqual({ status: 400, body: "no such thing" });
     expect(hits).toMatchObject({ "/flaky": 2, "/bad": 1 });
     await page.close();
-  }, 120_000);
+  }, 300_000);
 
   it("drains the outbox through Background Sync with no page open", async () => {
     const page = await openSyncPage(browser.context, edge, {
@@ -295,7 +295,7 @@ describe("queued requests and Background Sync", () => {
       extra: { bgsync: "1" },
     });
     await expect
-      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 30_000 })
+      .poll(() => call(page, "syncState").then((s) => s?.connected), { timeout: 90_000 })
       .toBe(true);
     const fixturePages = () => browser.context.pages().filter((p) => p.url().includes("/sync.html"));
     for (const other of fixturePages()) if (other !== page) await other.close();
@@ -317,11 +317,11 @@ describe("queued requests and Background Sync", () => {
           });
           return ((await response.json()) as { tasks: unknown[] }).tasks.length;
         },
-        { timeout: 60_000, interval: 500 },
+        { timeout: 120_000, interval: 500 },
       )
       .toBe(5);
     expect(fixturePages()).toHaveLength(0);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("the outbox, offline and back", () => {

@@ -27,11 +27,26 @@ export function freePort() {
  */
 
 /**
+ * How long a server gets to answer. Generous: the host pauses this kind of VM whole for
+ * seconds at a time, and a CI run once saw `wrangler dev` print only its banner in 60 s.
+ * `ERRAND_SERVER_START_MS` overrides it.
+ */
+const START_TIMEOUT_MS = Number(process.env.ERRAND_SERVER_START_MS) || 300_000;
+
+/**
  * Spawns a server in its own process group and resolves once `url` answers 2xx.
  * @param {{ name: string, command: string, args: string[], url: string, env?: NodeJS.ProcessEnv, timeoutMs?: number, inherit?: boolean | undefined }} options
  * @returns {Promise<Server>}
  */
-export async function startServer({ name, command, args, url, env, timeoutMs = 60_000, inherit = false }) {
+export async function startServer({
+  name,
+  command,
+  args,
+  url,
+  env,
+  timeoutMs = START_TIMEOUT_MS,
+  inherit = false,
+}) {
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },

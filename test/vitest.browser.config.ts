@@ -10,6 +10,9 @@ export default defineProject({
   optimizeDeps: { include: ["comlink", "idb"] },
   test: {
     name: "browser",
+    // Liveness bounds, not speed: the host pauses this VM whole for seconds at a time.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     include: [
       "packages/*/src/**/*.browser.test.ts",
       "packages/*/test/**/*.browser.test.ts",

@@ -8,6 +8,8 @@ export default defineProject({
   ssr: { resolve: { conditions: sourceConditions } },
   test: {
     name: "node",
+    // Liveness bounds, not speed: the host pauses this VM whole for seconds at a time.
+    testTimeout: 30_000,
     environment: "node",
     include: [
       "packages/*/src/**/*.test.ts",
