@@ -26,6 +26,9 @@ export default defineProject({
       }),
       instances: [{ browser: "chromium" }],
       screenshotFailures: false,
+      // The page's first connection to vitest: 60 s by default, which a CI run in a heavily
+      // paused hour missed, so none of this project's files ran.
+      connectTimeout: 300_000,
     },
   },
 });

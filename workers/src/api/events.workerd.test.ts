@@ -54,12 +54,14 @@ describe("live events", () => {
     const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
       subject: "s",
       topics: ["notes"],
-      ttlSeconds: 2,
+      // Long enough to open the socket even when the host pauses this machine for seconds
+      // (a 2 s token had expired before its ticket was asked for).
+      ttlSeconds: 10,
     });
     const events = await openEvents(token);
     const closed = await Promise.race([
       events.closed,
-      new Promise<{ code: number }>((resolve) => setTimeout(() => resolve({ code: -1 }), 15_000)),
+      new Promise<{ code: number }>((resolve) => setTimeout(() => resolve({ code: -1 }), 50_000)),
     ]);
     expect(closed.code).toBe(4401);
     expect((await call(token, "POST", "/v1/events/ticket")).status).toBe(401);
