@@ -15,8 +15,9 @@ export async function launchPersistent(): Promise<{ context: BrowserContext; clo
     args: chromiumArgs,
     headless: true,
   });
-  // Playwright's 30 s default for a page load and an action: a first Vite page load here has
-  // taken longer than that while the machine was paused (README, Measured).
+  // Playwright's 30 s default for a page load, an action and a wait for a selector or function:
+  // a first Vite page load here has taken longer than that while the machine was paused (README,
+  // Measured). The tests' waits for a page to be ready take this bound, not one of their own.
   context.setDefaultNavigationTimeout(120_000);
   context.setDefaultTimeout(120_000);
   return {

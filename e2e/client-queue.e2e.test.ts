@@ -20,7 +20,7 @@ async function openQueuePage(params: Record<string, string | number>): Promise<P
   const page = await browser.context.newPage();
   const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
   await page.goto(`${inject("fixturesUrl")}/queue.html?${query}`);
-  await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 90_000 });
+  await page.waitForFunction(() => document.body.dataset.ready === "true");
   return page;
 }
 
@@ -77,7 +77,7 @@ describe("the durable queue in a real browser", () => {
     await expect.poll(() => runsOf(page), { timeout: 60_000 }).toHaveLength(1);
 
     await page.reload();
-    await page.waitForFunction(() => document.body.dataset.ready === "true", undefined, { timeout: 90_000 });
+    await page.waitForFunction(() => document.body.dataset.ready === "true");
     const outcome = await page.evaluate((taskId) => window.queueTest.result(taskId), id);
     expect(outcome).toEqual({ ok: true, value: "finished by before on attempt 2" });
     expect((await runsOf(page)).map((r) => r.attempt)).toEqual([1, 2]);

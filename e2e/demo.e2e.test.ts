@@ -54,7 +54,7 @@ describe("the demo page", () => {
     page = await browser.context.newPage();
     await page.setViewportSize({ width: 1200, height: 1400 });
     await page.goto(inject("demoUrl"));
-    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    await page.waitForSelector("body[data-ready=true]");
   });
   afterAll(async () => {
     await browser?.close();
@@ -115,7 +115,7 @@ describe("the demo page", () => {
     await expect.poll(() => stateOf(hash), { timeout: 90_000 }).toBe("running");
     const id = await hash.getAttribute("data-id");
     await page.reload();
-    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    await page.waitForSelector("body[data-ready=true]");
     const resumed = page.locator(`#work-list li[data-id="${id}"]`);
     await expect.poll(() => stateOf(resumed), { timeout: 120_000 }).toBe("succeeded");
     expect(Number((await resumed.locator(".attempts").textContent())?.slice(1))).toBeGreaterThanOrEqual(1);
@@ -152,7 +152,7 @@ describe("the demo page", () => {
     await page.screenshot({ path: `${shots}/05-offline-outbox.png`, fullPage: true });
 
     await page.reload();
-    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    await page.waitForSelector("body[data-ready=true]");
     expect(await page.isChecked("#offline-switch")).toBe(true);
     await expect.poll(outbox, { timeout: 90_000 }).toBe("3");
     await expect
@@ -228,7 +228,7 @@ describe("the demo page", () => {
       await browser.context.setOffline(false);
     }
     // Vite's client may reload the page once its socket is back; either way it ends up online.
-    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    await page.waitForSelector("body[data-ready=true]");
     await expect
       .poll(() => page.locator("#browser-online").textContent(), { timeout: 90_000 })
       .toBe("online");
@@ -252,7 +252,7 @@ describe("the demo page when something is wrong", () => {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1200, height: 1400 });
     await page.goto(`${inject("demoUrl")}/?edge=${encodeURIComponent(closed)}`);
-    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    await page.waitForSelector("body[data-ready=true]");
     await expect
       .poll(() => page.locator("#edge-status").getAttribute("data-state"), { timeout: 90_000 })
       .toBe("down");
@@ -262,7 +262,7 @@ describe("the demo page when something is wrong", () => {
       .toContain("The edge is not answering");
 
     await page.click("#edge-publish");
-    await page.waitForSelector("#notice:not([hidden])", { timeout: 90_000 });
+    await page.waitForSelector("#notice:not([hidden])");
     const message = await page.locator("#notice-text").textContent();
     expect(message).toContain(`The edge at ${closed} is not answering`);
     expect(message).toContain("Start it with `npm start`");
@@ -285,7 +285,7 @@ describe("the demo page when something is wrong", () => {
       // Chromium applies a quota override to databases opened after it: set it before the page.
       await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 1 });
       await page.goto(inject("demoUrl"));
-      await page.waitForSelector("#notice:not([hidden])", { timeout: 90_000 });
+      await page.waitForSelector("#notice:not([hidden])");
       const message = await page.locator("#notice-text").textContent();
       expect(message).toContain("storage quota exceeded");
       expect(message).toContain("Purge dead letters and finished tasks");
@@ -297,7 +297,7 @@ describe("the demo page when something is wrong", () => {
       await page.click("#notice-dismiss");
       expect(await page.locator("#notice").isHidden()).toBe(true);
       await page.reload();
-      await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+      await page.waitForSelector("body[data-ready=true]");
       expect(await page.locator("#notice").isHidden()).toBe(true);
     } finally {
       await own.close();

@@ -35,7 +35,7 @@ export async function openSyncPage(
     ...options.extra,
   });
   await page.goto(`${inject("fixturesUrl")}/sync.html?${query}`);
-  await page.waitForFunction(() => document.body.dataset.ready === "1", undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.ready === "1");
   return page;
 }
 

@@ -18,5 +18,9 @@ export default defineProject({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     fileParallelism: false,
+    // A turn of its own, not beside the browser project: on a 2-core machine vitest defaults to
+    // one worker, which puts every isolated project in one last group, and there e2e and
+    // browser files ran together at load 21 and browser tests missed their bounds.
+    sequence: { groupOrder: 1 },
   },
 });

@@ -10,6 +10,7 @@ export default defineProject({
     name: "node",
     // Liveness bounds, not speed: the host pauses this VM whole for seconds at a time.
     testTimeout: 30_000,
+    expect: { poll: { timeout: 20_000 } },
     environment: "node",
     include: [
       "packages/*/src/**/*.test.ts",

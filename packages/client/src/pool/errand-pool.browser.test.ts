@@ -25,9 +25,7 @@ async function start(options: Partial<ErrandOptions<PoolTasks>> = {}): Promise<E
 }
 
 describe("an Errand runtime with a worker", () => {
-  it("runs 1,000 durable tasks on a pool of 3, all succeeding, never more than 3 at once", {
-    timeout: 90_000,
-  }, async () => {
+  it("runs 1,000 durable tasks on a pool of 3, all succeeding, never more than 3 at once", async () => {
     const errand = await start({ concurrency: 3 });
     const handles = await errand.enqueueMany(
       Array.from({ length: 1000 }, () => ({ type: "probe" as const, payload: { holdMs: 0 } })),
@@ -42,9 +40,7 @@ describe("an Errand runtime with a worker", () => {
     expect(succeeded.every((t) => t.attempts === 1)).toBe(true);
   });
 
-  it("moves a payload's marked buffer to the worker for an ephemeral task, detaching the page's copy", {
-    timeout: 30_000,
-  }, async () => {
+  it("moves a payload's marked buffer to the worker for an ephemeral task, detaching the page's copy", async () => {
     const errand = await start();
     const buffer = new Uint8Array([1, 2, 3, 250]).buffer;
     const handle = await errand.enqueue("sum", { buffer }, { durable: false, transfer: [buffer] });
@@ -52,7 +48,7 @@ describe("an Errand runtime with a worker", () => {
     expect(buffer.byteLength).toBe(0);
   });
 
-  it("refuses transferables on a durable task at enqueue, storing nothing", { timeout: 30_000 }, async () => {
+  it("refuses transferables on a durable task at enqueue, storing nothing", async () => {
     const errand = await start();
     const buffer = new Uint8Array([1]).buffer;
     await expect(errand.enqueue("sum", { buffer }, { transfer: [buffer] })).rejects.toMatchObject({
@@ -63,9 +59,7 @@ describe("an Errand runtime with a worker", () => {
     expect(await errand.list()).toEqual([]);
   });
 
-  it("retries a task whose worker crashed, on a replacement worker, until it succeeds", {
-    timeout: 30_000,
-  }, async () => {
+  it("retries a task whose worker crashed, on a replacement worker, until it succeeds", async () => {
     const errand = await start({
       worker: { url: poolWorkerUrl, size: 1, restartBackoff: { baseMs: 1, maxMs: 10 } },
     });
@@ -82,9 +76,7 @@ describe("an Errand runtime with a worker", () => {
     expect(failures.map((f) => f.error?.code)).toEqual(["worker_crashed"]);
   });
 
-  it("sends a task that times out and keeps ignoring its signal to dead after its attempts", {
-    timeout: 30_000,
-  }, async () => {
+  it("sends a task that times out and keeps ignoring its signal to dead after its attempts", async () => {
     const errand = await start({ worker: { url: poolWorkerUrl, size: 1, graceMs: 20 } });
     const handle = await errand.enqueue(
       "hang",
@@ -97,7 +89,7 @@ describe("an Errand runtime with a worker", () => {
     expect(await (await errand.enqueue("echo", { text: "still works" })).result()).toBe("still works");
   });
 
-  it("reports a handler's progress as task.progress events, in order", { timeout: 30_000 }, async () => {
+  it("reports a handler's progress as task.progress events, in order", async () => {
     const errand = await start({ concurrency: 1 });
     const seen: number[] = [];
     errand.on("task.progress", (detail) => {

@@ -22,9 +22,7 @@ function errorOf(outcome: ExecutionOutcome): Error {
 
 describe("a worker pool", () => {
   describe("when a task is cancelled", () => {
-    it("aborts the handler's signal and keeps the worker when the handler stops", {
-      timeout: 20_000,
-    }, async () => {
+    it("aborts the handler's signal and keeps the worker when the handler stops", async () => {
       const pool = fixturePool({ size: 1, graceMs: 10_000 });
       const cancel = new AbortController();
       const hooks = watch();
@@ -35,9 +33,7 @@ describe("a worker pool", () => {
       expect(pool.stats()).toMatchObject({ started: 1, killed: 0, workers: 1 });
     });
 
-    it("terminates a handler that ignores its signal after the grace period, and the next task runs normally", {
-      timeout: 20_000,
-    }, async () => {
+    it("terminates a handler that ignores its signal after the grace period, and the next task runs normally", async () => {
       const pool = fixturePool({ size: 1, graceMs: 50 });
       const cancel = new AbortController();
       const hooks = watch();
@@ -52,9 +48,7 @@ describe("a worker pool", () => {
       expect(pool.stats()).toMatchObject({ started: 2, killed: 1 });
     });
 
-    it("answers at once when it is cancelled while waiting for a worker to start", {
-      timeout: 20_000,
-    }, async () => {
+    it("answers at once when it is cancelled while waiting for a worker to start", async () => {
       const pool = fixturePool({ url: silentWorkerUrl, size: 1, startTimeoutMs: 60_000 });
       const cancel = new AbortController();
       const waiting = pool.execute(request("echo", { text: "x" }), quiet, cancel.signal);
@@ -65,9 +59,7 @@ describe("a worker pool", () => {
   });
 
   describe("when a task runs past its timeout", () => {
-    it("fails it with a retryable TimeoutError, replaces the worker, and a retry succeeds", {
-      timeout: 20_000,
-    }, async () => {
+    it("fails it with a retryable TimeoutError, replaces the worker, and a retry succeeds", async () => {
       const pool = fixturePool({ size: 1, graceMs: 50 });
       const outcome = await pool.execute(request("hang", {}, { timeoutMs: 100 }), quiet, never);
       const error = errorOf(outcome);
@@ -84,14 +76,14 @@ describe("a worker pool", () => {
       expect(pool.stats().started).toBe(2);
     });
 
-    it("keeps the worker when the handler stops on its signal", { timeout: 20_000 }, async () => {
+    it("keeps the worker when the handler stops on its signal", async () => {
       const pool = fixturePool({ size: 1, graceMs: 10_000 });
       const outcome = await pool.execute(request("cooperative", {}, { timeoutMs: 50 }), quiet, never);
       expect(errorOf(outcome)).toBeInstanceOf(TimeoutError);
       expect(pool.stats()).toMatchObject({ started: 1, killed: 0, workers: 1 });
     });
 
-    it("does not count the time spent waiting for a slot", { timeout: 20_000 }, async () => {
+    it("does not count the time spent waiting for a slot", async () => {
       const pool = fixturePool({ size: 1 });
       const first = pool.execute(request("rendezvous", { expect: 2, maxWaitMs: 1_500 }), quiet, never);
       // Queued behind a 1.5 s task with a 1 s timeout: it would time out if queue time counted.
@@ -103,9 +95,7 @@ describe("a worker pool", () => {
 
   describe("when a worker crashes mid-task", () => {
     for (const how of ["close", "throw"] as const) {
-      it(`fails its task with WorkerCrashedError when it ${how === "close" ? "calls self.close()" : "throws in a timer"}, and a retry succeeds on a replacement`, {
-        timeout: 20_000,
-      }, async () => {
+      it(`fails its task with WorkerCrashedError when it ${how === "close" ? "calls self.close()" : "throws in a timer"}, and a retry succeeds on a replacement`, async () => {
         const pool = fixturePool({ size: 1 });
         const crashing = request("crash", { how, crashOnAttempt: 1 });
         const error = errorOf(await pool.execute(crashing, quiet, never));
@@ -120,7 +110,7 @@ describe("a worker pool", () => {
       });
     }
 
-    it("fails every attempt in flight on that worker, and only those", { timeout: 20_000 }, async () => {
+    it("fails every attempt in flight on that worker, and only those", async () => {
       const pool = fixturePool({ size: 1, concurrencyPerWorker: 2 });
       const sibling = pool.execute(request("hang", {}), quiet, never);
       const crashing = pool.execute(request("crash", { how: "close", crashOnAttempt: 1 }), quiet, never);
@@ -134,9 +124,7 @@ describe("a worker pool", () => {
   });
 
   describe("when a worker fails to start", () => {
-    it("fails the task with WorkerCrashedError when the script throws at load, and a retry succeeds on a replacement", {
-      timeout: 20_000,
-    }, async () => {
+    it("fails the task with WorkerCrashedError when the script throws at load, and a retry succeeds on a replacement", async () => {
       let created = 0;
       const pool = fixturePool({
         size: 1,
@@ -157,9 +145,7 @@ describe("a worker pool", () => {
       expect(pool.stats()).toMatchObject({ started: 2, crashed: 1 });
     });
 
-    it("starts a permanently broken script only when a task needs it, never in a loop", {
-      timeout: 20_000,
-    }, async () => {
+    it("starts a permanently broken script only when a task needs it, never in a loop", async () => {
       const pool = fixturePool({ url: brokenWorkerUrl, size: 1, restartBackoff: { baseMs: 10, maxMs: 40 } });
       for (let attempt = 1; attempt <= 3; attempt++) {
         const outcome = await pool.execute(request("echo", { text: "x" }, { attempt }), quiet, never);
@@ -169,16 +155,14 @@ describe("a worker pool", () => {
       expect(pool.freeSlots).toBe(1);
     });
 
-    it("fails the task when the script never calls expose within the start timeout", {
-      timeout: 20_000,
-    }, async () => {
+    it("fails the task when the script never calls expose within the start timeout", async () => {
       const pool = fixturePool({ url: silentWorkerUrl, size: 1, startTimeoutMs: 300 });
       const error = errorOf(await pool.execute(request("echo", { text: "x" }), quiet, never));
       expect(error).toBeInstanceOf(WorkerCrashedError);
       expect(error.message).toContain("expose()");
     });
 
-    it("fails the task when the worker cannot even be constructed", { timeout: 20_000 }, async () => {
+    it("fails the task when the worker cannot even be constructed", async () => {
       const pool = fixturePool({
         size: 1,
         createWorker: () => {

@@ -5,7 +5,7 @@ afterEach(closeAll);
 
 describe("a worker pool", () => {
   describe("when the caller marks transferables", () => {
-    it("moves a buffer to the worker, leaving the sender's copy detached", { timeout: 20_000 }, async () => {
+    it("moves a buffer to the worker, leaving the sender's copy detached", async () => {
       const pool = fixturePool({ size: 1 });
       const buffer = new Uint8Array([1, 2, 3, 4, 250]).buffer;
       const outcome = await pool.execute(request("sum", { buffer }, { transfer: [buffer] }), quiet, never);
@@ -13,7 +13,7 @@ describe("a worker pool", () => {
       expect(buffer.byteLength).toBe(0);
     });
 
-    it("copies a buffer that is not marked, leaving the sender's intact", { timeout: 20_000 }, async () => {
+    it("copies a buffer that is not marked, leaving the sender's intact", async () => {
       const pool = fixturePool({ size: 1 });
       const buffer = new Uint8Array([9, 9]).buffer;
       const outcome = await pool.execute(request("sum", { buffer }), quiet, never);
@@ -21,9 +21,7 @@ describe("a worker pool", () => {
       expect(buffer.byteLength).toBe(2);
     });
 
-    it("moves a MessagePort, which IndexedDB could never store, to the handler", {
-      timeout: 20_000,
-    }, async () => {
+    it("moves a MessagePort, which IndexedDB could never store, to the handler", async () => {
       const pool = fixturePool({ size: 1 });
       const { port1, port2 } = new MessageChannel();
       const heard = new Promise<unknown>((resolve) => {
@@ -41,7 +39,7 @@ describe("a worker pool", () => {
   });
 
   describe("when a handler marks its result with transfer()", () => {
-    it("moves the result's buffer to the page instead of copying it", { timeout: 20_000 }, async () => {
+    it("moves the result's buffer to the page instead of copying it", async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(request("bytes", { length: 1024 }), quiet, never);
       expect(outcome.ok).toBe(true);

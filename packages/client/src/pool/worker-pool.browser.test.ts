@@ -34,9 +34,7 @@ function resultOf<T>(outcome: ExecutionOutcome): T {
 }
 
 describe("a worker pool", () => {
-  it("runs 1,000 tasks on a pool of 3 with never more than 3 running at once", {
-    timeout: 60_000,
-  }, async () => {
+  it("runs 1,000 tasks on a pool of 3 with never more than 3 running at once", async () => {
     const pool = fixturePool({ size: 3 });
     expect(pool.freeSlots).toBe(3);
     const requests = Array.from({ length: 1000 }, (_, i) =>
@@ -54,9 +52,7 @@ describe("a worker pool", () => {
     expect(pool.stats().started).toBeLessThanOrEqual(3);
   });
 
-  it("makes calls beyond the free slots wait for one instead of overloading a worker", {
-    timeout: 20_000,
-  }, async () => {
+  it("makes calls beyond the free slots wait for one instead of overloading a worker", async () => {
     const pool = fixturePool({ size: 2 });
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => pool.execute(request("probe", { holdMs: 1 }), quiet, never)),
@@ -67,7 +63,7 @@ describe("a worker pool", () => {
   });
 
   describe("when concurrencyPerWorker is 2", () => {
-    it("runs two async handlers at once on one worker, never three", { timeout: 20_000 }, async () => {
+    it("runs two async handlers at once on one worker, never three", async () => {
       const pool = fixturePool({ size: 1, concurrencyPerWorker: 2 });
       expect(pool.freeSlots).toBe(2);
       const outcomes = await Promise.all(
@@ -81,23 +77,23 @@ describe("a worker pool", () => {
     });
   });
 
-  it("starts every worker up front when asked to prewarm", { timeout: 20_000 }, async () => {
+  it("starts every worker up front when asked to prewarm", async () => {
     const pool = fixturePool({ size: 2, prewarm: true });
-    await expect.poll(() => pool.stats().workers, { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => pool.stats().workers).toBe(2);
     expect(pool.stats().started).toBe(2);
     expect(resultOf(await pool.execute(request("echo", { text: "warm" }), quiet, never))).toBe("warm");
     expect(pool.stats().started).toBe(2);
   });
 
-  it("stops an idle worker and starts a new one for the next task", { timeout: 20_000 }, async () => {
+  it("stops an idle worker and starts a new one for the next task", async () => {
     const pool = fixturePool({ size: 1, idleTimeoutMs: 50 });
     expect(resultOf(await pool.execute(request("echo", { text: "one" }), quiet, never))).toBe("one");
-    await expect.poll(() => pool.stats().workers, { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => pool.stats().workers).toBe(0);
     expect(resultOf(await pool.execute(request("echo", { text: "two" }), quiet, never))).toBe("two");
     expect(pool.stats()).toMatchObject({ started: 2, crashed: 0 });
   });
 
-  it("delivers progress in order, all of it before the outcome", { timeout: 20_000 }, async () => {
+  it("delivers progress in order, all of it before the outcome", async () => {
     const pool = fixturePool({ size: 1 });
     const seen: number[] = [];
     const outcome = await pool.execute(
@@ -110,7 +106,7 @@ describe("a worker pool", () => {
   });
 
   describe("when errors cross back from the worker", () => {
-    it("keeps a NonRetryableError's class, code and the worker's stack", { timeout: 20_000 }, async () => {
+    it("keeps a NonRetryableError's class, code and the worker's stack", async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(
         request("fail", { kind: "non-retryable", code: "bad_input" }),
@@ -124,7 +120,7 @@ describe("a worker pool", () => {
       expect(outcome.ok ? "" : outcome.error.stack).toContain("pool.worker.ts");
     });
 
-    it("keeps a plain error's name and makes it retryable", { timeout: 20_000 }, async () => {
+    it("keeps a plain error's name and makes it retryable", async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(request("fail", { kind: "type-error", code: "" }), quiet, never);
       expect(outcome).toMatchObject({
@@ -133,13 +129,13 @@ describe("a worker pool", () => {
       });
     });
 
-    it("fails a task type the worker has no handler for, without retries", { timeout: 20_000 }, async () => {
+    it("fails a task type the worker has no handler for, without retries", async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(request("elsewhere", { text: "x" }), quiet, never);
       expect(outcome).toMatchObject({ ok: false, error: { code: "unknown_task_type", retryable: false } });
     });
 
-    it("fails a payload that cannot be cloned, without retries", { timeout: 20_000 }, async () => {
+    it("fails a payload that cannot be cloned, without retries", async () => {
       const pool = fixturePool({ size: 1 });
       const bad = request("echo", { text: (() => "x") as unknown as string });
       const outcome = await pool.execute(bad, quiet, never);
@@ -149,23 +145,21 @@ describe("a worker pool", () => {
   });
 
   describe("when a stored task has an older version", () => {
-    it("runs it through the handler's declared upgrade", { timeout: 20_000 }, async () => {
+    it("runs it through the handler's declared upgrade", async () => {
       const pool = fixturePool({ size: 1 });
       const old = request("versioned", { t: "hello" } as unknown as { text: string }, { version: 1 });
       expect(resultOf(await pool.execute(old, quiet, never))).toBe("hello (from v1)!");
       expect(resultOf(await pool.execute(request("versioned", { text: "now" }), quiet, never))).toBe("now!");
     });
 
-    it("fails it with version_unsupported, not retryable, when no upgrade is declared", {
-      timeout: 20_000,
-    }, async () => {
+    it("fails it with version_unsupported, not retryable, when no upgrade is declared", async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(request("strict", { text: "x" }, { version: 1 }), quiet, never);
       expect(() => resultOf(outcome)).toThrow(VersionUnsupportedError);
       expect(outcome).toMatchObject({ ok: false, error: { code: "version_unsupported", retryable: false } });
     });
 
-    it("fails a task written for a newer version than the handler's", { timeout: 20_000 }, async () => {
+    it("fails a task written for a newer version than the handler's", async () => {
       const pool = fixturePool({ size: 1 });
       const outcome = await pool.execute(request("versioned", { text: "x" }, { version: 3 }), quiet, never);
       expect(outcome).toMatchObject({ ok: false, error: { code: "version_unsupported", retryable: false } });
@@ -198,7 +192,7 @@ describe("a worker pool", () => {
       });
     });
 
-    it("settles the attempts in flight as retryable crashes", { timeout: 20_000 }, async () => {
+    it("settles the attempts in flight as retryable crashes", async () => {
       const pool = fixturePool({ size: 1 });
       const hooks = watch();
       const running = pool.execute(request("hang", {}), hooks, never);

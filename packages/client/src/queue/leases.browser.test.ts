@@ -38,9 +38,7 @@ function deferred<T = void>() {
 }
 
 describe("leases", () => {
-  it("re-runs a task whose owner was dropped mid-run without an ack, once its lease expired", {
-    timeout: 30_000,
-  }, async () => {
+  it("re-runs a task whose owner was dropped mid-run without an ack, once its lease expired", async () => {
     const dbName = `q-${crypto.randomUUID()}`;
     const worker = new Worker(new URL("./fixtures/runtime.worker.ts", import.meta.url), { type: "module" });
     closers.push(() => worker.terminate());
@@ -76,9 +74,7 @@ describe("leases", () => {
   });
 
   describe("when another owner took the task over", () => {
-    it("refuses the first owner's late completion and heartbeat, leaving the new owner's attempt untouched", {
-      timeout: 20_000,
-    }, async () => {
+    it("refuses the first owner's late completion and heartbeat, leaving the new owner's attempt untouched", async () => {
       const dbName = `q-${crypto.randomUUID()}`;
       const tasks = defineTasks({ work: task<{ n: number }, string>() });
       const running = deferred();

@@ -249,9 +249,7 @@ describe("an Errand runtime", () => {
   });
 
   describe("ordering keys", () => {
-    it("completes 100 tasks over 3 keys in enqueue order per key, one at a time per key", {
-      timeout: 30_000,
-    }, async () => {
+    it("completes 100 tasks over 3 keys in enqueue order per key, one at a time per key", async () => {
       const finished: Record<string, number[]> = {};
       const active = new Map<string, number>();
       let overlap = false;
