@@ -17,6 +17,7 @@
 import type { IDBPObjectStore } from "idb";
 import { type QueueSchema, stateRange } from "./db.ts";
 import { abandonableAt, isAbandoned, type Liveness } from "./lease-policy.ts";
+import { fromStored, toStored } from "./stored-task.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import { transition } from "./transition.ts";
 
@@ -61,11 +62,12 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     });
     // Not awaited: requests in one transaction run in order, and a failed put aborts it, which
     // the caller sees in `tx.done`. Awaiting each would add a round trip per task.
-    void store.put(next);
+    void store.put(toStored(next));
     (next.state === "running" ? claimed : settled).push(next);
   };
 
-  for (const task of await store.index("due").getAll(stateRange("running"))) {
+  for (const stored of await store.index("due").getAll(stateRange("running"))) {
+    const task = fromStored(stored);
     if (task.lease === undefined || task.lease.owner === request.owner) continue;
     if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) take(task);
     else wakeAt(abandonableAt(task.lease, request));
@@ -83,7 +85,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     }
     if (task.expiresAt !== undefined && task.attempts === 0 && task.expiresAt <= request.now) {
       const expired = transition(task, { type: "expire", now: request.now });
-      void store.put(expired);
+      void store.put(toStored(expired));
       settled.push(expired);
     } else if (task.orderingKey === undefined || (await heads.isHead(task))) {
       take(task);
@@ -95,7 +97,8 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
   // common case), the pass needs no cursor, whose every step is a round trip through a main
   // thread that is busy with the results of the tasks just run.
   const wanted = request.limit - claimed.length;
-  const first = wanted > 0 ? await store.index("due").getAll(stateRange("pending"), wanted) : [];
+  const first =
+    wanted > 0 ? (await store.index("due").getAll(stateRange("pending"), wanted)).map(fromStored) : [];
   let laterGroup: TaskRecord | undefined;
   for (const task of first) {
     if (!(await visit(task))) {
@@ -120,7 +123,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
         )
       : await openAfter(index, first.at(-1) as TaskRecord);
   while (cursor !== null && claimed.length < request.limit && scanned < scanLimit) {
-    const task = cursor.value;
+    const task = fromStored(cursor.value);
     cursor = (await visit(task))
       ? await cursor.continue()
       : await cursor.continue(["pending", task.rank, Infinity]);

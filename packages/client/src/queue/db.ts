@@ -27,7 +27,8 @@ import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import type { OutboxRecord, OutboxState } from "../sync/outbox-record.ts";
 import type { RequestRecord, RequestState } from "../sync/request-record.ts";
 import { toStorageError } from "./storage-error.ts";
-import type { QueueState, TaskRecord } from "./task-record.ts";
+import type { StoredTask } from "./stored-task.ts";
+import type { QueueState } from "./task-record.ts";
 
 /** The schema version this code writes; bump it with a new `upgrade` step. */
 export const DB_VERSION = 3;
@@ -36,7 +37,7 @@ export const DB_VERSION = 3;
 export interface QueueSchema extends DBSchema {
   tasks: {
     key: string;
-    value: TaskRecord;
+    value: StoredTask;
     indexes: {
       due: [QueueState, number, number];
       gate: [string, number];

@@ -30,6 +30,7 @@ import type {
   StoreInserted,
   TaskStore,
 } from "./store.ts";
+import { fromStored, toStored } from "./stored-task.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import { type TaskEvent, transition } from "./transition.ts";
 
@@ -77,7 +78,7 @@ export class IdbTaskStore implements TaskStore {
     this.#run("Reading tasks", async () => {
       const tx = this.#db.transaction("tasks", "readonly");
       const [found] = await Promise.all([Promise.all(ids.map((id) => tx.store.get(id))), tx.done]);
-      return found;
+      return found.map((stored) => stored && fromStored(stored));
     }),
   );
 
@@ -86,8 +87,10 @@ export class IdbTaskStore implements TaskStore {
       // Creation order: ids are UUIDv7, and the `due` index orders a state's tasks by rank first.
       const all =
         filter.state === undefined
-          ? await this.#db.getAll("tasks")
-          : (await this.#db.getAllFromIndex("tasks", "due", stateRange(filter.state))).sort(byId);
+          ? (await this.#db.getAll("tasks")).map(fromStored)
+          : (await this.#db.getAllFromIndex("tasks", "due", stateRange(filter.state)))
+              .map(fromStored)
+              .sort(byId);
       const matching = filter.type === undefined ? all : all.filter((task) => task.type === filter.type);
       return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
     });
@@ -226,7 +229,7 @@ async function insertIn(
     if (record.dedupKey !== undefined) {
       const existing = await tasks.index("dedup").get(record.dedupKey);
       if (existing !== undefined) {
-        results.push({ record: existing, created: false });
+        results.push({ record: fromStored(existing), created: false });
         continue;
       }
     }
@@ -240,7 +243,7 @@ async function insertIn(
     try {
       // The one structured clone of the payload: IndexedDB's own, which throws DataCloneError
       // here, synchronously, for what it cannot store (no separate trial clone beforehand).
-      rawTasks.add(stored);
+      rawTasks.add(toStored(stored));
     } catch (error) {
       throw (error as Error)?.name === "DataCloneError" ? new UnstorableRecord(index, error) : error;
     }
@@ -256,7 +259,12 @@ async function applyIn(
 ): Promise<StoreApplied[]> {
   const results: StoreApplied[] = [];
   // All reads issued at once: they run in order in the transaction without a round trip each.
-  const current = await Promise.all(changes.map(({ id }) => store.get(id)));
+  const current = await Promise.all(
+    changes.map(async ({ id }) => {
+      const stored = await store.get(id);
+      return stored && fromStored(stored);
+    }),
+  );
   // The same task may appear twice (a heartbeat and its completion): the later change sees the earlier.
   const written = new Map<string, TaskRecord>();
   for (const [i, { id, event }] of changes.entries()) {
@@ -267,7 +275,7 @@ async function applyIn(
     }
     try {
       const after = transition(before, event);
-      void store.put(after);
+      void store.put(toStored(after));
       written.set(id, after);
       results.push({ ok: true, before, after });
     } catch (error) {
