@@ -7,8 +7,8 @@
  * rejects, so the browser schedules the sync again. Where Background Sync is missing, the
  * runtime drains on its next start and on `online` instead.
  *
- * The drain takes the origin's sync lock only when it is free: a tab that leads is pushing
- * already.
+ * The drain takes the origin's sync lock, waiting up to 5 s for a tab that holds it; a tab that
+ * keeps it longer leads, and is pushing already.
  *
  * @example
  * ```ts
@@ -48,6 +48,9 @@ export interface BackgroundSyncOptions {
 interface SyncEvent extends ExtendableEvent {
   readonly tag: string;
 }
+
+/** How long a drain waits for a tab's sync lock before it leaves the pushing to that tab. */
+const LEADER_WAIT_MS = 5_000;
 
 /** Answers the runtime's Background Sync in this service worker. */
 export function installBackgroundSync(options: BackgroundSyncOptions): void {
@@ -114,9 +117,21 @@ export async function drainOutboxOnce(
     };
     const locks = globalThis.navigator?.locks;
     if (locks === undefined) return await run();
-    return await locks.request(`errand:${dbName}:sync`, { ifAvailable: true }, (lock) =>
-      lock === null ? { kind: "skipped" as const } : run(),
-    );
+    // A leading tab holds the sync lock while it is open and pushes by itself: skip then. But wait
+    // a little first: a sync can fire while a tab that has just closed still holds the lock (the
+    // browser frees a closed tab's locks soon, not at once), and a sync resolved as skipped is
+    // not fired again, so skipping at once could leave that tab's outbox until the next sync.
+    const signal = AbortSignal.timeout(LEADER_WAIT_MS);
+    let granted = false;
+    try {
+      return await locks.request(`errand:${dbName}:sync`, { signal }, () => {
+        granted = true;
+        return run();
+      });
+    } catch (error) {
+      if (!granted && signal.aborted) return { kind: "skipped" };
+      throw error;
+    }
   } finally {
     channel.close();
     db.close();
