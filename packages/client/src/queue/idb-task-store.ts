@@ -259,11 +259,8 @@ async function applyIn(
 ): Promise<StoreApplied[]> {
   const results: StoreApplied[] = [];
   // All reads issued at once: they run in order in the transaction without a round trip each.
-  const current = await Promise.all(
-    changes.map(async ({ id }) => {
-      const stored = await store.get(id);
-      return stored && fromStored(stored);
-    }),
+  const current = (await Promise.all(changes.map(({ id }) => store.get(id)))).map(
+    (stored) => stored && fromStored(stored),
   );
   // The same task may appear twice (a heartbeat and its completion): the later change sees the earlier.
   const written = new Map<string, TaskRecord>();
