@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { Page } from "playwright";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/servers.mjs";
 import { launchPersistent } from "./browser.ts";
 import { type SyncEdge, startSyncEdge } from "./sync-harness.ts";
@@ -308,21 +308,58 @@ describe("queued requests and Background Sync", () => {
     } finally {
       await browser.context.setOffline(false);
     }
-    const token = await edge.token("ada");
-    await expect
-      .poll(
-        async () => {
-          const response = await fetch(`${edge.directUrl}/v1/tasks?ids=${ids.join(",")}`, {
-            headers: { authorization: `Bearer ${token}` },
-          });
-          return ((await response.json()) as { tasks: unknown[] }).tasks.length;
-        },
-        { timeout: 120_000, interval: 500 },
-      )
-      .toBe(5);
+    await expect.poll(() => acceptedOf("ada", ids), { timeout: 120_000, interval: 500 }).toBe(5);
     expect(fixturePages()).toHaveLength(0);
   }, 300_000);
+
+  it("waits for the tab that holds the sync lock when the sync fires, and drains once it closes", async () => {
+    const lock = "errand:handover:sync";
+    const pages = () => browser.context.pages().filter((p) => p.url().startsWith("http"));
+    for (const other of pages()) await other.close();
+    // Another tab of the origin takes the sync lock first, so the runtime's page never leads and
+    // never pushes.
+    const holder = await browser.context.newPage();
+    await holder.goto(`${inject("fixturesUrl")}/index.html`);
+    await holder.evaluate(
+      (name) =>
+        new Promise<void>((held) => {
+          void navigator.locks.request(name, () => {
+            held();
+            return new Promise<void>(() => {});
+          });
+        }),
+      lock,
+    );
+    const page = await openSyncPage(browser.context, edge, {
+      subject: "ada",
+      db: "handover",
+      extra: { bgsync: "1" },
+    });
+    const ids = await call(page, "enqueue", 5);
+    await page.close();
+    // The network is up, so the browser fires the sync at once, while the tab holds the lock:
+    // the service worker queues for it (a skip would leave nothing pending) and nobody pushes.
+    const waiting = () =>
+      holder.evaluate(
+        async (name) => (await navigator.locks.query()).pending?.some((l) => l.name === name) ?? false,
+        lock,
+      );
+    await expect.poll(waiting, { timeout: 120_000 }).toBe(true);
+    expect(await acceptedOf("ada", ids)).toBe(0);
+    await holder.close();
+    expect(pages()).toHaveLength(0);
+    await expect.poll(() => acceptedOf("ada", ids), { timeout: 120_000, interval: 500 }).toBe(5);
+    expect(pages()).toHaveLength(0);
+  }, 300_000);
 });
+
+/** How many of `ids` the edge has accepted for `subject`. */
+async function acceptedOf(subject: string, ids: readonly string[]): Promise<number> {
+  const response = await fetch(`${edge.directUrl}/v1/tasks?ids=${ids.join(",")}`, {
+    headers: { authorization: `Bearer ${await edge.token(subject)}` },
+  });
+  return ((await response.json()) as { tasks: unknown[] }).tasks.length;
+}
 
 describe("the outbox, offline and back", () => {
   it("keeps 1,000 tasks enqueued offline across a reload and applies each exactly once when back online", async () => {

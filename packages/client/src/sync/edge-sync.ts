@@ -64,7 +64,8 @@ export class EdgeSync {
   /** The subject of the token asked for at start; enqueues wait for it before trusting the stored one. */
   readonly #subjectAtStart: Promise<void>;
   #lastSubject: string | undefined;
-  #syncRegistered = false;
+  /** The Background Sync asked for this stretch of pending work, while one is. */
+  #syncRegistration: Promise<void> | undefined;
   #state: SyncStateDetail;
   #paused: SyncStateDetail["paused"];
 
@@ -170,7 +171,8 @@ export class EdgeSync {
   }
 
   /**
-   * Stores an edge task under the signed-in subject; resolves once committed.
+   * Stores an edge task under the signed-in subject; resolves once committed and, where a
+   * service worker answers Background Sync, once the browser holds the sync that drains it.
    *
    * @throws {ValidationError} for bad input (nothing stored).
    * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
@@ -185,7 +187,7 @@ export class EdgeSync {
     });
     const stored = await this.#add(record);
     this.#changed([{ before: undefined, after: stored }]);
-    this.#wake();
+    await this.#wake();
     return stored;
   }
 
@@ -209,7 +211,7 @@ export class EdgeSync {
     );
     const stored = await this.#store.add(records);
     this.#changed(stored.map((after) => ({ before: undefined, after })));
-    this.#wake();
+    await this.#wake();
     return stored;
   }
 
@@ -271,7 +273,7 @@ export class EdgeSync {
   async queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
     const subject = this.#subject ?? (await this.#store.lastSubject()) ?? "";
     const id = await this.#requests.add(subject, input, init);
-    this.#wake();
+    await this.#wake();
     return { id, response: () => this.#requests.response(id, this.#waiters) };
   }
 
@@ -279,7 +281,7 @@ export class EdgeSync {
   resume(): void {
     this.#paused = undefined;
     this.#setState({});
-    this.#wake();
+    void this.#wake();
   }
 
   async close(): Promise<void> {
@@ -302,7 +304,7 @@ export class EdgeSync {
   }
 
   #report(result: DrainResult): void {
-    if (result.kind === "idle") this.#syncRegistered = false;
+    if (result.kind === "idle") this.#syncRegistration = undefined;
     if (result.kind === "paused" && this.#paused === undefined) {
       this.#paused = result.reason;
       this.#setState({});
@@ -368,14 +370,18 @@ export class EdgeSync {
     return subject;
   }
 
-  #wake(): void {
+  /**
+   * Wakes the push loop and the other tabs and, once per stretch of pending work (the service
+   * worker drains everything when it fires), asks for a Background Sync. Resolves once the
+   * browser holds that sync, so a tab closed as soon as an enqueue resolved still has its work
+   * drained: closing the page while `register()` is in flight drops the registration.
+   */
+  #wake(): Promise<void> {
     this.#loop.wake();
     this.#channel?.postMessage({ kind: "wake" } satisfies ChannelMessage);
-    // Once per stretch of pending work: the service worker drains everything when it fires.
-    if (this.backgroundSync && !this.#syncRegistered) {
-      this.#syncRegistered = true;
-      void registerBackgroundSync();
-    }
+    if (!this.backgroundSync) return Promise.resolve();
+    this.#syncRegistration ??= registerBackgroundSync();
+    return this.#syncRegistration;
   }
 
   #setState(change: Partial<SyncStateDetail>): void {

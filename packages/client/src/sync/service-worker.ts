@@ -7,8 +7,9 @@
  * rejects, so the browser schedules the sync again. Where Background Sync is missing, the
  * runtime drains on its next start and on `online` instead.
  *
- * The drain takes the origin's sync lock, waiting up to 5 s for a tab that holds it; a tab that
- * keeps it longer leads, and is pushing already.
+ * The drain takes the origin's sync lock, waiting up to a minute for a tab that holds it; a tab
+ * that keeps it longer leads and pushes by itself, and the drain rejects, so the browser fires
+ * the sync again later in case that tab closes with work left.
  *
  * @example
  * ```ts
@@ -49,8 +50,11 @@ interface SyncEvent extends ExtendableEvent {
   readonly tag: string;
 }
 
-/** How long a drain waits for a tab's sync lock before it leaves the pushing to that tab. */
-const LEADER_WAIT_MS = 5_000;
+/**
+ * How long a drain waits for a tab's sync lock before it leaves the pushing to that tab, well
+ * inside the time a browser gives a sync event (Chromium: 3 minutes).
+ */
+const LEADER_WAIT_MS = 60_000;
 
 /** Answers the runtime's Background Sync in this service worker. */
 export function installBackgroundSync(options: BackgroundSyncOptions): void {
@@ -60,17 +64,17 @@ export function installBackgroundSync(options: BackgroundSyncOptions): void {
     if (sync.tag !== SYNC_TAG) return;
     sync.waitUntil(
       drainOutboxOnce(options).then((result) => {
-        // Rejecting asks the browser to fire the sync again later.
-        if (result.kind !== "idle" && result.kind !== "skipped")
-          throw new Error(`Outbox not drained: ${result.kind}`);
+        // Rejecting asks the browser to fire the sync again later: a skipped drain too, because
+        // the tab that led may close with work left; if it pushed everything, the next one is idle.
+        if (result.kind !== "idle") throw new Error(`Outbox not drained: ${result.kind}`);
       }),
     );
   });
 }
 
 /**
- * Drains the outbox and the queued requests once, outside any page; `skipped` when a tab holds
- * the sync lock (it is pushing).
+ * Drains the outbox and the queued requests once, outside any page; `skipped` when a tab kept
+ * the sync lock for a minute (it leads, and is pushing).
  */
 export async function drainOutboxOnce(
   options: BackgroundSyncOptions,
@@ -117,10 +121,9 @@ export async function drainOutboxOnce(
     };
     const locks = globalThis.navigator?.locks;
     if (locks === undefined) return await run();
-    // A leading tab holds the sync lock while it is open and pushes by itself: skip then. But wait
-    // a little first: a sync can fire while a tab that has just closed still holds the lock (the
-    // browser frees a closed tab's locks soon, not at once), and a sync resolved as skipped is
-    // not fired again, so skipping at once could leave that tab's outbox until the next sync.
+    // A leading tab holds the sync lock while it is open and pushes by itself. But the sync
+    // fires as soon as a tab registers it while the network is up, usually while that tab still
+    // leads and is about to close: wait for the lock, and skip only when a tab keeps it.
     const signal = AbortSignal.timeout(LEADER_WAIT_MS);
     let granted = false;
     try {
