@@ -17,7 +17,7 @@
 import type { IDBPObjectStore } from "idb";
 import { type QueueSchema, stateRange } from "./db.ts";
 import { abandonableAt, isAbandoned, type Liveness } from "./lease-policy.ts";
-import { fromStored, toStored } from "./stored-task.ts";
+import { fromStored, type StoredTask, toStored } from "./stored-task.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import { transition } from "./transition.ts";
 
@@ -31,6 +31,12 @@ export interface ClaimRequest extends Liveness {
   maxAttempts(task: TaskRecord): number;
   /** Most pending records one pass may look at (bounds the transaction when many wait on keys). */
   readonly scanLimit?: number;
+  /**
+   * Whether to look for running tasks whose lease lapsed (default true). Looking reads every
+   * running task, the claimer's own included, so a claimer that knows none can have lapsed yet
+   * passes false ({@link ClaimResult.rescueAt} says until when).
+   */
+  readonly rescue?: boolean;
 }
 
 /** What one claim pass did. */
@@ -40,12 +46,44 @@ export interface ClaimResult {
   readonly settled: TaskRecord[];
   /** When a pending or abandoned task next becomes runnable, if known. */
   readonly nextWakeAt: number | undefined;
+  /**
+   * When this pass looked at the running tasks: the earliest time it could take over one of
+   * another owner's tasks it saw, by the liveness it was given, if it saw any. An owner that dies
+   * later, or a lease taken after the pass, can make a task abandoned sooner.
+   */
+  readonly rescueAt?: number | undefined;
 }
 
 type TaskStoreTx = IDBPObjectStore<QueueSchema, ["tasks"], "tasks", "readwrite">;
 
+/** The records a claim pass starts from: the running tasks if it looks at them, the first pending ones. */
+export interface ClaimReads {
+  readonly running: readonly StoredTask[];
+  readonly first: readonly StoredTask[];
+}
+
+/**
+ * Issues a claim pass's reads at once, so that a caller can issue them beside its own reads and
+ * wait one round trip for all of them. Reads issued before the same transaction's writes do not
+ * see those writes; the scheduler writes only its own running tasks' outcomes, which the claim
+ * skips, so all it misses is a task that such a write put back to pending: the next pass claims it.
+ */
+export function readClaim(store: TaskStoreTx, request: ClaimRequest): Promise<ClaimReads> {
+  const index = store.index("due");
+  const none = Promise.resolve([]);
+  return Promise.all([
+    request.rescue === false ? none : index.getAll(stateRange("running")),
+    request.limit > 0 ? index.getAll(stateRange("pending"), request.limit) : none,
+  ]).then(([running, first]) => ({ running, first }));
+}
+
 /** Runs one claim pass inside `store`'s transaction (the caller owns the transaction). */
-export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promise<ClaimResult> {
+export async function claimIn(
+  store: TaskStoreTx,
+  request: ClaimRequest,
+  reads: Promise<ClaimReads> = readClaim(store, request),
+): Promise<ClaimResult> {
+  const { running, first: pending } = await reads;
   const claimed: TaskRecord[] = [];
   const settled: TaskRecord[] = [];
   let nextWakeAt: number | undefined;
@@ -66,12 +104,18 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
     (next.state === "running" ? claimed : settled).push(next);
   };
 
-  for (const stored of await store.index("due").getAll(stateRange("running"))) {
+  let rescueAt: number | undefined;
+  for (const stored of running) {
     const task = fromStored(stored);
     if (task.lease === undefined || task.lease.owner === request.owner) continue;
     if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) take(task);
-    else wakeAt(abandonableAt(task.lease, request));
+    else {
+      const at = abandonableAt(task.lease, request);
+      wakeAt(at);
+      rescueAt = Math.min(rescueAt ?? Infinity, at);
+    }
   }
+  const done = () => ({ claimed, settled, nextWakeAt, ...(request.rescue === false ? {} : { rescueAt }) });
 
   const heads = headsOf(store);
   const scanLimit = request.scanLimit ?? 2_000;
@@ -97,8 +141,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
   // common case), the pass needs no cursor, whose every step is a round trip through a main
   // thread that is busy with the results of the tasks just run.
   const wanted = request.limit - claimed.length;
-  const first =
-    wanted > 0 ? (await store.index("due").getAll(stateRange("pending"), wanted)).map(fromStored) : [];
+  const first = pending.slice(0, Math.max(0, wanted)).map(fromStored);
   let laterGroup: TaskRecord | undefined;
   for (const task of first) {
     if (!(await visit(task))) {
@@ -110,7 +153,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
   const more = laterGroup !== undefined || (wanted > 0 && first.length === wanted);
   if (claimed.length >= request.limit || !more) {
     if (more) wakeAt(request.now);
-    return { claimed, settled, nextWakeAt };
+    return done();
   }
 
   // Past that batch: a cursor at the next priority group when the batch ran into tasks that are
@@ -129,7 +172,7 @@ export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promis
       : await cursor.continue(["pending", task.rank, Infinity]);
   }
   if (cursor !== null) wakeAt(request.now);
-  return { claimed, settled, nextWakeAt };
+  return done();
 }
 
 type DueIndex = ReturnType<TaskStoreTx["index"]>;

@@ -17,7 +17,7 @@
 
 import { ErrandError, StorageError } from "@errand/core";
 import { type IDBPTransaction, unwrap } from "idb";
-import { type ClaimRequest, type ClaimResult, claimIn } from "./claim.ts";
+import { type ClaimRequest, type ClaimResult, claimIn, readClaim } from "./claim.ts";
 import { coalesce } from "./coalescer.ts";
 import { type QueueDb, type QueueSchema, stateRange } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
@@ -112,11 +112,17 @@ export class IdbTaskStore implements TaskStore {
   commit(changes: readonly { id: string; event: TaskEvent }[], claim?: ClaimRequest): Promise<Committed> {
     return this.#run(claim === undefined ? "Updating tasks" : "Claiming tasks", async () => {
       const tx = this.#db.transaction("tasks", "readwrite", { durability: "relaxed" });
+      // Every read of the pass is issued before the first answer arrives: one round trip through
+      // a main thread that is busy with the outcomes of the tasks just run, not three.
+      const applying = changes.length === 0 ? Promise.resolve([]) : applyIn(tx.store, changes);
+      const reads = claim === undefined ? undefined : readClaim(tx.store, claim);
       const work = async (): Promise<Committed> => {
-        const applied = changes.length === 0 ? [] : await applyIn(tx.store, changes);
-        return claim === undefined ? { applied } : { applied, claimed: await claimIn(tx.store, claim) };
+        const applied = await applying;
+        return claim === undefined
+          ? { applied }
+          : { applied, claimed: await claimIn(tx.store, claim, reads) };
       };
-      const [committed] = await Promise.all([abortOnError(tx, work()), tx.done]);
+      const [committed] = await Promise.all([abortOnError(tx, work(), reads ? [reads] : []), tx.done]);
       return committed;
     });
   }

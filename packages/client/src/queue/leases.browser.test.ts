@@ -140,7 +140,7 @@ describe("leases", () => {
       expect(live.has(owner.owner)).toBe(true);
 
       const other = await rawStore(dbName);
-      const attempt = (now: number) =>
+      const attempt = (now: number, rescue = true) =>
         other.claim({
           owner: "other",
           limit: 1,
@@ -150,12 +150,72 @@ describe("leases", () => {
           liveOwners: live,
           checkedAt: now,
           aliveGraceMs: 5_000,
+          rescue,
         });
       const early = await attempt(expiresAt + 4_999);
       expect(early.claimed).toEqual([]);
       expect(early.nextWakeAt).toBe(expiresAt + 5_000);
+      expect(early.rescueAt).toBe(expiresAt + 5_000);
+      const notLooking = await attempt(expiresAt + 5_000, false);
+      expect(notLooking).toEqual({ claimed: [], settled: [], nextWakeAt: undefined });
       expect((await attempt(expiresAt + 5_000)).claimed.map((t) => t.id)).toEqual([handle.id]);
     });
+  });
+
+  it("takes over a lease that lapses after its last look while its own tasks keep every pass busy", async () => {
+    const dbName = `q-${crypto.randomUUID()}`;
+    const tasks = defineTasks({ tick: task<number, number>(), work: task<string, string>() });
+    const ticks = 1_000;
+    let ticked = 0;
+    const rescued = deferred<{ at: number; ticked: number }>();
+    // A poll of a minute: only the scheduler's own cadence of looks can find the lapsed lease in time.
+    const errand = await runtime({
+      tasks,
+      dbName,
+      concurrency: 1,
+      leaseMs: 300,
+      pollMs: 60_000,
+      handlers: {
+        tick: async (n) => {
+          await new Promise((r) => setTimeout(r, 5));
+          ticked += 1;
+          return n;
+        },
+        work: (label) => {
+          rescued.resolve({ at: Date.now(), ticked });
+          return `${label} rescued`;
+        },
+      },
+    });
+    await errand.enqueueMany(
+      Array.from({ length: ticks }, (_, i) => ({ type: "tick" as const, payload: i })),
+    );
+    await expect.poll(() => ticked).toBeGreaterThan(0);
+
+    // An owner that never held a Web Lock (as if its page had closed) takes a task the runtime
+    // has not seen running. It claims with its clock at the task's runAt, 2 s ahead of the
+    // runtime's, so the runtime cannot claim the task first.
+    const handle = await errand.enqueue("work", "ghost's", { priority: 10, delay: 2_000 });
+    const ghost = await rawStore(dbName);
+    const ghostNow = (await errand.get(handle.id))?.runAt ?? 0;
+    const expiresAt = ghostNow + 300;
+    const taken = await ghost.claim({
+      owner: "ghost",
+      limit: 1,
+      now: ghostNow,
+      leaseMs: 300,
+      maxAttempts: () => 5,
+      liveOwners: new Set(),
+      checkedAt: ghostNow,
+      aliveGraceMs: 0,
+      rescue: false,
+    });
+    expect(taken.claimed.map((t) => t.id)).toEqual([handle.id]);
+
+    expect(await errand.handle(handle.id).result()).toBe("ghost's rescued");
+    const { at, ticked: before } = await rescued.promise;
+    expect(at).toBeGreaterThanOrEqual(expiresAt);
+    expect(before).toBeLessThan(ticks);
   });
 });
 

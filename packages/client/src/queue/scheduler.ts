@@ -8,6 +8,11 @@
  * One pass is one transaction per store: the outcomes and heartbeats gathered since the last
  * pass, then the claim of the slots free now. A finished task and the claim of the slot it freed
  * thus cost one commit, which bounds throughput when slots are few and tasks short.
+ *
+ * Looking for other owners' lapsed leases reads every running task, this context's own too, so
+ * a pass looks only when one it saw may have lapsed, and otherwise at most every
+ * {@link RESCUE_LOOK_MS}: a lease taken after the last look, or an owner that died since, is
+ * taken over at most that much later than a look on every pass would.
  */
 
 import {
@@ -26,6 +31,9 @@ import type { Liveness } from "./lease-policy.ts";
 import type { Committed, StoreApplied, TaskStore } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
+
+/** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
+export const RESCUE_LOOK_MS = 1_000;
 
 /** A store the scheduler claims from. */
 export interface StoreSlot {
@@ -77,6 +85,8 @@ export class Scheduler {
   readonly #attempts = new Map<string, Attempt>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pending = new Map<StoreSlot, PendingChange[]>();
+  /** Per store: when the next pass must look for lapsed leases, and the earliest one it saw. */
+  readonly #rescue = new Map<StoreSlot, { lookAt: number; seenAt: number | undefined }>();
   readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
@@ -186,6 +196,9 @@ export class Scheduler {
     this.#pending.delete(slot);
     const limit = this.#closed ? 0 : this.#o.executor.freeSlots;
     if (changes.length === 0 && limit <= 0) return undefined;
+    const now = Date.now();
+    const rescue = this.#rescue.get(slot);
+    const look = rescue === undefined || rescue.lookAt <= now;
     const claim =
       limit <= 0
         ? undefined
@@ -193,9 +206,10 @@ export class Scheduler {
             ...(await this.#o.liveness()),
             owner: this.#o.owner,
             limit,
-            now: Date.now(),
+            now,
             leaseMs: this.#o.leaseMs,
             maxAttempts: (task: TaskRecord) => this.#o.policyOf(task).maxAttempts,
+            rescue: look,
           };
     let committed: Committed;
     try {
@@ -215,7 +229,16 @@ export class Scheduler {
     for (const task of result.settled) this.#o.emit("task.dead", task);
     for (const task of result.claimed) this.#start(slot, task);
     if (result.claimed.length === limit) this.#again = true;
-    return result.nextWakeAt;
+    if (look) {
+      const seenAt = result.rescueAt;
+      const every = Math.min(this.#o.pollMs, RESCUE_LOOK_MS);
+      this.#rescue.set(slot, { lookAt: Math.min(now + every, seenAt ?? Infinity), seenAt });
+      return result.nextWakeAt;
+    }
+    // This pass did not look: wake for the lapse the last look foresaw.
+    const seenAt = rescue?.seenAt;
+    if (seenAt === undefined) return result.nextWakeAt;
+    return Math.min(result.nextWakeAt ?? Infinity, seenAt);
   }
 
   #start(slot: StoreSlot, task: TaskRecord): void {
