@@ -66,7 +66,8 @@ export interface ClaimReads {
  * Issues a claim pass's reads at once, so that a caller can issue them beside its own reads and
  * wait one round trip for all of them. Reads issued before the same transaction's writes do not
  * see those writes; the scheduler writes only its own running tasks' outcomes, which the claim
- * skips, so all it misses is a task that such a write put back to pending: the next pass claims it.
+ * skips, so all it misses is a task that such a write put back to pending (a retry, and the wake
+ * for its `runAt`): the slot that task freed wakes the scheduler for another pass, which claims it.
  */
 export function readClaim(store: TaskStoreTx, request: ClaimRequest): Promise<ClaimReads> {
   const index = store.index("due");

@@ -6,6 +6,8 @@ import { openQueueDb } from "./db.ts";
 import { fixtureTasks } from "./fixtures/runtime.worker.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 import type { Errand } from "./runtime.ts";
+import { fromStored, type StoredTask, toStored } from "./stored-task.ts";
+import { transition } from "./transition.ts";
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -193,24 +195,22 @@ describe("leases", () => {
     await expect.poll(() => ticked).toBeGreaterThan(0);
 
     // An owner that never held a Web Lock (as if its page had closed) takes a task the runtime
-    // has not seen running. It claims with its clock at the task's runAt, 2 s ahead of the
-    // runtime's, so the runtime cannot claim the task first.
-    const handle = await errand.enqueue("work", "ghost's", { priority: 10, delay: 2_000 });
-    const ghost = await rawStore(dbName);
-    const ghostNow = (await errand.get(handle.id))?.runAt ?? 0;
-    const expiresAt = ghostNow + 300;
-    const taken = await ghost.claim({
+    // has not seen running. The task waits a minute to be due, so the runtime cannot claim it
+    // first; the other owner's claim, written straight to the store, ignores that.
+    const handle = await errand.enqueue("work", "ghost's", { priority: 10, delay: 60_000 });
+    const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
+    closers.push(() => db.close());
+    const tx = db.transaction("tasks", "readwrite");
+    const pending = fromStored((await tx.store.get(handle.id)) as StoredTask);
+    const taken = transition(pending, {
+      type: "claim",
       owner: "ghost",
-      limit: 1,
-      now: ghostNow,
+      now: Date.now(),
       leaseMs: 300,
-      maxAttempts: () => 5,
-      liveOwners: new Set(),
-      checkedAt: ghostNow,
-      aliveGraceMs: 0,
-      rescue: false,
+      maxAttempts: 5,
     });
-    expect(taken.claimed.map((t) => t.id)).toEqual([handle.id]);
+    await Promise.all([tx.store.put(toStored(taken)), tx.done]);
+    const expiresAt = taken.lease?.expiresAt ?? 0;
 
     expect(await errand.handle(handle.id).result()).toBe("ghost's rescued");
     const { at, ticked: before } = await rescued.promise;

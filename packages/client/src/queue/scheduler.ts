@@ -85,8 +85,8 @@ export class Scheduler {
   readonly #attempts = new Map<string, Attempt>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pending = new Map<StoreSlot, PendingChange[]>();
-  /** Per store: when the next pass must look for lapsed leases, and the earliest one it saw. */
-  readonly #rescue = new Map<StoreSlot, { lookAt: number; seenAt: number | undefined }>();
+  /** Per store: when the next pass must look for lapsed leases. */
+  readonly #lookAt = new Map<StoreSlot, number>();
   readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
@@ -196,14 +196,16 @@ export class Scheduler {
     this.#pending.delete(slot);
     const limit = this.#closed ? 0 : this.#o.executor.freeSlots;
     if (changes.length === 0 && limit <= 0) return undefined;
+    const liveness = limit <= 0 ? undefined : await this.#o.liveness();
+    // After the lock query: a lease dated before it would be short by the query's time.
     const now = Date.now();
-    const rescue = this.#rescue.get(slot);
-    const look = rescue === undefined || rescue.lookAt <= now;
+    const lookAt = this.#lookAt.get(slot);
+    const look = lookAt === undefined || lookAt <= now;
     const claim =
-      limit <= 0
+      liveness === undefined
         ? undefined
         : {
-            ...(await this.#o.liveness()),
+            ...liveness,
             owner: this.#o.owner,
             limit,
             now,
@@ -230,15 +232,13 @@ export class Scheduler {
     for (const task of result.claimed) this.#start(slot, task);
     if (result.claimed.length === limit) this.#again = true;
     if (look) {
-      const seenAt = result.rescueAt;
       const every = Math.min(this.#o.pollMs, RESCUE_LOOK_MS);
-      this.#rescue.set(slot, { lookAt: Math.min(now + every, seenAt ?? Infinity), seenAt });
+      this.#lookAt.set(slot, Math.min(now + every, result.rescueAt ?? Infinity));
       return result.nextWakeAt;
     }
-    // This pass did not look: wake for the lapse the last look foresaw.
-    const seenAt = rescue?.seenAt;
-    if (seenAt === undefined) return result.nextWakeAt;
-    return Math.min(result.nextWakeAt ?? Infinity, seenAt);
+    // This pass did not look: wake for the next look (the lapse the last look foresaw, or the
+    // cadence), so that a runtime going idle now still looks within RESCUE_LOOK_MS.
+    return Math.min(result.nextWakeAt ?? Infinity, lookAt ?? Infinity);
   }
 
   #start(slot: StoreSlot, task: TaskRecord): void {
