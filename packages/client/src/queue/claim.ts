@@ -78,11 +78,14 @@ export function readClaim(store: TaskStoreTx, request: ClaimRequest): Promise<Cl
   ]).then(([running, first]) => ({ running, first }));
 }
 
-/** Runs one claim pass inside `store`'s transaction (the caller owns the transaction). */
+/**
+ * Runs one claim pass inside `store`'s transaction (the caller owns the transaction), from the
+ * reads {@link readClaim} issued in it.
+ */
 export async function claimIn(
   store: TaskStoreTx,
   request: ClaimRequest,
-  reads: Promise<ClaimReads> = readClaim(store, request),
+  reads: Promise<ClaimReads>,
 ): Promise<ClaimResult> {
   const { running, first: pending } = await reads;
   const claimed: TaskRecord[] = [];
@@ -116,7 +119,6 @@ export async function claimIn(
       rescueAt = Math.min(rescueAt ?? Infinity, at);
     }
   }
-  const done = () => ({ claimed, settled, nextWakeAt, ...(request.rescue === false ? {} : { rescueAt }) });
 
   const heads = headsOf(store);
   const scanLimit = request.scanLimit ?? 2_000;
@@ -154,7 +156,7 @@ export async function claimIn(
   const more = laterGroup !== undefined || (wanted > 0 && first.length === wanted);
   if (claimed.length >= request.limit || !more) {
     if (more) wakeAt(request.now);
-    return done();
+    return { claimed, settled, nextWakeAt, rescueAt };
   }
 
   // Past that batch: a cursor at the next priority group when the batch ran into tasks that are
@@ -173,7 +175,7 @@ export async function claimIn(
       : await cursor.continue(["pending", task.rank, Infinity]);
   }
   if (cursor !== null) wakeAt(request.now);
-  return done();
+  return { claimed, settled, nextWakeAt, rescueAt };
 }
 
 type DueIndex = ReturnType<TaskStoreTx["index"]>;

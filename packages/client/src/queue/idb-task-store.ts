@@ -115,10 +115,10 @@ export class IdbTaskStore implements TaskStore {
       // Every read of the pass is issued before the first answer arrives: one round trip through
       // a main thread that is busy with the outcomes of the tasks just run, not three.
       const applying = changes.length === 0 ? Promise.resolve([]) : applyIn(tx.store, changes);
-      const reads = claim === undefined ? undefined : readClaim(tx.store, claim);
+      const reads = claim && readClaim(tx.store, claim);
       const work = async (): Promise<Committed> => {
         const applied = await applying;
-        return claim === undefined
+        return claim === undefined || reads === undefined
           ? { applied }
           : { applied, claimed: await claimIn(tx.store, claim, reads) };
       };
