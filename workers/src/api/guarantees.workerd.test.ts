@@ -196,4 +196,29 @@ describe("repair", () => {
     await purgeFinished(env, Date.now());
     expect((await views(key, [done, dead])).map((v) => v.id)).toEqual([dead]);
   });
+
+  it("purges by reading the expired finished tasks, not every task stored", async () => {
+    const { key, tenant } = await newTenant();
+    const now = Date.now();
+    // 400 tasks within retention (finished or not) and 3 finished long ago.
+    const rows = Array.from({ length: 403 }, (_, i) => ({
+      id: `purge-${i}`,
+      status: i % 2 === 0 ? "delivered" : "queued",
+      at: i < 3 ? 1 : now,
+    }));
+    await env.DB.prepare(
+      `INSERT INTO tasks (tenant, subject, id, topic, payload, payload_hash, status, batch_id, accepted_at, updated_at)
+       SELECT ?1, '', value ->> '$.id', 'test.effect', '{}', 'h', value ->> '$.status', 'purge', value ->> '$.at', value ->> '$.at'
+       FROM json_each(?2)`,
+    )
+      .bind(tenant, JSON.stringify(rows))
+      .run();
+    const { removed, rowsRead } = await purgeFinished(env, now - 60_000);
+    expect(removed).toBe(2);
+    expect(rowsRead).toBeLessThan(50);
+    expect((await views(key, ["purge-0", "purge-1", "purge-2", "purge-4"])).map((v) => v.id)).toEqual([
+      "purge-1",
+      "purge-4",
+    ]);
+  });
 });

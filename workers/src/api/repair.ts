@@ -68,13 +68,26 @@ export async function repairOnce(env: Env, olderThan: number): Promise<{ queued:
   return { queued: unqueued.results.length, rerouted: stalled.results.length };
 }
 
-/** Deletes delivered, succeeded and cancelled tasks (and their deliveries) last changed before `before`. */
-export async function purgeFinished(env: Env, before: number): Promise<void> {
+/**
+ * Deletes delivered, succeeded and cancelled tasks (and their deliveries) last changed before
+ * `before`, up to 1,000 a call. The partial index `tasks_finished` answers which, so a call reads
+ * the tasks it removes, not every task stored. Returns how many tasks it removed and how many
+ * rows it read.
+ */
+export async function purgeFinished(
+  env: Env,
+  before: number,
+): Promise<{ removed: number; rowsRead: number }> {
+  // The same terms as the index's WHERE, so that SQLite may use it.
   const finished = `SELECT key FROM tasks WHERE status IN ('delivered', 'succeeded', 'cancelled') AND updated_at < ?1 LIMIT 1000`;
-  await env.DB.batch([
+  const results = await env.DB.batch([
     env.DB.prepare(`DELETE FROM deliveries WHERE task_key IN (${finished})`).bind(before),
     env.DB.prepare(`DELETE FROM tasks WHERE key IN (${finished})`).bind(before),
   ]);
+  return {
+    removed: results[1]?.meta.changes ?? 0,
+    rowsRead: results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0),
+  };
 }
 
 function intervalMs(env: Env): number {
