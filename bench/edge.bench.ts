@@ -9,6 +9,10 @@
 //   cannot keep up with a pace its latency is backlog age, and the table says so.
 // - local D1 alone: a trivial Worker's three small D1 statements per request, 20 requests/s,
 //   timed inside the Worker (what every D1 step of Errand's pipeline pays on this runtime).
+// Both pipelines run with wrangler dev's local observability off (X_LOCAL_OBSERVABILITY=false):
+// on by default, it streams every invocation (each D1 query and Durable Object call included)
+// to a collector Worker in the same workerd, which production does not run. It cost Errand's
+// pipeline about a quarter of its throughput here, and tripled its p50 latency.
 // The slow pace runs before the issue's fast one, so that the fast one's backlog cannot leak
 // into it. Only one `wrangler dev` runs at a time: each one's idle file watcher (esbuild
 // polling) costs about a third of a core here, which would otherwise load the other pipeline's
@@ -16,7 +20,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, startEdge, startServer } from "../scripts/servers.mjs";
+import {
+  freePort,
+  offlineWranglerEnv,
+  startEdge,
+  startServer,
+  withoutObservability,
+} from "../scripts/servers.mjs";
 import { startPauseMeter } from "./pause-meter.ts";
 
 // This VM's host pauses it whole for 0.1–1.4 s at a time; every row says how much of its
@@ -81,14 +91,14 @@ async function main(): Promise<void> {
           dir,
         ],
         url: `http://127.0.0.1:${port}/health`,
-        env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+        env: { ...offlineWranglerEnv, ...withoutObservability },
       });
       d1 = await probeD1(`http://127.0.0.1:${port}`);
       return { server, pipeline: trivialPipeline(`http://127.0.0.1:${port}`) };
     }),
     await measure("edge", async (dir) => {
       const port = await freePort();
-      const server = await startEdge({ port, env: "dev", persistTo: dir });
+      const server = await startEdge({ port, env: "dev", persistTo: dir, observability: false });
       return { server, pipeline: await errandPipeline(`http://127.0.0.1:${port}`) };
     }),
   ];

@@ -116,6 +116,9 @@ export const offlineWranglerEnv = {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
 };
 
+/** Turns off wrangler dev's local observability collector (see {@link startEdge}). */
+export const withoutObservability = { X_LOCAL_OBSERVABILITY: "false" };
+
 /**
  * Applies the D1 migrations to the local database of a wrangler environment (idempotent).
  * @param {{ env: "dev" | "test", persistTo?: string | undefined }} options
@@ -141,9 +144,20 @@ export const EDGE_CONFIGS = ["wrangler.toml", "workers/wrangler.example-consumer
 
 /**
  * Starts the API Worker with `wrangler dev` on 127.0.0.1, after applying its migrations.
- * @param {{ port: number, env: "dev" | "test", persistTo?: string | undefined, inherit?: boolean | undefined, vars?: Record<string, string>, configs?: string[] }} options
+ * `observability: false` turns off wrangler dev's local observability (on by default), which
+ * streams every invocation of every Worker, each D1 call and Durable Object call included, to a
+ * collector Worker in the same workerd: the benchmarks run without it, as production does.
+ * @param {{ port: number, env: "dev" | "test", persistTo?: string | undefined, inherit?: boolean | undefined, vars?: Record<string, string>, configs?: string[], observability?: boolean }} options
  */
-export function startEdge({ port, env, persistTo, inherit, vars = {}, configs = EDGE_CONFIGS }) {
+export function startEdge({
+  port,
+  env,
+  persistTo,
+  inherit,
+  vars = {},
+  configs = EDGE_CONFIGS,
+  observability = true,
+}) {
   applyLocalMigrations({ env, persistTo });
   const args = ["dev", ...configs.flatMap((c) => ["-c", c]), "--env", env, "--ip", "127.0.0.1"];
   args.push("--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false");
@@ -154,7 +168,7 @@ export function startEdge({ port, env, persistTo, inherit, vars = {}, configs = 
     command: bin("wrangler"),
     args,
     url: `http://127.0.0.1:${port}/v1/health`,
-    env: offlineWranglerEnv,
+    env: observability ? offlineWranglerEnv : { ...offlineWranglerEnv, ...withoutObservability },
     inherit,
   });
 }
