@@ -12,7 +12,7 @@
 // Both pipelines run with wrangler dev's local observability off (X_LOCAL_OBSERVABILITY=false):
 // on by default, it streams every invocation (each D1 query and Durable Object call included)
 // to a collector Worker in the same workerd, which production does not run. It cost Errand's
-// pipeline about a quarter of its throughput here, and tripled its p50 latency.
+// pipeline about a fifth of its throughput here, and tripled its p50 latency.
 // The slow pace runs before the issue's fast one, so that the fast one's backlog cannot leak
 // into it. Only one `wrangler dev` runs at a time: each one's idle file watcher (esbuild
 // polling) costs about a third of a core here, which would otherwise load the other pipeline's
