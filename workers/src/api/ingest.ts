@@ -1,8 +1,9 @@
 /**
- * `POST /v1/tasks`: checks media type, size and JSON, parses with core's schema, plans each
- * item against what is stored, stores the accepted ones (tasks and deliveries, one
- * transaction), then puts their keys on the ingest queue. A task counts as accepted once
- * stored: if the send fails, or the Worker dies before it, the repair alarm sends it.
+ * `POST /v1/tasks`: checks media type, size and JSON, parses with core's schema, stores the
+ * items the credential may publish and plans each item against what was stored before them
+ * (one D1 transaction, one round trip), then puts the stored tasks' keys on the ingest queue.
+ * A task counts as accepted once stored: if the send fails, or the Worker dies before it, the
+ * repair alarm sends it.
  */
 import { MAX_BODY_BYTES, parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core";
 import type { Context } from "hono";
@@ -12,7 +13,7 @@ import { sha256Hex } from "./crypto.ts";
 import { planIngest } from "./ingest-plan.ts";
 import type { IngestMessage } from "./messages.ts";
 import { mayPublish } from "./principal.ts";
-import { ingestFacts, markQueued, type StoredTask, storeTasks } from "./task-store.ts";
+import { markQueued, type StoredTask, storeIngest } from "./task-store.ts";
 
 let repairArmed = false;
 
@@ -24,37 +25,39 @@ export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
   if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
   const { items } = parsed.value;
   const valid = items.flatMap((item, index) => (item.ok ? [{ index, task: item.task }] : []));
+  // What this credential may publish is known without storage; everything else is decided by
+  // the plan from facts read in the same transaction that stores the candidates.
+  const candidates = valid.filter(({ task }) => mayPublish(principal, task.topic));
   const hashes = new Map(
     await Promise.all(
-      valid.map(async ({ index, task }) => [index, await sha256Hex(JSON.stringify(task.payload))] as const),
+      candidates.map(
+        async ({ index, task }) => [index, await sha256Hex(JSON.stringify(task.payload))] as const,
+      ),
     ),
   );
-  const { existing, knownTopics } = await ingestFacts(c.env.DB, principal.tenant.id, principal.subject, {
-    ids: valid.map((v) => v.task.id),
-    dedupKeys: valid.flatMap((v) => (v.task.dedupKey === undefined ? [] : [v.task.dedupKey])),
-    topics: valid.map((v) => v.task.topic),
-  });
+  const { facts, stored } =
+    candidates.length === 0
+      ? { facts: { existing: [], knownTopics: new Set<string>() }, stored: [] }
+      : await storeIngest(
+          c.env.DB,
+          principal.tenant.id,
+          principal.subject,
+          crypto.randomUUID(),
+          candidates.map(({ index, task }) => ({ task, payloadHash: hashes.get(index) ?? "" })),
+        );
   const plan = planIngest(items, {
     mayPublish: (topic) => mayPublish(principal, topic),
-    knownTopics,
-    existing,
+    knownTopics: facts.knownTopics,
+    existing: facts.existing,
     hashes,
   });
-  if (plan.toStore.length > 0) {
-    const stored = await storeTasks(
-      c.env.DB,
-      principal.tenant.id,
-      principal.subject,
-      crypto.randomUUID(),
-      plan.toStore.map(({ task, payloadHash }) => ({ task, payloadHash })),
-    );
-    // Lost a race with a concurrent request storing the same id or dedup key: a duplicate.
-    const storedIds = new Set(stored.map((s) => s.id));
-    for (const { index, task } of plan.toStore) {
-      if (!storedIds.has(task.id)) plan.results[index] = { id: task.id, status: "duplicate" };
-    }
-    await queueStored(c.env, c.executionCtx, stored);
+  // The store took exactly what the plan accepts (storeIngest says why); an accepted item it did
+  // not take would be a duplicate, which its answer then says rather than a wrong "accepted".
+  const storedIds = new Set(stored.map((s) => s.id));
+  for (const { index, task } of plan.toStore) {
+    if (!storedIds.has(task.id)) plan.results[index] = { id: task.id, status: "duplicate" };
   }
+  if (stored.length > 0) await queueStored(c.env, c.executionCtx, stored);
   return c.json({ results: plan.results } satisfies SubmitTasksResponse, 200);
 }
 

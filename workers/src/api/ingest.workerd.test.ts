@@ -67,6 +67,47 @@ describe("POST /v1/tasks", () => {
     });
   });
 
+  it("stores exactly the items it answers accepted when one batch mixes every outcome", async () => {
+    // One transaction reads what the answers are planned from and stores the candidates; the
+    // items below are the ones where the store's own rule (topic exists, id and dedup key free)
+    // and the plan could part: an item refused first and accepted again later in the batch, a
+    // dedup key freed because the item holding it was refused.
+    const [x, y, z, w, v] = ids("mixed", 5) as [string, string, string, string, string];
+    const freedKey = `dk-${w}`;
+    await submit(key, [{ id: z, topic: "orders", payload: { n: 0 } }]);
+    const results = await submit(key, [
+      { id: x, topic: "orders", payload: { n: 1 } },
+      { id: x, topic: "orders", payload: { n: 1 } },
+      { id: x, topic: "orders", payload: { n: 2 } },
+      { id: y, topic: "nowhere", payload: { n: 3 } },
+      { id: y, topic: "orders", payload: { n: 4 } },
+      { id: z, topic: "orders", payload: { n: 5 }, dedupKey: freedKey },
+      { id: w, topic: "orders", payload: { n: 6 }, dedupKey: freedKey },
+      { id: v, topic: "Not A Topic", payload: {} },
+    ]);
+    expect(results.map((r) => `${r.id}:${r.error?.code ?? r.status}`)).toEqual([
+      `${x}:accepted`,
+      `${x}:duplicate`,
+      `${x}:id_conflict`,
+      `${y}:unknown_topic`,
+      `${y}:accepted`,
+      `${z}:id_conflict`,
+      `${w}:accepted`,
+      `${v}:invalid_task`,
+    ]);
+    const stored = await env.DB.prepare(
+      "SELECT id, payload, dedup_key FROM tasks WHERE id IN (?, ?, ?, ?, ?) ORDER BY key",
+    )
+      .bind(x, y, z, w, v)
+      .all();
+    expect(stored.results).toEqual([
+      { id: z, payload: '{"n":0}', dedup_key: null },
+      { id: x, payload: '{"n":1}', dedup_key: null },
+      { id: y, payload: '{"n":4}', dedup_key: null },
+      { id: w, payload: '{"n":6}', dedup_key: freedKey },
+    ]);
+  });
+
   describe("when an item is bad", () => {
     it("rejects it alone with invalid_task, message_too_large, topic_forbidden or unknown_topic", async () => {
       const [ok, bad, big, unknown] = ids("items", 4) as [string, string, string, string];

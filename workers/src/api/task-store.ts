@@ -1,7 +1,7 @@
 /**
- * Storing accepted tasks: one D1 batch (a transaction) writes the tasks, one delivery row per
- * subscription of their topic and the status of tasks that have nothing to wait for, so a 2xx
- * means every row exists.
+ * Storing accepted tasks: one D1 batch (a transaction, one round trip) reads what the ingest plan
+ * needs and writes the tasks, one delivery row per subscription of their topic and the status of
+ * tasks that have nothing to wait for, so a 2xx means every row exists.
  */
 import type { WireTask } from "@errand/core";
 import type { ExistingTask } from "./ingest-plan.ts";
@@ -19,21 +19,47 @@ export interface StoredTask {
   delaySeconds: number;
 }
 
-/** What ingest must know before planning: colliding stored tasks, and which topics exist. */
+/** What ingest must know to plan: colliding stored tasks, and which topics exist. */
 export interface IngestFacts {
-  /** Tasks of the tenant and subject whose id or dedup key is among those asked about. */
+  /** Tasks of the tenant and subject whose id or dedup key is among the candidates'. */
   existing: ExistingTask[];
   knownTopics: Set<string>;
 }
 
-/** Looks up, in one round trip, the stored tasks these items may collide with and their topics. */
-export async function ingestFacts(
+/**
+ * Stores an ingest request's candidates in one D1 batch (one transaction, one round trip), and
+ * reads, in the same transaction and before writing, the facts that plan them (`planIngest`):
+ * the stored tasks they collide with and which of their topics exist.
+ *
+ * The writes take exactly the tasks the plan accepts, without waiting for it: a candidate is
+ * inserted only if its topic exists, and `ON CONFLICT DO NOTHING` skips one whose id or dedup
+ * key is taken, whether by a stored task (which the facts report: a duplicate or an
+ * `id_conflict`) or by an earlier candidate of the same request (which the plan also keeps
+ * first). So pass only candidates the caller may publish, in request order. The stored tasks
+ * come back in key order, with the deliveries of each (one per subscription of its topic) and
+ * the status of those that have nothing to wait for written too, so a 2xx means every row exists.
+ */
+export async function storeIngest(
   db: D1Database,
   tenant: string,
   subject: string,
-  items: { ids: readonly string[]; dedupKeys: readonly string[]; topics: readonly string[] },
-): Promise<IngestFacts> {
-  const [tasks, topics] = await db.batch<Record<string, unknown>>([
+  batchId: string,
+  candidates: readonly NewTask[],
+  now = Date.now(),
+): Promise<{ facts: IngestFacts; stored: StoredTask[] }> {
+  const ids = candidates.map(({ task }) => task.id);
+  const dedupKeys = candidates.flatMap(({ task }) => (task.dedupKey === undefined ? [] : [task.dedupKey]));
+  const topics = [...new Set(candidates.map(({ task }) => task.topic))];
+  const rows = candidates.map(({ task, payloadHash }) => ({
+    id: task.id,
+    topic: task.topic,
+    p: JSON.stringify(task.payload),
+    h: payloadHash,
+    o: task.orderingKey ?? null,
+    d: task.dedupKey ?? null,
+    s: task.delaySeconds ?? 0,
+  }));
+  const [existing, known, inserted] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
         // Two index seeks, not one OR (which reads every task of the subject).
@@ -43,51 +69,19 @@ export async function ingestFacts(
          SELECT id, dedup_key, payload_hash FROM tasks
          WHERE tenant = ?1 AND subject = ?2 AND dedup_key IN (SELECT value FROM json_each(?4))`,
       )
-      .bind(tenant, subject, JSON.stringify(items.ids), JSON.stringify(items.dedupKeys)),
+      .bind(tenant, subject, JSON.stringify(ids), JSON.stringify(dedupKeys)),
     db
       .prepare("SELECT name FROM topics WHERE tenant = ? AND name IN (SELECT value FROM json_each(?))")
-      .bind(tenant, JSON.stringify([...new Set(items.topics)])),
-  ]);
-  const rows = (tasks?.results ?? []) as unknown as {
-    id: string;
-    dedup_key: string | null;
-    payload_hash: string;
-  }[];
-  return {
-    existing: rows.map((r) => ({ id: r.id, dedupKey: r.dedup_key, payloadHash: r.payload_hash })),
-    knownTopics: new Set(((topics?.results ?? []) as unknown as { name: string }[]).map((r) => r.name)),
-  };
-}
-
-/**
- * Stores tasks with their deliveries in one transaction. A task whose id or dedup key was
- * stored by a concurrent request meanwhile is skipped (left out of the returned list).
- */
-export async function storeTasks(
-  db: D1Database,
-  tenant: string,
-  subject: string,
-  batchId: string,
-  tasks: readonly NewTask[],
-  now = Date.now(),
-): Promise<StoredTask[]> {
-  const rows = tasks.map(({ task, payloadHash }) => ({
-    id: task.id,
-    topic: task.topic,
-    p: JSON.stringify(task.payload),
-    h: payloadHash,
-    o: task.orderingKey ?? null,
-    d: task.dedupKey ?? null,
-    s: task.delaySeconds ?? 0,
-  }));
-  const [inserted] = await db.batch<{ key: number; id: string; delay_seconds: number }>([
+      .bind(tenant, JSON.stringify(topics)),
     db
       .prepare(
         `INSERT INTO tasks (tenant, subject, id, topic, payload, payload_hash, ordering_key, dedup_key,
            delay_seconds, status, batch_id, accepted_at, updated_at)
          SELECT ?1, ?2, value ->> '$.id', value ->> '$.topic', value ->> '$.p', value ->> '$.h',
            value ->> '$.o', value ->> '$.d', value ->> '$.s', 'accepted', ?3, ?4, ?4
-         FROM json_each(?5) WHERE true ORDER BY key
+         FROM json_each(?5)
+         WHERE EXISTS (SELECT 1 FROM topics WHERE tenant = ?1 AND name = value ->> '$.topic')
+         ORDER BY key
          ON CONFLICT DO NOTHING
          RETURNING key, id, delay_seconds`,
       )
@@ -111,9 +105,20 @@ export async function storeTasks(
       )
       .bind(batchId),
   ]);
-  return (inserted?.results ?? [])
-    .map((r) => ({ key: r.key, id: r.id, delaySeconds: r.delay_seconds }))
-    .sort((a, b) => a.key - b.key);
+  const collisions = (existing?.results ?? []) as unknown as {
+    id: string;
+    dedup_key: string | null;
+    payload_hash: string;
+  }[];
+  return {
+    facts: {
+      existing: collisions.map((r) => ({ id: r.id, dedupKey: r.dedup_key, payloadHash: r.payload_hash })),
+      knownTopics: new Set(((known?.results ?? []) as unknown as { name: string }[]).map((r) => r.name)),
+    },
+    stored: ((inserted?.results ?? []) as unknown as { key: number; id: string; delay_seconds: number }[])
+      .map((r) => ({ key: r.key, id: r.id, delaySeconds: r.delay_seconds }))
+      .sort((a, b) => a.key - b.key),
+  };
 }
 
 /** Records that the ingest queue took these tasks. */
