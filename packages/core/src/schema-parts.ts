@@ -28,12 +28,26 @@ export function record<const E extends v.ObjectEntries>(entries: E) {
   );
 }
 
-/** A string of `min` to `max` UTF-16 units. */
+/**
+ * A lone UTF-16 surrogate: with the `u` flag a regular expression reads a string by code points,
+ * so only a surrogate that is not half of a pair is one of category Cs.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A string of `min` to `max` UTF-16 units, well-formed Unicode. A lone surrogate cannot be stored
+ * as UTF-8 (SQLite keeps its invalid bytes, which read back as U+FFFD), so the stored value would
+ * compare and read back differently from the one sent.
+ */
 export function text(min: number, max: number) {
   return v.pipe(
     v.string(got("must be a string")),
     v.minLength(min, got(`must be ${min} to ${max} characters`)),
     v.maxLength(max, (issue) => `must be ${min} to ${max} characters (got ${issue.received})`),
+    v.check(
+      (value: string) => !LONE_SURROGATE.test(value),
+      got("must be well-formed Unicode (no lone surrogate)"),
+    ),
   );
 }
 

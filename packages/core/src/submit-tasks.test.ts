@@ -125,6 +125,16 @@ describe("parseSubmitTasksRequest", () => {
         "dedupKey must be 1 to 256 characters (got 257)",
       ],
       [
+        "with a lone surrogate in its dedup key",
+        task({ dedupKey: "order-\ud800" }),
+        "dedupKey must be well-formed Unicode (no lone surrogate)",
+      ],
+      [
+        "with a lone low surrogate in its ordering key",
+        task({ orderingKey: "\udc00user" }),
+        "orderingKey must be well-formed Unicode (no lone surrogate)",
+      ],
+      [
         "with a fractional delay",
         task({ delaySeconds: 1.5 }),
         "delaySeconds must be a whole number of seconds from 0 to 43200 (got 1.5)",
@@ -142,6 +152,10 @@ describe("parseSubmitTasksRequest", () => {
       if (result.ok) return;
       expect(result.error.code).toBe("invalid_task");
       expect(result.error.message).toContain(message);
+    });
+
+    it("accepts keys outside the Basic Multilingual Plane (surrogate pairs)", () => {
+      expect(itemOf(task({ dedupKey: "order-\u{1F600}", orderingKey: "\u{10FFFF}" })).ok).toBe(true);
     });
 
     it("accepts the delay limits themselves", () => {

@@ -133,6 +133,19 @@ describe("POST /v1/tasks", () => {
       const [forbidden] = await submit(narrow, [{ id: `${ok}-f`, topic: "orders", payload: {} }]);
       expect(forbidden?.error?.code).toBe("topic_forbidden");
     });
+
+    it("rejects a key that is not well-formed Unicode, which storage could not keep as sent", async () => {
+      // A lone surrogate would be stored as invalid UTF-8 and read back as U+FFFD: the dedup
+      // check in storage and the one in the answer would then disagree.
+      const [a, b] = ids("surrogate", 2) as [string, string];
+      const results = await submit(key, [
+        { id: a, topic: "orders", payload: 1, dedupKey: "k\ud800" },
+        { id: b, topic: "orders", payload: 2, dedupKey: "k\ufffd\ufffd\ufffd" },
+      ]);
+      expect(results.map((r) => r.error?.code ?? r.status)).toEqual(["invalid_task", "accepted"]);
+      const stored = await env.DB.prepare("SELECT id FROM tasks WHERE id IN (?, ?)").bind(a, b).all();
+      expect(stored.results).toEqual([{ id: b }]);
+    });
   });
 
   describe("when the request is bad", () => {
