@@ -40,6 +40,7 @@ describe("@errand/core", () => {
         "isTaskState",
         "isTopicName",
         "isTopicPattern",
+        "isWellFormed",
         "isWireId",
         "jsonByteLength",
         "newTaskId",

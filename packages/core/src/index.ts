@@ -65,6 +65,7 @@ export {
   resolvePolicy,
   validatePolicy,
 } from "./retry-policy.ts";
+export { isWellFormed } from "./schema-parts.ts";
 export { parseSubscriptionRequest, parseTokenRequest, parseTopicRequest } from "./schemas.ts";
 export {
   deserializeError,

@@ -35,6 +35,20 @@ export function record<const E extends v.ObjectEntries>(entries: E) {
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
+ * Whether `value` is well-formed Unicode (no lone surrogate), so that it survives UTF-8 storage
+ * unchanged (`String.prototype.isWellFormed`, which ES2023's library does not type).
+ *
+ * @example
+ * ```ts
+ * isWellFormed("order-\u{1F600}") // true
+ * isWellFormed("order-\ud800") // false
+ * ```
+ */
+export function isWellFormed(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/**
  * A string of `min` to `max` UTF-16 units, well-formed Unicode. A lone surrogate cannot be stored
  * as UTF-8 (SQLite keeps its invalid bytes, which read back as U+FFFD), so the stored value would
  * compare and read back differently from the one sent.

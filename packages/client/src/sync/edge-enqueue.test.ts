@@ -58,6 +58,17 @@ describe("buildOutboxRecord", () => {
       }
     });
 
+    it("refuses a key with a lone surrogate, which the edge would refuse for good", () => {
+      expect(() =>
+        buildOutboxRecord("demo.echo", null, { target: "edge", dedupKey: "d\udfff" }, ctx),
+      ).toThrow(/options.dedupKey must be well-formed Unicode/);
+      expect(
+        buildOutboxRecord("demo.echo", null, { target: "edge", dedupKey: "d\u{1F600}" }, ctx),
+      ).toMatchObject({
+        dedupKey: "d\u{1F600}",
+      });
+    });
+
     it("refuses a payload over the contract's message limit", () => {
       expect(() =>
         buildOutboxRecord("demo.echo", "x".repeat(MAX_MESSAGE_BYTES), { target: "edge" }, ctx),

@@ -7,6 +7,7 @@
 import {
   findJsonIssue,
   isTopicName,
+  isWellFormed,
   isWireId,
   type JsonValue,
   jsonByteLength,
@@ -70,6 +71,8 @@ export function buildOutboxRecord(
     const value = options[key];
     if (value !== undefined && (typeof value !== "string" || value === "" || value.length > 256))
       fail(`options.${key}`, "must be a string of 1 to 256 characters");
+    else if (value !== undefined && !isWellFormed(value))
+      fail(`options.${key}`, "must be well-formed Unicode (no lone surrogate)");
   }
   const delay = options.delay;
   if (delay !== undefined && (typeof delay !== "number" || !(delay >= 0) || delay > MAX_DELAY_SECONDS * 1000))
