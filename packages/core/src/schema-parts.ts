@@ -58,10 +58,7 @@ export function text(min: number, max: number) {
     v.string(got("must be a string")),
     v.minLength(min, got(`must be ${min} to ${max} characters`)),
     v.maxLength(max, (issue) => `must be ${min} to ${max} characters (got ${issue.received})`),
-    v.check(
-      (value: string) => !LONE_SURROGATE.test(value),
-      got("must be well-formed Unicode (no lone surrogate)"),
-    ),
+    v.check(isWellFormed, got("must be well-formed Unicode (no lone surrogate)")),
   );
 }
 

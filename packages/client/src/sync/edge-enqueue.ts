@@ -69,10 +69,10 @@ export function buildOutboxRecord(
     fail("payload", `must be at most ${MAX_MESSAGE_BYTES} bytes as JSON`);
   for (const key of ["orderingKey", "dedupKey"] as const) {
     const value = options[key];
-    if (value !== undefined && (typeof value !== "string" || value === "" || value.length > 256))
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value === "" || value.length > 256)
       fail(`options.${key}`, "must be a string of 1 to 256 characters");
-    else if (value !== undefined && !isWellFormed(value))
-      fail(`options.${key}`, "must be well-formed Unicode (no lone surrogate)");
+    else if (!isWellFormed(value)) fail(`options.${key}`, "must be well-formed Unicode (no lone surrogate)");
   }
   const delay = options.delay;
   if (delay !== undefined && (typeof delay !== "number" || !(delay >= 0) || delay > MAX_DELAY_SECONDS * 1000))
