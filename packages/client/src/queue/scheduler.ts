@@ -90,6 +90,8 @@ export class Scheduler {
   readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
+  /** The last pump started (settled when `#pumping` is false). */
+  #pumped: Promise<void> = Promise.resolve();
   #again = false;
   #soon = false;
   #closed = false;
@@ -105,7 +107,7 @@ export class Scheduler {
   wake(): void {
     if (this.#closed && this.#pending.size === 0) return;
     if (this.#pumping) this.#again = true;
-    else void this.#pump();
+    else this.#pumped = this.#pump();
   }
 
   /** Stops this context's attempt of `id`, if it runs one, because the task was cancelled. */
@@ -120,7 +122,12 @@ export class Scheduler {
     );
   }
 
-  /** Stops claiming, aborts running attempts and hands them back (pending, attempt refunded). */
+  /**
+   * Stops claiming, aborts running attempts and hands them back (pending, attempt refunded).
+   * Resolves once nothing of this scheduler writes any more: a claim pass in flight hands back
+   * what it claims, and the pass that commits those releases and the attempts' own is awaited,
+   * so the database can close after it.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
@@ -131,7 +138,13 @@ export class Scheduler {
         attempt.controller.abort(new CancelledError("The runtime was closed"));
       }
     }
-    await Promise.allSettled([...this.#inFlight]);
+    for (;;) {
+      if (!this.#pumping && this.#inFlight.size === 0) {
+        if (this.#pending.size === 0) return;
+        this.wake();
+      }
+      await Promise.allSettled([this.#pumped, ...this.#inFlight]);
+    }
   }
 
   /**
@@ -229,7 +242,12 @@ export class Scheduler {
     const result = committed.claimed;
     if (result === undefined) return undefined;
     for (const task of result.settled) this.#o.emit("task.dead", task);
-    for (const task of result.claimed) this.#start(slot, task);
+    // Closed while this pass claimed: hand the tasks back unstarted, or they would stay running
+    // under a lease nobody renews until it lapses (and, on a last attempt, go dead).
+    for (const task of result.claimed) {
+      if (this.#closed) this.#release(slot, task);
+      else this.#start(slot, task);
+    }
     if (result.claimed.length === limit) this.#again = true;
     if (look) {
       const every = Math.min(this.#o.pollMs, RESCUE_LOOK_MS);
@@ -242,7 +260,17 @@ export class Scheduler {
   }
 
   #start(slot: StoreSlot, task: TaskRecord): void {
-    const running = this.#run(slot, task).catch((error: unknown) => this.#o.failed(error));
+    this.#track(this.#run(slot, task));
+  }
+
+  /** Gives back a task claimed but never started: pending again, the attempt refunded, no event. */
+  #release(slot: StoreSlot, task: TaskRecord): void {
+    const event: TaskEvent = { type: "release", token: task.fence, now: Date.now() };
+    this.#track(this.#commit(slot, { id: task.id, event }, () => {}));
+  }
+
+  #track(work: Promise<void>): void {
+    const running = work.catch((error: unknown) => this.#o.failed(error));
     this.#inFlight.add(running);
     void running.finally(() => this.#inFlight.delete(running));
   }

@@ -1,0 +1,49 @@
+import { defineTasks, type TaskMap, task } from "@errand/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createErrand } from "./create-errand.ts";
+import type { Errand } from "./runtime.ts";
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function runtime<M extends TaskMap>(
+  options: Parameters<typeof createErrand<M>>[0],
+): Promise<Errand<M>> {
+  const errand = await createErrand<M>({ persist: false, ...options });
+  closers.push(() => errand.close());
+  return errand;
+}
+
+const tasks = defineTasks({ work: task<{ n: number }, number>() });
+const work = ({ n }: { n: number }) => new Promise<number>((resolve) => setTimeout(() => resolve(n), 3));
+
+describe("closing a runtime", () => {
+  it("hands back the tasks a claim pass in flight took, so a runtime opened later runs them all", async () => {
+    const dbName = `q-${crypto.randomUUID()}`;
+    const first = await runtime({ tasks, dbName, concurrency: 4, leaseMs: 300, handlers: { work } });
+    const errors: string[] = [];
+    first.on("storage.error", (detail) => errors.push(detail.error?.code ?? detail.message));
+    const handles = await first.enqueueMany(
+      Array.from({ length: 10 }, (_, n) => ({
+        type: "work" as const,
+        payload: { n },
+        options: { retry: { maxAttempts: 1 } },
+      })),
+    );
+    await first.close();
+
+    const second = await runtime({
+      tasks,
+      dbName,
+      concurrency: 4,
+      leaseMs: 300,
+      pollMs: 50,
+      handlers: { work },
+    });
+    const results = await Promise.allSettled(handles.map((handle) => second.handle(handle.id).result()));
+    expect(results).toEqual(Array.from({ length: 10 }, (_, n) => ({ status: "fulfilled", value: n })));
+    expect(errors).toEqual([]);
+  });
+});
