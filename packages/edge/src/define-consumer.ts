@@ -19,7 +19,6 @@ import { APPLIED_TABLE_SQL, findAppliedMany, isDuplicateMark, markApplied } from
 import {
   type Claim,
   type ClaimedTask,
-  type Completion,
   type ConsumerApiBinding,
   type DeliveryRef,
   isDeliveryRef,
@@ -77,16 +76,17 @@ interface Group {
   messages: Message<unknown>[];
 }
 
+/** A handler run that returned, with its writes to commit. */
+interface Applied {
+  kind: "applied";
+  group: Group;
+  task: ClaimedTask;
+  result: string | null;
+  writes: D1PreparedStatement[];
+}
+
 /** What became of a handler run, before commit. */
-type Ran =
-  | { kind: "done" }
-  | {
-      kind: "applied";
-      group: Group;
-      task: ClaimedTask;
-      result: string | null;
-      writes: D1PreparedStatement[];
-    };
+type Ran = { kind: "done" } | Applied;
 
 const RETRY_SOON = { delaySeconds: 1 };
 
@@ -157,17 +157,18 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
   }
 
   /**
-   * Commits every run's writes and marks in one batch; when a mark already exists (another
-   * copy committed first) falls back to one batch per run, so only the duplicates are dropped.
-   * Returns the completions to report.
+   * Commits every run's writes and marks in one batch. When that fails, commits one batch per
+   * run, so one run's failing write or an already committed copy (its mark exists) cannot hold
+   * the others back: a duplicate takes the result first committed, a failing run is returned in
+   * `failed` with its error.
    */
   async function commit(
     db: D1Database,
-    runs: Extract<Ran, { kind: "applied" }>[],
+    runs: Applied[],
     already: Map<string, string | null>,
-  ): Promise<Completion[]> {
+  ): Promise<{ committed: Applied[]; failed: [Applied, unknown][] }> {
     const fresh = runs.filter((r) => !already.has(r.task.deliveryId));
-    const statements = (list: typeof runs) => [
+    const statements = (list: readonly Applied[]) => [
       markApplied(
         db,
         name,
@@ -175,24 +176,36 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
       ),
       ...list.flatMap((r) => r.writes),
     ];
+    const failed = new Map<Applied, unknown>();
     try {
       if (fresh.length > 0) await db.batch(statements(fresh));
     } catch (error) {
-      if (!isDuplicateMark(error)) throw error;
       for (const r of fresh) {
         try {
-          await db.batch(statements([r]));
+          if (fresh.length > 1) await db.batch(statements([r]));
+          else throw error;
         } catch (single) {
-          if (!isDuplicateMark(single)) throw single;
+          if (!isDuplicateMark(single)) {
+            failed.set(r, single);
+            continue;
+          }
           const first = await findAppliedMany(db, name, [r.task.deliveryId]);
           r.result = first.get(r.task.deliveryId) ?? null;
         }
       }
     }
-    return runs.map((r) => ({
-      ref: r.group.ref,
-      ...(r.result === null ? {} : { result: JSON.parse(r.result) as JsonValue }),
-    }));
+    return { committed: runs.filter((r) => !failed.has(r)), failed: [...failed] };
+  }
+
+  /** Reports a run whose commit failed as a failed attempt, and retries or acks per the answer. */
+  async function failCommit(api: ConsumerApiBinding, run: Applied, error: unknown): Promise<void> {
+    try {
+      const outcome = await api.fail(run.group.ref, serializeError(error));
+      settle(run.group, outcome.action === "retry" ? { delaySeconds: outcome.delaySeconds } : "ack");
+    } catch (report) {
+      console.error("errand consumer: reporting a failed commit failed, retrying", report);
+      settle(run.group, RETRY_SOON);
+    }
   }
 
   return {
@@ -234,15 +247,26 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
             ),
           ),
         );
-        const toCommit = runs.filter((r): r is Extract<Ran, { kind: "applied" }> => r.kind === "applied");
+        const toCommit = runs.filter((r): r is Applied => r.kind === "applied");
         if (toCommit.length === 0) return;
+        let committed: Applied[] = toCommit;
         try {
-          await api.complete(await commit(db, toCommit, applied));
-          for (const r of toCommit) settle(r.group, "ack");
+          const outcome = await commit(db, toCommit, applied);
+          committed = outcome.committed;
+          await Promise.all(outcome.failed.map(([run, error]) => failCommit(api, run, error)));
+          if (committed.length > 0) {
+            await api.complete(
+              committed.map((r) => ({
+                ref: r.group.ref,
+                ...(r.result === null ? {} : { result: JSON.parse(r.result) as JsonValue }),
+              })),
+            );
+          }
+          for (const r of committed) settle(r.group, "ack");
         } catch (error) {
           // The marks (if committed) keep a retry from applying twice; it reports again.
           console.error("errand consumer: commit or report failed, retrying", error);
-          for (const r of toCommit) settle(r.group, RETRY_SOON);
+          for (const r of committed) settle(r.group, RETRY_SOON);
         }
       } catch (error) {
         console.error("errand consumer: claim failed, retrying the batch", error);

@@ -47,6 +47,22 @@ describe("topics and subscriptions", () => {
     expect((await call(key, "DELETE", `/v1/topics/orders/subscriptions/${hook.id}`)).status).toBe(404);
   });
 
+  it("lets a task waiting only on a deleted subscription finish as delivered", async () => {
+    const { key } = await newTenant();
+    const [hook] = await topicWith(key, "orders", [
+      { kind: "webhook", target: "https://hooks.example.com/x" },
+    ]);
+    const [id] = ids("orphan", 1) as [string];
+    await submit(key, [{ id, topic: "orders", payload: {}, delaySeconds: 3600 }]);
+    await json(key, "DELETE", `/v1/topics/orders/subscriptions/${hook?.id}`);
+    const view = await json<{ status: string; deliveries: { status: string }[] }>(
+      key,
+      "GET",
+      `/v1/tasks/${id}`,
+    );
+    expect([view.status, view.deliveries.map((d) => d.status)]).toEqual(["delivered", ["cancelled"]]);
+  });
+
   it("refuses a queue that wrangler.toml does not declare", async () => {
     const { key } = await newTenant();
     await json(key, "PUT", "/v1/topics/orders", {});

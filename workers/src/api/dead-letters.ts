@@ -1,53 +1,47 @@
 /**
  * The dead-letter queue's consumer, and replay. Messages arrive here two ways: Errand gave up
- * on a delivery (`error` set, the delivery already dead), or the platform exhausted a message's
- * redeliveries (the delivery may still read pending; it is marked dead here). Either way one
- * row per (task, subscription) records it for `GET /v1/dead-letters`.
+ * on a delivery (`error` set; the delivery was marked dead and its dead letter recorded in the
+ * same transaction), or the platform exhausted a message's redeliveries (the delivery may still
+ * read pending; it is marked dead and recorded here). Either way one row per (task,
+ * subscription) records it for `GET /v1/dead-letters`.
  */
 
-import { publishViews } from "./live-publish.ts";
+import { markDead } from "./delivery-ops.ts";
 import type { DeliveryMessage, IngestMessage } from "./messages.ts";
-import { advanceKeys, type OrderingScope, routeTasks } from "./router.ts";
-import { refreshStatus } from "./task-views.ts";
+import { routeTasks } from "./router.ts";
 
-/** Records each dead message in D1. */
+/**
+ * Records each dead message in D1. A delivery the platform gave up on is marked dead and
+ * recorded here; one Errand gave up on was recorded when it died, so its message changes
+ * nothing. An ingest message the router kept failing on clears its task's `queued_at`, so the
+ * repair alarm queues the task again.
+ */
 export async function recordDeadLetters(
   batch: MessageBatch<DeliveryMessage | IngestMessage>,
   env: Env,
 ): Promise<void> {
-  const now = Date.now();
-  const touched: number[] = [];
-  const scopes: OrderingScope[] = [];
   for (const message of batch.messages) {
     const body = message.body;
     if ("key" in body) {
-      // The router itself kept failing on this task: route it again later via repair.
-      console.error(`errand-api: ingest message for task ${body.key} exhausted its redeliveries`);
+      console.error(
+        `errand-api: ingest message for task ${body.key} exhausted its redeliveries; repair requeues it`,
+      );
+      await env.DB.prepare(
+        "UPDATE tasks SET queued_at = NULL WHERE key = ? AND routed_at IS NULL AND cancelled_at IS NULL",
+      )
+        .bind(body.key)
+        .run();
       continue;
     }
-    const error = body.error ?? {
-      code: "redeliveries_exhausted",
-      message: "The queue gave up redelivering this delivery.",
-    };
-    const marked = await env.DB.prepare(
-      `UPDATE deliveries SET status = 'dead', last_error = ?3, updated_at = ?4
-       WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
-    )
-      .bind(body.task, body.subscription, JSON.stringify(error), now)
-      .first<{ okey: string | null }>();
-    await env.DB.prepare(
-      `INSERT INTO dead_letters (id, tenant, task_key, subscription, error, created_at)
-       SELECT ?1, t.tenant, t.key, ?3, ?4, ?5 FROM tasks t WHERE t.key = ?2
-       ON CONFLICT (task_key, subscription) DO UPDATE SET error = excluded.error,
-         created_at = excluded.created_at, replayed_at = NULL`,
-    )
-      .bind(crypto.randomUUID(), body.task, body.subscription, JSON.stringify(error), now)
-      .run();
-    if (marked) scopes.push({ subscription: body.subscription, okey: marked.okey });
-    touched.push(body.task);
+    await markDead(
+      env,
+      { task: body.task, subscription: body.subscription },
+      body.error ?? {
+        code: "redeliveries_exhausted",
+        message: "The queue gave up redelivering this delivery.",
+      },
+    );
   }
-  await advanceKeys(env, scopes);
-  await publishViews(env, await refreshStatus(env.DB, touched));
   batch.ackAll();
 }
 

@@ -9,16 +9,17 @@
  * - `completeDelivery`: marks it delivered (with the result, if any), updates the task's status
  *   and sends the next task of its key.
  * - `failDelivery`: retries with the policy's backoff (at least `retryAfterSeconds`), or marks
- *   it dead and sends it to the dead-letter queue.
+ *   it dead, recording its dead letter in the same transaction ({@link markDead}), and puts it on
+ *   the dead-letter queue.
  */
-import { decideRetry, type JsonValue, type SerializedError } from "@errand/core";
+import { decideRetry, type JsonValue, type SerializedError, type WireError } from "@errand/core";
 import type { Claim, FailOutcome } from "@errand/edge";
 import { deliveryPolicy } from "./delivery-policy.ts";
 import { IS_HEAD } from "./dispatch.ts";
 import { publishViews } from "./live-publish.ts";
 import type { DeliveryMessage } from "./messages.ts";
 import { advanceKeys, type OrderingScope } from "./router.ts";
-import { changedViews, refreshStatus, statusUpdate } from "./task-views.ts";
+import { changedViews, statusUpdate } from "./task-views.ts";
 
 /** Seconds a delivery waiting behind an earlier task of its key is put back for. */
 const WAIT_SECONDS = 1;
@@ -31,23 +32,26 @@ export async function claimDelivery(env: Env, ref: DeliveryMessage): Promise<Cla
 
 /**
  * Claims deliveries in one D1 round trip: one statement counts an attempt for each delivery
- * that is pending, heads its key and whose task is not cancelled; one read gathers what the
- * answers need.
+ * that is pending, heads its key, has attempts left and whose task is not cancelled; one read
+ * gathers what the answers need. A head delivery with no attempts left (its consumer kept
+ * dying without reporting) is marked dead instead of run again.
  */
 export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]): Promise<Claim[]> {
   if (refs.length === 0) return [];
   const now = Date.now();
+  const maxAttempts = deliveryPolicy(env).maxAttempts;
   const json = JSON.stringify(refs.map((r) => ({ task: r.task, subscription: r.subscription })));
   const [counted, read] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(
       `UPDATE deliveries AS d SET attempts = attempts + 1, updated_at = ?2
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?1))
-         AND d.status = 'pending' AND ${IS_HEAD}
+         AND d.status = 'pending' AND d.attempts < ?3 AND ${IS_HEAD}
          AND NOT EXISTS (SELECT 1 FROM tasks c WHERE c.key = d.task_key AND c.cancelled_at IS NOT NULL)
        RETURNING task_key, subscription, attempts`,
-    ).bind(json, now),
+    ).bind(json, now, maxAttempts),
     env.DB.prepare(
-      `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at, d.status
+      `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at,
+         d.status, d.attempts, ${IS_HEAD} AS head
        FROM deliveries d JOIN tasks t ON t.key = d.task_key
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?))`,
     ).bind(json),
@@ -63,10 +67,25 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
       row,
     ]),
   );
-  return refs.map((ref) => {
+  // A pending delivery answered `dead` is out of attempts: it dies here.
+  const exhausted = new Map<string, DeliveryMessage>();
+  const claims = refs.map((ref) => {
     const id = `${ref.task}:${ref.subscription}`;
-    return toClaim(ref, rows.get(id), attempts.get(id));
+    const row = rows.get(id);
+    const claim = toClaim(ref, row, attempts.get(id), maxAttempts);
+    if (claim.action === "skip" && claim.reason === "dead" && row?.status === "pending")
+      exhausted.set(id, ref);
+    return claim;
   });
+  for (const ref of exhausted.values()) {
+    await markDead(
+      env,
+      ref,
+      { code: "attempts_exhausted", message: `No outcome was reported after ${maxAttempts} attempts.` },
+      { notify: true },
+    );
+  }
+  return claims;
 }
 
 interface ClaimRow {
@@ -79,14 +98,23 @@ interface ClaimRow {
   ordering_key: string | null;
   cancelled_at: number | null;
   status: string;
+  attempts: number;
+  head: number;
 }
 
-function toClaim(ref: DeliveryMessage, row: ClaimRow | undefined, attempts: number | undefined): Claim {
+function toClaim(
+  ref: DeliveryMessage,
+  row: ClaimRow | undefined,
+  attempts: number | undefined,
+  maxAttempts: number,
+): Claim {
   if (!row) return { action: "skip", reason: "unknown" };
   if (row.status === "delivered" || row.status === "dead" || row.status === "cancelled") {
     return { action: "skip", reason: row.status };
   }
   if (row.cancelled_at !== null) return { action: "skip", reason: "cancelled" };
+  if (attempts === undefined && row.head === 1 && row.attempts >= maxAttempts)
+    return { action: "skip", reason: "dead" };
   if (attempts === undefined) return { action: "wait", delaySeconds: WAIT_SECONDS };
   return {
     action: "run",
@@ -156,33 +184,68 @@ export async function failDelivery(
     .bind(ref.task, ref.subscription)
     .first<{ attempts: number; status: string }>();
   if (row?.status !== "pending") return { action: "dead" };
-  const lastError = JSON.stringify({ code: error.code, message: error.message });
+  const lastError = { code: error.code, message: error.message };
   const decision = decideRetry(deliveryPolicy(env), Math.max(1, row.attempts), error);
   if (decision.retry) {
     await env.DB.prepare(
       "UPDATE deliveries SET last_error = ?3, updated_at = ?4 WHERE task_key = ?1 AND subscription = ?2",
     )
-      .bind(ref.task, ref.subscription, lastError, Date.now())
+      .bind(ref.task, ref.subscription, JSON.stringify(lastError), Date.now())
       .run();
     return { action: "retry", delaySeconds: Math.max(Math.ceil(decision.delayMs / 1000), retryAfterSeconds) };
   }
-  const dead = await env.DB.prepare(
-    `UPDATE deliveries SET status = 'dead', last_error = ?3, updated_at = ?4
-     WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
-  )
-    .bind(ref.task, ref.subscription, lastError, Date.now())
-    .first<{ okey: string | null }>();
-  if (dead) {
-    const message: DeliveryMessage = { ...ref, error: { code: error.code, message: error.message } };
-    await env.DEAD_LETTER_QUEUE.send(message);
-    await finished(env, ref, dead.okey);
-  }
+  await markDead(env, ref, lastError, { notify: true });
   return { action: "dead" };
 }
 
-async function finished(env: Env, ref: DeliveryMessage, okey: string | null): Promise<void> {
+/**
+ * Marks a pending delivery dead, records its dead letter and recomputes its task's status in
+ * one transaction, so the dead letter cannot be lost between them; then moves its ordering key
+ * on and tells live sessions. With `notify`, also puts the dead delivery on the dead-letter queue
+ * (best-effort: its consumer finds it already recorded). Recording is idempotent: a delivery
+ * that is not dead changes nothing, and a dead letter is only renewed after a replay.
+ */
+export async function markDead(
+  env: Env,
+  ref: DeliveryMessage,
+  error: WireError,
+  { notify = false } = {},
+): Promise<void> {
+  const db = env.DB;
+  const now = Date.now();
+  const lastError = JSON.stringify(error);
+  const results = await db.batch<Record<string, unknown>>([
+    db
+      .prepare(
+        `UPDATE deliveries SET status = 'dead', last_error = ?3, updated_at = ?4
+         WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
+      )
+      .bind(ref.task, ref.subscription, lastError, now),
+    db
+      .prepare(
+        `INSERT INTO dead_letters (id, tenant, task_key, subscription, error, created_at)
+         SELECT ?1, t.tenant, t.key, ?3, d.last_error, ?4 FROM tasks t
+         JOIN deliveries d ON d.task_key = t.key AND d.subscription = ?3
+         WHERE t.key = ?2 AND d.status = 'dead'
+         ON CONFLICT (task_key, subscription) DO UPDATE SET error = excluded.error,
+           created_at = excluded.created_at, replayed_at = NULL
+         WHERE dead_letters.replayed_at IS NOT NULL`,
+      )
+      .bind(crypto.randomUUID(), ref.task, ref.subscription, now),
+    ...statusUpdate(db, [ref.task], now),
+  ]);
+  const dead = (results[0]?.results ?? []) as unknown as { okey: string | null }[];
+  if (dead.length > 0 && notify) {
+    const message: DeliveryMessage = { ...ref, error };
+    await env.DEAD_LETTER_QUEUE.send(message).catch((failure: unknown) => {
+      console.error("errand-api: dead-letter queue send failed (the dead letter is recorded)", failure);
+    });
+  }
   await Promise.all([
-    advanceKeys(env, [{ subscription: ref.subscription, okey }]),
-    refreshStatus(env.DB, [ref.task]).then((views) => publishViews(env, views)),
+    advanceKeys(
+      env,
+      dead.map(({ okey }) => ({ subscription: ref.subscription, okey })),
+    ),
+    publishViews(env, changedViews(results)),
   ]);
 }

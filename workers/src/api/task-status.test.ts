@@ -26,6 +26,13 @@ describe("aggregateStatus", () => {
     expect(aggregateStatus(queued, [one, d({ kind: "webhook", status: "delivered" })])).toBe("delivered");
   });
 
+  it("never waits for a delivery cancelled with its subscription", () => {
+    const gone = d({ kind: "webhook", status: "cancelled" });
+    expect(aggregateStatus(queued, [d({ status: "delivered" }), gone])).toBe("delivered");
+    expect(aggregateStatus(queued, [gone])).toBe("delivered");
+    expect(aggregateStatus(queued, [d({}), gone])).toBe("queued");
+  });
+
   it("never waits for a live delivery", () => {
     expect(aggregateStatus(queued, [d({ status: "delivered" }), d({ kind: "live" })])).toBe("delivered");
   });

@@ -23,7 +23,7 @@ export function aggregateStatus(
   if (task.cancelled) return "cancelled";
   const held = deliveries.filter((d) => d.kind !== "live");
   if (held.some((d) => d.status === "dead")) return "dead";
-  if (held.every((d) => d.status === "delivered")) {
+  if (held.every((d) => d.status === "delivered" || d.status === "cancelled")) {
     return held.some((d) => d.resultFrom && d.hasResult) ? "succeeded" : "delivered";
   }
   return task.queued ? "queued" : "accepted";
@@ -44,7 +44,8 @@ export const STATUS_SQL = `CASE
   WHEN t.cancelled_at IS NOT NULL THEN 'cancelled'
   WHEN EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live' AND x.status = 'dead')
     THEN 'dead'
-  WHEN NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live' AND x.status <> 'delivered')
+  WHEN NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live'
+      AND x.status NOT IN ('delivered', 'cancelled'))
     THEN CASE WHEN EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live'
       AND x.result_from = 1 AND x.result IS NOT NULL) THEN 'succeeded' ELSE 'delivered' END
   WHEN t.queued_at IS NOT NULL OR t.routed_at IS NOT NULL THEN 'queued'

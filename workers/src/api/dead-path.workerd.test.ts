@@ -1,0 +1,88 @@
+import { createMessageBatch } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ids, json, newTenant, submit, topicWith, views } from "../../test/edge.ts";
+import { claimDeliveries, failDelivery } from "./delivery-ops.ts";
+import { handleQueue } from "./queue.ts";
+import { repairOnce } from "./repair.ts";
+
+const fatal = { name: "NonRetryableError", code: "boom", message: "Boom", retryable: false };
+
+/** A task on a fresh topic with one webhook subscription, held back an hour on the queue. */
+async function heldTask(prefix: string) {
+  const { key } = await newTenant();
+  const [hook] = await topicWith(key, "dead.path", [
+    { kind: "webhook", target: "https://hooks.example.com/x" },
+  ]);
+  const [id] = ids(prefix, 1) as [string];
+  await submit(key, [{ id, topic: "dead.path", payload: {}, delaySeconds: 3600 }]);
+  const row = await env.DB.prepare("SELECT key FROM tasks WHERE id = ?").bind(id).first<{ key: number }>();
+  return { key, id, ref: { task: row?.key ?? 0, subscription: hook?.id ?? "" } };
+}
+
+async function deadLetters(key: string) {
+  const { deadLetters } = await json<{ deadLetters: { taskId: string; error: { code: string } }[] }>(
+    key,
+    "GET",
+    "/v1/dead-letters",
+  );
+  return deadLetters;
+}
+
+describe("a delivery going dead", () => {
+  it("records its dead letter and the task's status even when the dead-letter queue refuses the send", async () => {
+    const { key, id, ref } = await heldTask("dlq-down");
+    expect((await claimDeliveries(env, [ref]))[0]?.action).toBe("run");
+    const broken = {
+      ...env,
+      DEAD_LETTER_QUEUE: { send: () => Promise.reject(new Error("queue down")) },
+    } as unknown as Env;
+    expect(await failDelivery(broken, ref, fatal)).toEqual({ action: "dead" });
+    expect((await deadLetters(key)).map((l) => [l.taskId, l.error.code])).toEqual([[id, "boom"]]);
+    expect((await views(key, [id]))[0]?.status).toBe("dead");
+  });
+
+  it("dies at the claim after its last attempt when no outcome was ever reported", async () => {
+    const { key, id, ref } = await heldTask("no-report");
+    // The test environment allows 5 attempts: a consumer that dies each time claims 5 times.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const [claim] = await claimDeliveries(env, [ref]);
+      expect(claim?.action === "run" && claim.task.attempt).toBe(attempt);
+    }
+    expect(await claimDeliveries(env, [ref])).toEqual([{ action: "skip", reason: "dead" }]);
+    expect((await deadLetters(key)).map((l) => [l.taskId, l.error.code])).toEqual([
+      [id, "attempts_exhausted"],
+    ]);
+    const [view] = await views(key, [id]);
+    expect([view?.status, view?.deliveries[0]?.attempts]).toEqual(["dead", 5]);
+  });
+
+  it("records a delivery the platform gave up on, and a second copy of its message changes nothing", async () => {
+    const { key, id, ref } = await heldTask("platform");
+    const message = { id: "d1", timestamp: new Date(), attempts: 101, body: ref };
+    await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [message]), env);
+    await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [{ ...message, id: "d2" }]), env);
+    expect((await deadLetters(key)).map((l) => [l.taskId, l.error.code])).toEqual([
+      [id, "redeliveries_exhausted"],
+    ]);
+    expect((await views(key, [id]))[0]?.status).toBe("dead");
+  });
+
+  it("lets repair queue again a task whose ingest message the platform gave up on", async () => {
+    const { key, id, ref } = await heldTask("ingest-dead");
+    const queued = () =>
+      env.DB.prepare("SELECT queued_at, routed_at FROM tasks WHERE key = ?")
+        .bind(ref.task)
+        .first<{ queued_at: number | null; routed_at: number | null }>();
+    expect((await queued())?.queued_at).not.toBeNull();
+    const message = { id: "i1", timestamp: new Date(), attempts: 101, body: { key: ref.task } };
+    await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [message]), env);
+    expect(await queued()).toEqual({ queued_at: null, routed_at: null });
+    // Accepted long ago, so that only this task is older than the cut (the D1 is shared, and
+    // another file's repair pass may queue it first: either way it is queued again).
+    await env.DB.prepare("UPDATE tasks SET accepted_at = 0 WHERE key = ?").bind(ref.task).run();
+    await repairOnce(env, 1);
+    expect((await queued())?.queued_at).not.toBeNull();
+    expect((await views(key, [id]))[0]?.status).toBe("queued");
+  });
+});
