@@ -21,14 +21,15 @@ import { type ClaimRequest, type ClaimResult, claimIn, readClaim } from "./claim
 import { coalesce } from "./coalescer.ts";
 import { type QueueDb, type QueueSchema, stateRange } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
-import type {
-  Committed,
-  ListFilter,
-  RetentionMs,
-  StoreApplied,
-  StoreCounts,
-  StoreInserted,
-  TaskStore,
+import {
+  type Committed,
+  type ListFilter,
+  NOT_STORABLE,
+  type RetentionMs,
+  type StoreApplied,
+  type StoreCounts,
+  type StoreInserted,
+  type TaskStore,
 } from "./store.ts";
 import { fromStored, toStored } from "./stored-task.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
@@ -276,17 +277,35 @@ async function applyIn(
       results.push({ ok: false, error: notFound(id) });
       continue;
     }
+    let after: TaskRecord;
     try {
-      const after = transition(before, event);
-      void store.put(toStored(after));
-      written.set(id, after);
-      results.push({ ok: true, before, after });
+      after = transition(before, event);
     } catch (error) {
       // A refused change (stale lease, already final) is that caller's answer; the others commit.
       results.push({ ok: false, error: error as ErrandError });
+      continue;
     }
+    try {
+      // Structured clone throws here, synchronously, before any request exists: the
+      // transaction goes on, and the task keeps its last stored state.
+      void store.put(toStored(after));
+    } catch (error) {
+      results.push({ ok: false, error: notStorable(id, error) });
+      continue;
+    }
+    written.set(id, after);
+    results.push({ ok: true, before, after });
   }
   return results;
+}
+
+function notStorable(id: string, cause: unknown): ErrandError {
+  const why = String((cause as Error)?.message ?? cause);
+  return new ErrandError(NOT_STORABLE, `Task ${id} cannot be stored: ${why}`, {
+    retryable: false,
+    details: { id },
+    cause,
+  });
 }
 
 /**

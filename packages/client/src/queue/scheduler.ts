@@ -28,7 +28,7 @@ import {
 } from "@errand/core";
 import type { ExecutionOutcome, Executor } from "../executor.ts";
 import type { Liveness } from "./lease-policy.ts";
-import type { Committed, StoreApplied, TaskStore } from "./store.ts";
+import { type Committed, NOT_STORABLE, type StoreApplied, type TaskStore } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
 
@@ -71,6 +71,8 @@ export interface SchedulerOptions {
   leaseLost(task: TaskRecord, error: ErrandError): void;
   failed(error: unknown): void;
 }
+
+type OutcomeEvent<T extends TaskEvent["type"]> = Extract<TaskEvent, { type: T }>;
 
 interface Attempt {
   readonly controller: AbortController;
@@ -287,14 +289,54 @@ export class Scheduler {
       const outcome = await this.#execute(task, attempt);
       clearInterval(heartbeat);
       const event = this.#outcomeEvent(task, token, outcome, attempt);
-      await this.#commit(slot, { id: task.id, event }, (applied) => {
-        if (applied.ok) this.#o.changed(applied.before, applied.after);
-        else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
-      });
+      const stored = await this.#commitOutcome(slot, task, event, attempt);
+      if (!stored && event.type !== "release") {
+        await this.#commitOutcome(slot, task, this.#storableOutcome(task, event), attempt);
+      }
     } finally {
       clearInterval(heartbeat);
       this.#attempts.delete(task.id);
     }
+  }
+
+  /** Commits an attempt's outcome; false when the store cannot keep the record it makes. */
+  async #commitOutcome(
+    slot: StoreSlot,
+    task: TaskRecord,
+    event: TaskEvent,
+    attempt: Attempt,
+  ): Promise<boolean> {
+    let storable = true;
+    await this.#commit(slot, { id: task.id, event }, (applied) => {
+      if (applied.ok) this.#o.changed(applied.before, applied.after);
+      else if (applied.error.code === NOT_STORABLE) storable = false;
+      else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
+    });
+    return storable;
+  }
+
+  /**
+   * An outcome the store can keep in place of `event`, which it could not: a result it cannot
+   * clone fails the task for good (`result_not_storable`: running it again would make the same
+   * result); an error whose details it cannot clone is recorded without them, and retried as before.
+   */
+  #storableOutcome(task: TaskRecord, event: OutcomeEvent<"succeed" | "fail">): TaskEvent {
+    if (event.type === "fail") {
+      const { details: _details, ...error } = event.error;
+      return { ...event, error };
+    }
+    const error = serializeError(
+      new NonRetryableError(`The result of task ${task.id} cannot be stored (structured clone refused it)`, {
+        code: "result_not_storable",
+      }),
+    );
+    return {
+      type: "fail",
+      token: event.token,
+      now: Date.now(),
+      error,
+      decision: decideRetry(this.#o.policyOf(task), task.attempts, error),
+    };
   }
 
   async #execute(task: TaskRecord, attempt: Attempt): Promise<ExecutionOutcome> {
@@ -333,7 +375,12 @@ export class Scheduler {
     );
   }
 
-  #outcomeEvent(task: TaskRecord, token: number, outcome: ExecutionOutcome, attempt: Attempt): TaskEvent {
+  #outcomeEvent(
+    task: TaskRecord,
+    token: number,
+    outcome: ExecutionOutcome,
+    attempt: Attempt,
+  ): OutcomeEvent<"succeed" | "fail" | "release"> {
     const now = Date.now();
     if (attempt.stoppedBy === "close") return { type: "release", token, now };
     if (outcome.ok) return { type: "succeed", token, now, result: outcome.result };

@@ -17,8 +17,9 @@ export interface TaskStore {
   list(filter: ListFilter): Promise<TaskRecord[]>;
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /**
-   * Applies each event to its task in one transaction; a change the reducer refuses is that
-   * item's failure and the others still commit. `strict` for changes a person asked for.
+   * Applies each event to its task in one transaction; a change the reducer refuses, or one
+   * whose record the store cannot keep ({@link NOT_STORABLE}), is that item's failure and the
+   * others still commit. `strict` for changes a person asked for.
    */
   apply(changes: readonly { id: string; event: TaskEvent }[], strict?: boolean): Promise<StoreApplied[]>;
   /**
@@ -34,6 +35,12 @@ export interface TaskStore {
   counts(): Promise<StoreCounts>;
   close(): void;
 }
+
+/**
+ * The code of a change refused because the store cannot keep the record it makes: IndexedDB's
+ * structured clone refused it (a result or error details holding a function, a port…).
+ */
+export const NOT_STORABLE = "record_not_storable";
 
 /** Filter of `list`. */
 export interface ListFilter {

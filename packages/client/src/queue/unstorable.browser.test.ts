@@ -1,0 +1,53 @@
+import { defineTasks, ErrandError, type TaskMap, task } from "@errand/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createErrand } from "./create-errand.ts";
+import type { Errand } from "./runtime.ts";
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function runtime<M extends TaskMap>(
+  options: Parameters<typeof createErrand<M>>[0],
+): Promise<Errand<M>> {
+  const errand = await createErrand<M>({ persist: false, dbName: `q-${crypto.randomUUID()}`, ...options });
+  closers.push(() => errand.close());
+  return errand;
+}
+
+const tasks = defineTasks({ f: task<{ n: number }, unknown>() });
+
+describe("when IndexedDB cannot store what an attempt produced", () => {
+  it("fails a durable task whose result cannot be cloned with result_not_storable, and result() rejects", async () => {
+    const errand = await runtime({ tasks, handlers: { f: () => ({ ok: true, fn() {} }) } });
+    const lost: string[] = [];
+    errand.on("task.lease_lost", (detail) => lost.push(detail.id));
+    const handle = await errand.enqueue("f", { n: 1 });
+    // Bounded: polls give up after the project's poll timeout instead of hanging.
+    await expect.poll(async () => (await errand.get(handle.id))?.state).toBe("dead");
+    await expect(handle.result()).rejects.toMatchObject({ code: "result_not_storable", retryable: false });
+    expect(await errand.get(handle.id)).toMatchObject({
+      attempts: 1,
+      error: { code: "result_not_storable" },
+    });
+    expect(lost).toEqual([]);
+  });
+
+  it("records a failure whose error details cannot be cloned without those details, and still retries it", async () => {
+    const errand = await runtime({
+      tasks,
+      handlers: {
+        f: (_p, ctx) => {
+          if (ctx.attempt === 1)
+            throw new ErrandError("flaky", "first time fails", { details: { callback() {} } });
+          return "ok";
+        },
+      },
+    });
+    const handle = await errand.enqueue("f", { n: 1 }, { retry: { backoff: { kind: "fixed", delayMs: 1 } } });
+    await expect.poll(async () => (await errand.get(handle.id))?.state).toBe("succeeded");
+    expect(await handle.result()).toBe("ok");
+    expect(await errand.get(handle.id)).toMatchObject({ attempts: 2 });
+  });
+});
