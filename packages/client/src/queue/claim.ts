@@ -37,6 +37,12 @@ export interface ClaimRequest extends Liveness {
    * passes false ({@link ClaimResult.rescueAt} says until when).
    */
   readonly rescue?: boolean;
+  /**
+   * Whether the claimer runs task `id` now. A task leased to its owner id that it does not run
+   * was left by an earlier session of that id (a fixed `ownerId` across a crash), and is taken
+   * over once its lease expired. Absent: the claimer runs every task leased to its owner id.
+   */
+  runs?(id: string): boolean;
 }
 
 /** What one claim pass did. */
@@ -109,12 +115,19 @@ export async function claimIn(
   };
 
   let rescueAt: number | undefined;
+  // Only one context holds an owner id's Web Lock at a time, and the claimer holds its own: an
+  // earlier session of its id is gone, whatever the lock says, so the lease's expiry alone decides.
+  const pastSession: Liveness = { ...request, liveOwners: undefined };
   for (const stored of running) {
     const task = fromStored(stored);
-    if (task.lease === undefined || task.lease.owner === request.owner) continue;
-    if (claimed.length < request.limit && isAbandoned(task.lease, request.now, request)) take(task);
+    const { lease } = task;
+    if (lease === undefined) continue;
+    const own = lease.owner === request.owner;
+    if (own && (request.runs === undefined || request.runs(task.id))) continue;
+    const liveness = own ? pastSession : request;
+    if (claimed.length < request.limit && isAbandoned(lease, request.now, liveness)) take(task);
     else {
-      const at = abandonableAt(task.lease, request);
+      const at = abandonableAt(lease, liveness);
       wakeAt(at);
       rescueAt = Math.min(rescueAt ?? Infinity, at);
     }

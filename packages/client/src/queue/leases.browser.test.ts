@@ -164,6 +164,41 @@ describe("leases", () => {
     });
   });
 
+  describe("when the runtime has a fixed owner id", () => {
+    it("takes over a task a crashed earlier session of its owner id left running, once its lease lapsed", async () => {
+      const dbName = `q-${crypto.randomUUID()}`;
+      const tasks = defineTasks({ work: task<{ n: number }, string>() });
+      const producer = await runtime({ tasks, dbName });
+      const handle = await producer.enqueue("work", { n: 7 });
+      // The earlier session claimed it and died: nothing renews its lease.
+      const crashed = await rawStore(dbName);
+      const now = Date.now();
+      const taken = await crashed.claim({
+        owner: "fixed-owner",
+        limit: 1,
+        now,
+        leaseMs: 200,
+        maxAttempts: () => 5,
+        liveOwners: undefined,
+        checkedAt: now,
+        aliveGraceMs: 0,
+      });
+      expect(taken.claimed.map((t) => t.id)).toEqual([handle.id]);
+
+      const restarted = await runtime({
+        tasks,
+        dbName,
+        ownerId: "fixed-owner",
+        leaseMs: 200,
+        pollMs: 50,
+        handlers: { work: ({ n }, ctx) => `${n} on attempt ${ctx.attempt}` },
+      });
+      // Bounded: the poll gives up after the project's poll timeout instead of hanging.
+      await expect.poll(async () => (await restarted.get(handle.id))?.state).toBe("succeeded");
+      expect(await restarted.handle(handle.id).result()).toBe("7 on attempt 2");
+    });
+  });
+
   it("takes over a lease that lapses after its last look while its own tasks keep every pass busy", async () => {
     const dbName = `q-${crypto.randomUUID()}`;
     const tasks = defineTasks({ tick: task<number, number>(), work: task<string, string>() });

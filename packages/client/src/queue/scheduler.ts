@@ -227,6 +227,7 @@ export class Scheduler {
             leaseMs: this.#o.leaseMs,
             maxAttempts: (task: TaskRecord) => this.#o.policyOf(task).maxAttempts,
             rescue: look,
+            runs: (id: string) => this.#attempts.has(id),
           };
     let committed: Committed;
     try {
