@@ -92,7 +92,11 @@ adminRoutes.post("/topics/:name/subscriptions/:id/rotate-secret", async (c) => {
 
 adminRoutes.post("/keys", async (c) => {
   const tenant = tenantOf(c);
-  const body = (await requiredJson(c)) as { scopes?: unknown; topics?: unknown; name?: unknown };
+  const parsed = await requiredJson(c);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ApiError("invalid_request", "The body must be an object with scopes, topics and name.");
+  }
+  const body = parsed as { scopes?: unknown; topics?: unknown; name?: unknown };
   const scopes = Array.isArray(body.scopes) ? body.scopes : [];
   const topics = body.topics === undefined ? ["*"] : body.topics;
   if (scopes.length === 0 || !scopes.every((s): s is Scope => (SCOPES as unknown[]).includes(s))) {
@@ -142,8 +146,13 @@ adminRoutes.get("/dead-letters", async (c) => {
 });
 
 adminRoutes.post("/dead-letters/:id/replay", async (c) => {
-  if (!(await replayDeadLetter(c.env, tenantOf(c), c.req.param("id")))) {
-    throw new ApiError("not_found", "No such dead letter.");
+  const outcome = await replayDeadLetter(c.env, tenantOf(c), c.req.param("id"));
+  if (outcome === "not_found") throw new ApiError("not_found", "No such dead letter.");
+  if (outcome === "subscription_deleted") {
+    throw new ApiError(
+      "not_found",
+      "The dead letter's subscription was deleted: there is nothing to replay it to.",
+    );
   }
   return c.json({ replayed: true });
 });

@@ -87,6 +87,20 @@ describe("topics and subscriptions", () => {
       "https://localhost/x",
       "https://api.test/v1/tasks",
       "http://127.0.0.2:8080/x",
+      // A trailing dot names the same host.
+      "https://localhost./x",
+      "https://intranet./x",
+      "https://metadata.google.internal./x",
+      "https://api.test./x",
+      // IPv6 forms of internal addresses: IPv4-compatible, NAT64 of the metadata address,
+      // site-local, multicast, 6to4 of loopback, unique local, link-local.
+      "https://[::127.0.0.1]/x",
+      "https://[64:ff9b::a9fe:a9fe]/x",
+      "https://[fec0::1]/x",
+      "https://[ff02::1]/x",
+      "https://[2002:7f00:1::1]/x",
+      "https://[fd00::1]/x",
+      "https://[fe80::1]/x",
     ]) {
       const response = await call(key, "POST", "/v1/topics/orders/subscriptions", {
         kind: "webhook",
@@ -94,11 +108,18 @@ describe("topics and subscriptions", () => {
       });
       expect([target, response.status]).toEqual([target, 400]);
     }
-    const local = await call(key, "POST", "/v1/topics/orders/subscriptions", {
-      kind: "webhook",
-      target: "http://127.0.0.1:8999/hook",
-    });
-    expect(local.status).toBe(201);
+    for (const target of [
+      "http://127.0.0.1:8999/hook",
+      "https://hooks.example.com./x",
+      "https://[2606:4700::1111]/x",
+      "https://[64:ff9b::808:808]/x",
+    ]) {
+      const response = await call(key, "POST", "/v1/topics/orders/subscriptions", {
+        kind: "webhook",
+        target,
+      });
+      expect([target, response.status]).toEqual([target, 201]);
+    }
   });
 });
 

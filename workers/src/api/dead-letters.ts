@@ -91,15 +91,22 @@ export async function listDeadLetters(
 
 /**
  * Replays a dead letter of the tenant: its delivery goes back to pending with a fresh attempt
- * count and is routed again (keeping its place in its key's sequence). False when unknown.
+ * count and is routed again (keeping its place in its key's sequence). A dead letter whose
+ * subscription was deleted has nowhere to go and is not replayed.
  */
-export async function replayDeadLetter(env: Env, tenant: string, id: string): Promise<boolean> {
+export async function replayDeadLetter(
+  env: Env,
+  tenant: string,
+  id: string,
+): Promise<"replayed" | "not_found" | "subscription_deleted"> {
   const letter = await env.DB.prepare(
-    "SELECT task_key, subscription FROM dead_letters WHERE id = ? AND tenant = ?",
+    `SELECT l.task_key, l.subscription, s.deleted_at FROM dead_letters l JOIN subscriptions s ON s.id = l.subscription
+     WHERE l.id = ? AND l.tenant = ?`,
   )
     .bind(id, tenant)
-    .first<{ task_key: number; subscription: string }>();
-  if (!letter) return false;
+    .first<{ task_key: number; subscription: string; deleted_at: number | null }>();
+  if (!letter) return "not_found";
+  if (letter.deleted_at !== null) return "subscription_deleted";
   const now = Date.now();
   await env.DB.batch([
     env.DB.prepare(
@@ -109,5 +116,5 @@ export async function replayDeadLetter(env: Env, tenant: string, id: string): Pr
     env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE id = ?").bind(now, id),
   ]);
   await routeTasks(env, [letter.task_key]);
-  return true;
+  return "replayed";
 }

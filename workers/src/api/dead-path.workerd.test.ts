@@ -1,7 +1,7 @@
 import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ids, json, newTenant, submit, topicWith, views } from "../../test/edge.ts";
+import { call, ids, json, newTenant, submit, topicWith, views, waitFor } from "../../test/edge.ts";
 import { claimDeliveries, failDelivery } from "./delivery-ops.ts";
 import { handleQueue } from "./queue.ts";
 import { repairOnce } from "./repair.ts";
@@ -21,11 +21,9 @@ async function heldTask(prefix: string) {
 }
 
 async function deadLetters(key: string) {
-  const { deadLetters } = await json<{ deadLetters: { taskId: string; error: { code: string } }[] }>(
-    key,
-    "GET",
-    "/v1/dead-letters",
-  );
+  const { deadLetters } = await json<{
+    deadLetters: { id: string; taskId: string; error: { code: string } }[];
+  }>(key, "GET", "/v1/dead-letters");
   return deadLetters;
 }
 
@@ -74,15 +72,29 @@ describe("a delivery going dead", () => {
       env.DB.prepare("SELECT queued_at, routed_at FROM tasks WHERE key = ?")
         .bind(ref.task)
         .first<{ queued_at: number | null; routed_at: number | null }>();
-    expect((await queued())?.queued_at).not.toBeNull();
+    // Ingest marks a task queued after answering (waitUntil).
+    await waitFor(async () => ((await queued())?.queued_at ? true : undefined));
     const message = { id: "i1", timestamp: new Date(), attempts: 101, body: { key: ref.task } };
     await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [message]), env);
     expect(await queued()).toEqual({ queued_at: null, routed_at: null });
-    // Accepted long ago, so that only this task is older than the cut (the D1 is shared, and
-    // another file's repair pass may queue it first: either way it is queued again).
-    await env.DB.prepare("UPDATE tasks SET accepted_at = 0 WHERE key = ?").bind(ref.task).run();
-    await repairOnce(env, 1);
+    // Accepted before time 0, so that only this task is older than the cut: the D1 is shared,
+    // and other files store made-up tasks accepted at time 0. (Another file's repair pass may
+    // queue it first: either way it is queued again.)
+    await env.DB.prepare("UPDATE tasks SET accepted_at = -1 WHERE key = ?").bind(ref.task).run();
+    await repairOnce(env, 0);
     expect((await queued())?.queued_at).not.toBeNull();
     expect((await views(key, [id]))[0]?.status).toBe("queued");
+  });
+
+  it("is not replayed to a subscription deleted since", async () => {
+    const { key, id, ref } = await heldTask("replay-deleted");
+    await claimDeliveries(env, [ref]);
+    await failDelivery(env, ref, fatal);
+    const [letter] = await deadLetters(key);
+    await json(key, "DELETE", `/v1/topics/dead.path/subscriptions/${ref.subscription}`);
+    const response = await call(key, "POST", `/v1/dead-letters/${letter?.id}/replay`);
+    expect([response.status, await response.json()]).toMatchObject([404, { error: { code: "not_found" } }]);
+    const [view] = await views(key, [id]);
+    expect([view?.status, view?.deliveries.map((d) => d.status)]).toEqual(["dead", ["dead"]]);
   });
 });

@@ -91,6 +91,50 @@ describe("scopes", () => {
     }
   });
 
+  it("lets a publish key cancel only the server's tasks on topics it may publish to", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "mine", [{ kind: "webhook", target: "https://hooks.example.com/a" }]);
+    await topicWith(key, "theirs", [{ kind: "webhook", target: "https://hooks.example.com/b" }]);
+    const [own, other, users] = ids("scoped-cancel", 3) as [string, string, string];
+    await submit(key, [
+      { id: own, topic: "mine", payload: {}, delaySeconds: 3600 },
+      { id: other, topic: "theirs", payload: {}, delaySeconds: 3600 },
+    ]);
+    const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
+      subject: "user-1",
+      topics: ["mine"],
+      ttlSeconds: 600,
+    });
+    await submit(token, [{ id: users, topic: "mine", payload: {}, delaySeconds: 3600 }]);
+    const { key: publisher } = await json<{ key: string }>(
+      key,
+      "POST",
+      "/v1/keys",
+      { scopes: ["publish"], topics: ["mine"] },
+      201,
+    );
+    expect((await call(publisher, "POST", `/v1/tasks/${other}/cancel`)).status).toBe(404);
+    expect((await call(publisher, "POST", `/v1/tasks/${users}/cancel`)).status).toBe(404);
+    expect((await call(publisher, "POST", `/v1/tasks/${own}/cancel`)).status).toBe(200);
+    expect((await views(key, [own, other, users])).map((v) => v.status)).toEqual([
+      "cancelled",
+      "queued",
+      "queued",
+    ]);
+  });
+
+  it("answers 400 invalid_request to a key request whose body is not an object", async () => {
+    const { key } = await newTenant();
+    for (const body of [null, [], "publish", 7]) {
+      const response = await call(key, "POST", "/v1/keys", body);
+      expect([body, response.status, await response.json()]).toMatchObject([
+        body,
+        400,
+        { error: { code: "invalid_request" } },
+      ]);
+    }
+  });
+
   it("stops honouring a revoked key", async () => {
     const { key } = await newTenant();
     const made = await json<{ id: string; key: string }>(key, "POST", "/v1/keys", { scopes: ["read"] }, 201);

@@ -37,7 +37,7 @@ export async function routeTasks(env: Env, keys: readonly number[]): Promise<voi
     db
       .prepare(
         `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
-         JOIN subscriptions s ON s.id = d.subscription
+         JOIN subscriptions s ON s.id = d.subscription AND s.deleted_at IS NULL
          JOIN tasks t ON t.key = d.task_key
          WHERE d.task_key IN (SELECT value FROM json_each(?1)) AND d.status = 'pending'
            AND t.cancelled_at IS NULL AND ${IS_HEAD}
@@ -78,7 +78,7 @@ export async function advanceKeys(env: Env, scopes: readonly OrderingScope[]): P
     [...distinct.values()].map(({ subscription, okey }) =>
       env.DB.prepare(
         `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
-         JOIN subscriptions s ON s.id = d.subscription
+         JOIN subscriptions s ON s.id = d.subscription AND s.deleted_at IS NULL
          JOIN tasks t ON t.key = d.task_key
          WHERE d.subscription = ?1 AND d.okey = ?2 AND d.status = 'pending'
            AND t.routed_at IS NOT NULL AND t.cancelled_at IS NULL AND ${IS_HEAD}

@@ -84,24 +84,26 @@ export async function viewsByIds(
   return found.map((row) => toView(row, deliveries.get(row.key) ?? []));
 }
 
-/** The internal key of a task visible to the caller, or undefined. */
-export async function findTaskKey(
+/** The internal key and topic of a task of `subject` (any subject's when undefined), or undefined. */
+export async function findTask(
   db: D1Database,
   tenant: string,
   subject: string | undefined,
   id: string,
-): Promise<number | undefined> {
+): Promise<{ key: number; topic: string } | undefined> {
   const row =
     subject === undefined
       ? await db
-          .prepare("SELECT key FROM tasks WHERE tenant = ? AND id = ? ORDER BY subject <> '', key LIMIT 1")
+          .prepare(
+            "SELECT key, topic FROM tasks WHERE tenant = ? AND id = ? ORDER BY subject <> '', key LIMIT 1",
+          )
           .bind(tenant, id)
-          .first<{ key: number }>()
+          .first<{ key: number; topic: string }>()
       : await db
-          .prepare("SELECT key FROM tasks WHERE tenant = ? AND subject = ? AND id = ?")
+          .prepare("SELECT key, topic FROM tasks WHERE tenant = ? AND subject = ? AND id = ?")
           .bind(tenant, subject, id)
-          .first<{ key: number }>();
-  return row?.key;
+          .first<{ key: number; topic: string }>();
+  return row ?? undefined;
 }
 
 /**

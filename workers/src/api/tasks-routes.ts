@@ -5,8 +5,8 @@ import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { cancelTask } from "./cancel.ts";
 import { submitTasks } from "./ingest.ts";
-import { hasScope, type Principal, readableSubject } from "./principal.ts";
-import { findTaskKey, viewsByIds } from "./task-views.ts";
+import { hasScope, mayPublish, type Principal, readableSubject } from "./principal.ts";
+import { findTask, viewsByIds } from "./task-views.ts";
 
 /** The task routes, mounted at `/v1/tasks`. */
 export const tasksRoutes = new Hono<AppEnv>()
@@ -28,9 +28,8 @@ export const tasksRoutes = new Hono<AppEnv>()
   })
   .post("/:id/cancel", async (c) => {
     const principal = c.get("principal");
-    if (!hasScope(principal, "publish") && !hasScope(principal, "admin")) throw notFound(c.req.param("id"));
     const id = c.req.param("id");
-    const key = await findTaskKey(c.env.DB, principal.tenant.id, readableSubject(principal), id);
+    const key = await cancellableTask(c.env.DB, principal, id);
     if (key === undefined) throw notFound(id);
     const outcome = await cancelTask(c.env, key);
     if (outcome === "not_found") throw notFound(id);
@@ -38,6 +37,22 @@ export const tasksRoutes = new Hono<AppEnv>()
     const [view] = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), [id]);
     return c.json(view);
   });
+
+/**
+ * The key of a task the principal may cancel: with `admin`, any task of its tenant; else one
+ * it could have published (its own subject's, on a topic it may publish to). Undefined (a `404`,
+ * which tells nothing about other subjects' tasks) otherwise.
+ */
+async function cancellableTask(
+  db: D1Database,
+  principal: Principal,
+  id: string,
+): Promise<number | undefined> {
+  const admin = hasScope(principal, "admin");
+  if (!admin && !hasScope(principal, "publish")) return undefined;
+  const task = await findTask(db, principal.tenant.id, admin ? undefined : principal.subject, id);
+  return task && (admin || mayPublish(principal, task.topic)) ? task.key : undefined;
+}
 
 function requireRead(principal: Principal): Principal {
   if (!hasScope(principal, "read") && !hasScope(principal, "admin")) {

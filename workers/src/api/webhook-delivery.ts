@@ -42,7 +42,7 @@ async function sendOne(env: Env, messages: Message<DeliveryMessage>[]): Promise<
     if (claim.action === "skip") return message.ack();
     if (claim.action === "wait") return message.retry({ delaySeconds: claim.delaySeconds });
     const sub = await env.DB.prepare(
-      "SELECT target, result_from, secret, old_secret, old_secret_until FROM subscriptions WHERE id = ?",
+      "SELECT target, result_from, secret, old_secret, old_secret_until FROM subscriptions WHERE id = ? AND deleted_at IS NULL",
     )
       .bind(message.body.subscription)
       .first<{

@@ -16,11 +16,16 @@ export function checkWebhookTarget(
   } catch {
     return "The webhook target is not a URL.";
   }
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  // A fully qualified name's trailing dot names the same host: drop it before every check.
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "");
   const ownHosts = [...apiHosts, ...String(env.API_HOSTS ?? "").split(",")]
-    .map((h) => h.trim().toLowerCase())
+    .map((h) => h.trim().toLowerCase().replace(/\.+$/, ""))
     .filter(Boolean);
-  if (ownHosts.includes(host) || ownHosts.includes(url.host.toLowerCase()))
+  const hostAndPort = url.port === "" ? host : `${host}:${url.port}`;
+  if (ownHosts.includes(host) || ownHosts.includes(hostAndPort))
     return "A webhook may not target the API itself.";
   if (url.username || url.password) return "A webhook target may not carry credentials.";
   if (env.ERRAND_ENV !== "production" && url.protocol === "http:" && host === "127.0.0.1") return undefined;
@@ -66,13 +71,49 @@ function isInternalIpv4([a = 0, b = 0]: number[]): boolean {
   );
 }
 
+/**
+ * Loopback, unspecified, unique-local, link- and site-local, multicast, documentation, and every
+ * form that embeds an IPv4 address (IPv4-compatible and -mapped, NAT64, 6to4, Teredo) unless
+ * the embedded address is public.
+ */
 function isInternalIpv6(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === "::" || h === "::1") return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (mapped?.[1]) {
-    const v4 = parseIpv4(mapped[1]);
-    return v4 ? isInternalIpv4(v4) : true;
+  const groups = parseIpv6(host);
+  if (!groups) return true;
+  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255];
+  // ::/80 holds ::, ::1, the IPv4-compatible ::a.b.c.d and the IPv4-mapped ::ffff:a.b.c.d.
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) return true;
+  if (g0 === 0x64 && g1 === 0xff9b)
+    return g2 !== 0 || g3 !== 0 || g4 !== 0 || g5 !== 0 || isInternalIpv4(v4(g6, g7));
+  if (g0 === 0x2002) return isInternalIpv4(v4(g1, g2));
+  if (g0 === 0x2001 && (g1 === 0 || g1 === 0xdb8)) return true; // Teredo, documentation
+  if (g0 === 0x100 && g1 === 0 && g2 === 0 && g3 === 0) return true; // discard-only
+  return (
+    (g0 & 0xfe00) === 0xfc00 ||
+    (g0 & 0xffc0) === 0xfe80 ||
+    (g0 & 0xffc0) === 0xfec0 ||
+    (g0 & 0xff00) === 0xff00
+  );
+}
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 allowed), or undefined. */
+function parseIpv6(host: string): number[] | undefined {
+  let text = host;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted?.[1]) {
+    const bytes = parseIpv4(dotted[1]);
+    if (!bytes) return undefined;
+    const [a = 0, b = 0, c = 0, d = 0] = bytes;
+    text = `${text.slice(0, -dotted[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  return /^(?:f[cd]|fe[89ab])/.test(h) || h.startsWith("::ffff:");
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const part = (s: string | undefined) => (s ? s.split(":") : []);
+  const head = part(halves[0]);
+  const tail = part(halves[1]);
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 1 ? 0 : missing).fill("0"), ...tail];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return all.map((g) => Number.parseInt(g, 16));
 }
