@@ -12,6 +12,8 @@ export interface Dispatchable {
   subscription: string;
   kind: "queue" | "webhook" | "live";
   target: string;
+  /** Its ordering scope's key, if any. */
+  okey: string | null;
 }
 
 const MAX_SEND_BATCH = 100;

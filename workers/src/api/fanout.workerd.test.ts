@@ -55,6 +55,24 @@ describe("fan-out", () => {
     events.socket.close();
   });
 
+  it("delivers every task of an ordering key to a live subscription, not only the first", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "notes.live", [{ kind: "live", target: "sessions" }]);
+    const taskIds = ids("live-key", 3);
+    await submit(
+      key,
+      taskIds.map((id) => ({ id, topic: "notes.live", payload: {}, orderingKey: "k" })),
+    );
+    // Well before the repair alarm (30 s) could send the later ones.
+    await waitFor(
+      async () =>
+        (await views(key, taskIds)).every((v) => v.deliveries.every((d) => d.status === "delivered"))
+          ? true
+          : undefined,
+      10_000,
+    );
+  });
+
   it("marks a webhook delivery dead when the receiver refuses the signature (a 4xx)", async () => {
     const { key } = await newTenant();
     const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;

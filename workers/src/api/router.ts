@@ -36,7 +36,7 @@ export async function routeTasks(env: Env, keys: readonly number[]): Promise<voi
       .bind(now, json),
     db
       .prepare(
-        `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
+        `SELECT d.task_key, d.subscription, d.kind, s.target, d.okey FROM deliveries d
          JOIN subscriptions s ON s.id = d.subscription AND s.deleted_at IS NULL
          JOIN tasks t ON t.key = d.task_key
          WHERE d.task_key IN (SELECT value FROM json_each(?1)) AND d.status = 'pending'
@@ -56,6 +56,18 @@ export async function routeTasks(env: Env, keys: readonly number[]): Promise<voi
   const changedIds = new Set(changed.map((c) => c.view.id));
   const liveOnly = (await ownedViews(db, liveKeys(heads))).filter((v) => !changedIds.has(v.view.id));
   await publishViews(env, [...changed, ...liveOnly]);
+  await advancePastLive(env, heads);
+}
+
+/**
+ * `live` deliveries are delivered as they are dispatched, so the next task of their ordering
+ * scope may go at once.
+ */
+async function advancePastLive(env: Env, dispatched: readonly Dispatchable[]): Promise<void> {
+  await advanceKeys(
+    env,
+    dispatched.filter((d) => d.kind === "live").map(({ subscription, okey }) => ({ subscription, okey })),
+  );
 }
 
 /** An ordering scope: one subscription's tasks sharing an ordering key. */
@@ -77,7 +89,7 @@ export async function advanceKeys(env: Env, scopes: readonly OrderingScope[]): P
   const results = await env.DB.batch<Dispatchable>(
     [...distinct.values()].map(({ subscription, okey }) =>
       env.DB.prepare(
-        `SELECT d.task_key, d.subscription, d.kind, s.target FROM deliveries d
+        `SELECT d.task_key, d.subscription, d.kind, s.target, d.okey FROM deliveries d
          JOIN subscriptions s ON s.id = d.subscription AND s.deleted_at IS NULL
          JOIN tasks t ON t.key = d.task_key
          WHERE d.subscription = ?1 AND d.okey = ?2 AND d.status = 'pending'
@@ -90,4 +102,6 @@ export async function advanceKeys(env: Env, scopes: readonly OrderingScope[]): P
   if (next.length === 0) return;
   await sendDeliveries(env, next);
   await markDispatched(env.DB, next).run();
+  await publishViews(env, await ownedViews(env.DB, liveKeys(next)));
+  await advancePastLive(env, next);
 }
