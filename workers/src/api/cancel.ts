@@ -1,7 +1,9 @@
 /**
  * Cancelling a task: its pending deliveries are tombstoned (consumers skip them at claim), its
- * status becomes `cancelled`, and the next task of each of its ordering keys moves up.
- * Deliveries already made stay made.
+ * status becomes `cancelled`, and the next task of each of its ordering keys moves up: at once
+ * for a delivery never claimed, and for one claimed (whose attempt may still be running) once
+ * that attempt reports or a copy of its message is skipped at claim (delivery-ops), so the
+ * next task of its key does not start beside it. Deliveries already made stay made.
  */
 
 import type { EdgeTaskStatus } from "@errand/core";
@@ -21,16 +23,19 @@ export async function cancelTask(env: Env, key: number): Promise<CancelOutcome> 
   if (!task) return "not_found";
   if (isFinalStatus(task.status)) return "already_final";
   const now = Date.now();
-  const [, tombstoned] = await env.DB.batch<{ subscription: string; okey: string | null }>([
+  const [, tombstoned] = await env.DB.batch<{ subscription: string; okey: string | null; attempts: number }>([
     env.DB.prepare(
       "UPDATE tasks SET cancelled_at = COALESCE(cancelled_at, ?2), updated_at = ?2 WHERE key = ?1",
     ).bind(key, now),
     env.DB.prepare(
       `UPDATE deliveries SET status = 'cancelled', updated_at = ?2 WHERE task_key = ?1 AND status = 'pending'
-       RETURNING subscription, okey`,
+       RETURNING subscription, okey, attempts`,
     ).bind(key, now),
   ]);
-  await advanceKeys(env, tombstoned?.results ?? []);
+  await advanceKeys(
+    env,
+    (tombstoned?.results ?? []).filter((d) => d.attempts === 0),
+  );
   await publishViews(env, await refreshStatus(env.DB, [key]));
   return "cancelled";
 }

@@ -51,7 +51,7 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
     ).bind(json, now, maxAttempts),
     env.DB.prepare(
       `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at,
-         d.status, d.attempts, ${IS_HEAD} AS head
+         d.status, d.attempts, d.okey, ${IS_HEAD} AS head
        FROM deliveries d JOIN tasks t ON t.key = d.task_key
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?))`,
     ).bind(json),
@@ -99,6 +99,7 @@ interface ClaimRow {
   cancelled_at: number | null;
   status: string;
   attempts: number;
+  okey: string | null;
   head: number;
 }
 
@@ -161,13 +162,24 @@ export async function completeDeliveries(
          RETURNING deliveries.subscription, deliveries.okey`,
       )
       .bind(now, JSON.stringify(rows)),
+    // A cancelled delivery whose attempt ran on held its key until this report (cancel.ts).
+    db
+      .prepare(
+        `SELECT d.subscription, d.okey FROM deliveries d JOIN json_each(?1) AS j
+           ON d.task_key = j.value ->> '$.t' AND d.subscription = j.value ->> '$.s'
+         WHERE d.status = 'cancelled' AND d.okey IS NOT NULL`,
+      )
+      .bind(JSON.stringify(rows)),
     ...statusUpdate(
       db,
       items.map(({ ref }) => ref.task),
       now,
     ),
   ]);
-  const scopes = (results[0]?.results ?? []) as unknown as OrderingScope[];
+  const scopes = [
+    ...(results[0]?.results ?? []),
+    ...(results[1]?.results ?? []),
+  ] as unknown as OrderingScope[];
   await Promise.all([advanceKeys(env, scopes), publishViews(env, changedViews(results))]);
 }
 
@@ -179,10 +191,13 @@ export async function failDelivery(
   retryAfterSeconds = 0,
 ): Promise<FailOutcome> {
   const row = await env.DB.prepare(
-    "SELECT attempts, status FROM deliveries WHERE task_key = ? AND subscription = ?",
+    "SELECT attempts, status, okey FROM deliveries WHERE task_key = ? AND subscription = ?",
   )
     .bind(ref.task, ref.subscription)
-    .first<{ attempts: number; status: string }>();
+    .first<{ attempts: number; status: string; okey: string | null }>();
+  // A cancelled delivery whose attempt ran on held its key until this report (cancel.ts).
+  if (row?.status === "cancelled")
+    await advanceKeys(env, [{ subscription: ref.subscription, okey: row.okey }]);
   if (row?.status !== "pending") return { action: "dead" };
   const lastError = { code: error.code, message: error.message };
   const decision = decideRetry(deliveryPolicy(env), Math.max(1, row.attempts), error);

@@ -16,6 +16,7 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
+import { claimDeliveries, completeDeliveries } from "./delivery-ops.ts";
 
 describe("fan-out", () => {
   it("delivers one task to a queue consumer, a signed webhook and a live WebSocket client", async () => {
@@ -141,5 +142,32 @@ describe("cancel", () => {
     expect(await again.json()).toMatchObject({ error: { code: "already_final" } });
     expect((await call(key, "POST", `/v1/tasks/${sibling}/cancel`)).status).toBe(409);
     expect((await call(key, "POST", "/v1/tasks/unknown/cancel")).status).toBe(404);
+  });
+
+  it("holds the key of a cancelled task whose attempt is running until that attempt reports", async () => {
+    const { key } = await newTenant();
+    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+    const [first, next] = ids("cancel-running", 2) as [string, string];
+    await submit(key, [
+      { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+      { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+    ]);
+    // As if both were routed and the first one's delivery sent: a consumer claims it.
+    const keys = await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE id IN (?, ?) RETURNING id, key")
+      .bind(first, next)
+      .all<{ id: string; key: number }>();
+    const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
+    const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
+    expect((await claimDeliveries(env, [ref(first)]))[0]?.action).toBe("run");
+    const dispatched = async () =>
+      (
+        await env.DB.prepare("SELECT dispatched_at FROM deliveries WHERE task_key = ?")
+          .bind(keyOf.get(next))
+          .first<{ dispatched_at: number | null }>()
+      )?.dispatched_at ?? null;
+    await json(key, "POST", `/v1/tasks/${first}/cancel`);
+    expect(await dispatched()).toBeNull();
+    await completeDeliveries(env, [{ ref: ref(first) }]);
+    expect(await dispatched()).not.toBeNull();
   });
 });
