@@ -20,6 +20,8 @@ export interface ClaimedTask {
   id: string;
   topic: string;
   payload: JsonValue;
+  /** The tenant it was published in: delivery queues are shared by every tenant. */
+  tenant: string;
   /** Who published it: a client token's subject, or `""` for a server key. */
   subject: string;
   orderingKey?: string;

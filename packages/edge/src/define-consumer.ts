@@ -29,6 +29,11 @@ export interface ConsumerContext<E> {
   /** The task's id (the publisher's idempotency key). */
   id: string;
   topic: string;
+  /**
+   * The tenant that published the task. A delivery queue carries every tenant's tasks, and
+   * `id` and `subject` are unique only within a tenant.
+   */
+  tenant: string;
   /** Who published the task: a client token's subject, or `""` for a server key. */
   subject: string;
   /** 1-based attempt number. */
@@ -136,6 +141,7 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
       const result = await handler(task.payload, {
         id: task.id,
         topic: task.topic,
+        tenant: task.tenant,
         subject: task.subject,
         attempt: task.attempt,
         deliveryId: task.deliveryId,

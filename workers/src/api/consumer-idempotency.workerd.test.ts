@@ -8,6 +8,8 @@ import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-op
 
 const tasks = defineTasks({ "test.effect": task<{ n: number }, { n: number }>() });
 let invocations = 0;
+/** The tenant each handler run was told, by task id. */
+const tenants = new Map<string, string>();
 
 // A consumer in this Worker, against the real API logic and D1, so a test can hand it the
 // same batch several times; its effects go to a table of its own.
@@ -23,6 +25,7 @@ const consumer = defineConsumer({
   handlers: {
     "test.effect": async (payload, ctx) => {
       invocations++;
+      tenants.set(ctx.id, ctx.tenant);
       ctx.write(
         env.DB.prepare(
           // A payload of -1 makes a write that cannot commit (no such table).
@@ -149,5 +152,30 @@ describe("defineConsumer", () => {
       .bind(good)
       .first<{ n: number }>();
     expect(applied?.n).toBe(1);
+  });
+
+  it("tells a handler the tenant that published its task", async () => {
+    const first = await newTenant();
+    const second = await newTenant();
+    const [id] = ids("tenant", 1) as [string];
+    const refs = [];
+    for (const { key } of [first, second]) {
+      const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+      await submit(key, [{ id, topic: "test.effect", payload: { n: 0 }, delaySeconds: 3600 }]);
+      const row = await env.DB.prepare("SELECT key FROM tasks WHERE id = ? ORDER BY key DESC LIMIT 1")
+        .bind(id)
+        .first<{ key: number }>();
+      refs.push({ task: row?.key ?? 0, subscription: sub?.id ?? "" });
+    }
+    const seen: string[] = [];
+    for (const ref of refs) {
+      const batch = createMessageBatch("errand-delivery", [
+        { id: "t", timestamp: new Date(), attempts: 1, body: ref },
+      ]);
+      await consumer.queue(batch, env);
+      await getQueueResult(batch, createExecutionContext());
+      seen.push(tenants.get(id) ?? "");
+    }
+    expect(seen).toEqual([first.tenant, second.tenant]);
   });
 });

@@ -50,7 +50,7 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
        RETURNING task_key, subscription, attempts`,
     ).bind(json, now, maxAttempts),
     env.DB.prepare(
-      `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.subject, t.ordering_key, t.cancelled_at,
+      `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.tenant, t.subject, t.ordering_key, t.cancelled_at,
          d.status, d.attempts, d.okey, ${IS_HEAD} AS head
        FROM deliveries d JOIN tasks t ON t.key = d.task_key
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?))`,
@@ -94,6 +94,7 @@ interface ClaimRow {
   id: string;
   topic: string;
   payload: string;
+  tenant: string;
   subject: string;
   ordering_key: string | null;
   cancelled_at: number | null;
@@ -123,6 +124,7 @@ function toClaim(
       id: row.id,
       topic: row.topic,
       payload: JSON.parse(row.payload) as JsonValue,
+      tenant: row.tenant,
       subject: row.subject,
       ...(row.ordering_key === null ? {} : { orderingKey: row.ordering_key }),
       attempt: attempts,
