@@ -4,8 +4,9 @@
  * outcome rules (batch-planner.ts, push-outcome.ts).
  *
  * Credentials: tasks go out only under their own subject's token. A `401` refreshes the token
- * once; a second `401`, or a token endpoint that refuses, pauses pushing until `resume()` or
- * the next start, instead of looping on a credential that will not work.
+ * once; a second `401`, or a token endpoint that refuses (4xx), pauses pushing until `resume()`
+ * or the next start, instead of looping on a credential that will not work. A token endpoint
+ * that cannot answer (network, 429, 5xx) pauses nothing: the tasks retry with backoff.
  */
 
 import { type Backoff, ErrandError } from "@errand/core";
@@ -95,9 +96,17 @@ export class OutboxPusher {
     const decision = decidePush(batch, response, { now: edge.now(), backoff: this.#p.backoff });
     if (decision.unauthorized) {
       if (refreshed) return "paused";
-      const fresh = await this.#p.tokens.refresh().catch(() => undefined);
+      let fresh: EdgeToken;
+      try {
+        fresh = await this.#p.tokens.refresh();
+      } catch (error) {
+        if (error instanceof ErrandError && !error.retryable) return "paused";
+        // The token endpoint is down or busy, which says nothing about the credential: retry.
+        await this.#retryLater(batch, error);
+        return "unreachable";
+      }
       // A token for someone else must never carry this subject's tasks.
-      if (fresh === undefined || fresh.subject !== token.subject) return "paused";
+      if (fresh.subject !== token.subject) return "paused";
       return this.#send(batch, fresh, true);
     }
     if (decision.split) {
@@ -110,6 +119,18 @@ export class OutboxPusher {
     const changes = await store.apply(decision.changes);
     if (changes.length > 0) this.#p.changed(changes);
     return response.kind === "network" ? "unreachable" : "ok";
+  }
+
+  /** Puts `batch` back with backoff after a failure that was neither the edge's nor the task's. */
+  async #retryLater(batch: readonly OutboxRecord[], error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    const decision = decidePush(
+      batch,
+      { kind: "network", message: `No fresh token: ${message}` },
+      { now: this.#p.edge.now(), backoff: this.#p.backoff },
+    );
+    const changes = await this.#p.store.apply(decision.changes);
+    if (changes.length > 0) this.#p.changed(changes);
   }
 
   async #rejectTooLarge(records: readonly OutboxRecord[], now: number): Promise<void> {
