@@ -46,4 +46,19 @@ describe("closing a runtime", () => {
     expect(results).toEqual(Array.from({ length: 10 }, (_, n) => ({ status: "fulfilled", value: n })));
     expect(errors).toEqual([]);
   });
+
+  it("rejects every result() still waiting with closed, and any asked for later", async () => {
+    // No handlers: nothing runs the task, so only close can settle the wait.
+    const errand = await runtime({ tasks, dbName: `q-${crypto.randomUUID()}` });
+    const handle = await errand.enqueue("work", { n: 1 });
+    const waiting = handle.result().then(
+      () => "resolved",
+      (error: { code?: string }) => error.code,
+    );
+    await errand.close();
+    // A macrotask after close: a waiter rejected by close has settled by then; one it left has not.
+    const notYet = new Promise((resolve) => setTimeout(() => resolve("still waiting"), 0));
+    expect(await Promise.race([waiting, notYet])).toBe("closed");
+    await expect(errand.handle(handle.id).result()).rejects.toMatchObject({ code: "closed" });
+  });
 });

@@ -20,6 +20,8 @@ export type Settled<V> =
 /** Re-checks per id. */
 export class FinalWaiters {
   readonly #checks = new Map<string, Set<(known?: unknown) => void>>();
+  /** Every open waiter's way out, for {@link rejectAll}. */
+  readonly #open = new Set<(error: unknown) => void>();
 
   /**
    * Resolves once `settle(await read())` is done. A record that is not there rejects with
@@ -33,6 +35,11 @@ export class FinalWaiters {
         const set = this.#checks.get(id);
         set?.delete(check);
         if (set?.size === 0) this.#checks.delete(id);
+        this.#open.delete(fail);
+      };
+      const fail = (error: unknown) => {
+        finish();
+        reject(error);
       };
       const check = (known?: unknown) => {
         if (checking) {
@@ -69,6 +76,7 @@ export class FinalWaiters {
       const set = this.#checks.get(id) ?? new Set();
       set.add(check);
       this.#checks.set(id, set);
+      this.#open.add(fail);
       check();
     });
   }
@@ -81,5 +89,10 @@ export class FinalWaiters {
   /** Anything may have changed (a purge, a sign-out, a reconnect): every waiter reads again. */
   notifyAll(): void {
     for (const id of [...this.#checks.keys()]) this.notify(id);
+  }
+
+  /** Nothing will be notified any more (the runtime closed): every open waiter rejects with `error`. */
+  rejectAll(error: unknown): void {
+    for (const fail of [...this.#open]) fail(error);
   }
 }

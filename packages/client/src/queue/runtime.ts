@@ -240,6 +240,8 @@ export class Errand<M extends TaskMap> extends EventTarget {
     this.#closed = true;
     await this.#edge.close();
     await this.#scheduler?.close();
+    // Nothing settles a task here any more: a result() still waiting would wait for ever.
+    this.#waiters.rejectAll(closedError());
     this.#relay.close();
     await this.#p.dispose();
     this.#memory.close();
@@ -361,7 +363,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   }
 
   #build(type: unknown, payload: unknown, options: EnqueueOptions, path: string): TaskRecord {
-    if (this.#closed) throw new ErrandError("closed", "This Errand runtime is closed", { retryable: false });
+    if (this.#closed) throw closedError();
     const record = buildRecord(type as string, payload, options, {
       id: newTaskId(),
       now: Date.now(),
@@ -387,7 +389,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   }
 
   async #enqueueEdge<R>(type: string, payload: unknown, options: EnqueueOptions): Promise<TaskHandle<R>> {
-    if (this.#closed) throw new ErrandError("closed", "This Errand runtime is closed", { retryable: false });
+    if (this.#closed) throw closedError();
     const record = await this.#edge.enqueue(type, payload, options);
     return { ...this.handle<R>(record.id), created: true };
   }
@@ -409,8 +411,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
   }
 
   async #resultOf(id: string): Promise<unknown> {
+    if (this.#closed) throw closedError();
     const edge = await this.#edge.result(id);
     if (edge !== undefined) return edge.value;
+    if (this.#closed) throw closedError();
     return this.#waiters.wait(id, () => this.#read(id), taskOutcome);
   }
 
@@ -440,6 +444,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
     const { state } = detail;
     if (state === "succeeded" || state === "dead" || state === "cancelled") this.#waiters.notify(detail.id);
   }
+}
+
+function closedError(): ErrandError {
+  return new ErrandError("closed", "This Errand runtime is closed", { retryable: false });
 }
 
 /** Remote events that cannot have freed a slot, a key or new work: no claim pass for them. */
