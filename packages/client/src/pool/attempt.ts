@@ -51,7 +51,11 @@ export async function runAttempt(
         version: request.version,
       },
       request.transfer,
-      (value) => hooks.progress(value),
+      // A stopped attempt is over for the page (cancelled, timed out): what the handler still
+      // reports while it winds down would follow the task's cancel, as the main thread's never does.
+      (value) => {
+        if (stopped === undefined) hooks.progress(value);
+      },
     );
     if (reply.ok || stopped === undefined) return reply;
     return failed(

@@ -33,6 +33,28 @@ describe("a worker pool", () => {
       expect(pool.stats()).toMatchObject({ started: 1, killed: 0, workers: 1 });
     });
 
+    it("reports no progress the handler sends after it was cancelled", async () => {
+      const pool = fixturePool({ size: 1, graceMs: 10_000 });
+      const cancel = new AbortController();
+      const seen: number[] = [];
+      let started: () => void = () => undefined;
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const hooks = {
+        progress: (value: number) => {
+          seen.push(value);
+          started();
+        },
+      };
+      const outcome = pool.execute(request("lingering", {}), hooks, cancel.signal);
+      await running;
+      cancel.abort();
+      // The worker sends every progress report before its reply: all have arrived by now.
+      expect(errorOf(await outcome)).toBeInstanceOf(CancelledError);
+      expect(seen).toEqual([0]);
+    });
+
     it("terminates a handler that ignores its signal after the grace period, and the next task runs normally", async () => {
       const pool = fixturePool({ size: 1, graceMs: 50 });
       const cancel = new AbortController();
