@@ -56,9 +56,12 @@ export function createMainThreadExecutor<M extends TaskMap>(
     hooks: ExecutionHooks,
     signal: AbortSignal,
   ): Promise<ExecutionOutcome> => {
-    const handler = (
-      handlers as Record<string, ((payload: unknown, ctx: HandlerContext) => unknown) | undefined>
-    )[request.type];
+    const table = handlers as Record<
+      string,
+      ((payload: unknown, ctx: HandlerContext) => unknown) | undefined
+    >;
+    // Own properties only: a task type named `toString` must not run Object.prototype.toString.
+    const handler = Object.hasOwn(table, request.type) ? table[request.type] : undefined;
     if (closed || handler === undefined) {
       const why = closed
         ? "the executor is closed"

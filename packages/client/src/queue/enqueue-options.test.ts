@@ -42,6 +42,12 @@ describe("buildRecord", () => {
       expect(issuesOf(() => buildRecord("nope", {}, {}, ctx))).toEqual(["type"]);
     });
 
+    it("rejects a type named after an inherited property (toString, constructor, __proto__)", () => {
+      for (const type of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+        expect(issuesOf(() => buildRecord(type, {}, {}, ctx))).toEqual(["type"]);
+      }
+    });
+
     it("leaves a payload structured clone cannot copy to the store's write, which refuses it (runtime.browser.test.ts)", () => {
       expect(buildRecord("work", { f: () => 1 }, {}, ctx).durable).toBe(true);
       expect(unstorablePayload("work", "items.2.").issues).toEqual([

@@ -82,7 +82,8 @@ export function buildRecord(
   const opts: EnqueueOptions = typeof options === "object" && options !== null ? options : {};
   if (options !== undefined && opts !== options) fail("options", "must be an object");
 
-  const def = typeof type === "string" ? ctx.defs[type] : undefined;
+  // Own properties only: `toString` or `__proto__` must not pass for a type through the prototype.
+  const def = typeof type === "string" && Object.hasOwn(ctx.defs, type) ? ctx.defs[type] : undefined;
   if (def === undefined) fail("type", `is not a task type of this runtime: ${JSON.stringify(type)}`);
   const durable = opts.durable ?? true;
   if (typeof durable !== "boolean") fail("options.durable", "must be a boolean");
@@ -103,7 +104,7 @@ export function buildRecord(
   const dedupKey = optionalKey(opts.dedupKey, "options.dedupKey", fail);
   const onDead = opts.onDead ?? "continue";
   if (onDead !== "continue" && onDead !== "halt") fail("options.onDead", 'must be "continue" or "halt"');
-  const retry = checkRetry(opts.retry, durable, ctx.policies[type], at, issues);
+  const retry = checkRetry(opts.retry, durable, ownPolicy(ctx.policies, type), at, issues);
 
   if (issues.length > 0 || def === undefined) {
     const summary = issues.map((issue) => `${issue.path} ${issue.message}`).join("; ");
@@ -130,6 +131,14 @@ export function buildRecord(
     ...(orderingKey === undefined ? {} : { orderingKey }),
     ...(dedupKey === undefined ? {} : { dedupKey }),
   });
+}
+
+/** The policy given for `type`, if any: an own property of `policies`, never an inherited one. */
+export function ownPolicy(
+  policies: { readonly [type: string]: Partial<RetryPolicy> | undefined },
+  type: string,
+): Partial<RetryPolicy> | undefined {
+  return Object.hasOwn(policies, type) ? policies[type] : undefined;
 }
 
 /**

@@ -95,7 +95,8 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
   if (typeof options?.tasks !== "object" || options.tasks === null)
     issues.push({ path: "tasks", message: "is required (defineTasks)" });
   for (const [type, policy] of Object.entries(options?.policies ?? {})) {
-    if (options.tasks?.[type] === undefined)
+    const tasks = options.tasks ?? {};
+    if (!Object.hasOwn(tasks, type) || tasks[type] === undefined)
       issues.push({ path: `policies.${type}`, message: "names no task type" });
     try {
       resolvePolicy(policy as Partial<RetryPolicy>);

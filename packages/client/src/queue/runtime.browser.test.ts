@@ -128,6 +128,9 @@ describe("an Errand runtime", () => {
       const errand = await start({ dbName });
       const bad = [
         () => errand.enqueue("nope" as "echo", { value: 1 }),
+        () => errand.enqueue("toString" as "echo", { value: 1 }),
+        () => errand.enqueue("constructor" as "echo", { value: 1 }),
+        () => errand.enqueue("__proto__" as "echo", { value: 1 }),
         () => errand.enqueue("echo", { value: 1, f: () => 1 } as unknown as { value: number }),
         () => errand.enqueue("echo", { value: 1 }, { delay: -5 }),
         () => errand.enqueue("echo", { value: 1 }, { retry: { maxAttempts: 0 } }),
@@ -138,7 +141,7 @@ describe("an Errand runtime", () => {
           ]),
       ];
       for (const call of bad) await expect(call()).rejects.toBeInstanceOf(ValidationError);
-      await expect(bad[4]?.()).rejects.toMatchObject({ issues: [{ path: "items.1.options.priority" }] });
+      await expect(bad.at(-1)?.()).rejects.toMatchObject({ issues: [{ path: "items.1.options.priority" }] });
       await expect(
         errand.enqueueMany([
           { type: "echo", payload: { value: 1 } },

@@ -23,7 +23,13 @@ import type { QueuedRequest } from "../sync/request-queue.ts";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
 import { EdgeFacade } from "./edge-facade.ts";
-import { buildRecord, type EnqueueOptions, effectivePolicy, unstorablePayload } from "./enqueue-options.ts";
+import {
+  buildRecord,
+  type EnqueueOptions,
+  effectivePolicy,
+  ownPolicy,
+  unstorablePayload,
+} from "./enqueue-options.ts";
 import { FinalWaiters } from "./final-waiters.ts";
 import { type IdbTaskStore, UnstorableRecord } from "./idb-task-store.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
@@ -323,7 +329,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   policyOf(task: TaskRecord): RetryPolicy {
     return effectivePolicy(
       task,
-      this.#p.policies[task.type],
+      ownPolicy(this.#p.policies, task.type),
       task.durable ? undefined : this.#ephemeralRetry.get(task.id),
     );
   }

@@ -341,7 +341,7 @@ export class Scheduler {
   }
 
   async #execute(task: TaskRecord, attempt: Attempt): Promise<ExecutionOutcome> {
-    const def = this.#o.defs[task.type];
+    const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
     let payload: unknown;
     try {
       if (def === undefined) {

@@ -1,0 +1,36 @@
+import { defineTasks, task, ValidationError } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { resolveOptions } from "./runtime-options.ts";
+
+const tasks = defineTasks({ work: task<number, number>() });
+
+function issuesOf(run: () => unknown) {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).issues.map((issue) => issue.path);
+  }
+  throw new Error("expected a ValidationError");
+}
+
+describe("resolveOptions", () => {
+  it("accepts a policy for a task type", () => {
+    expect(resolveOptions({ tasks, policies: { work: { maxAttempts: 2 } } }).concurrency).toBe(4);
+  });
+
+  describe("when a policy names no task type", () => {
+    it("refuses it, also when the name is an inherited property (constructor, toString)", () => {
+      const policies = {
+        nope: { maxAttempts: 2 },
+        constructor: { maxAttempts: 2 },
+        toString: { maxAttempts: 2 },
+      };
+      expect(issuesOf(() => resolveOptions({ tasks, policies } as never))).toEqual([
+        "policies.nope",
+        "policies.constructor",
+        "policies.toString",
+      ]);
+    });
+  });
+});
