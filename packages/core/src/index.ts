@@ -82,6 +82,7 @@ export {
   type TaskState,
   type TaskTarget,
 } from "./task.ts";
+export { MAX_TIMER_MS, timerMsProblem } from "./timer-ms.ts";
 export { isTopicName, isTopicPattern, topicMatches } from "./topic.ts";
 export type {
   DeliveryStatus,

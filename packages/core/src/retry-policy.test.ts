@@ -248,6 +248,12 @@ describe("validatePolicy", () => {
       "must be a finite number",
     ],
     [
+      "a timeoutMs longer than a timer can wait",
+      { ...fixed(1), timeoutMs: 2 ** 31 },
+      "timeoutMs",
+      "must be at most 2147483647 ms (the longest timer delay)",
+    ],
+    [
       "a retryable that is not a function",
       { ...fixed(1), retryable: false },
       "retryable",

@@ -8,6 +8,7 @@ import { type Backoff, backoffDelay, MAX_BACKOFF_MS } from "./backoff.ts";
 import { ValidationError } from "./errors.ts";
 import { describeIssues, toIssues } from "./issues.ts";
 import type { SerializedError } from "./serialized-error.ts";
+import { MAX_TIMER_MS, TOO_LONG_FOR_A_TIMER } from "./timer-ms.ts";
 
 /** Per task type: attempts, backoff, timeout and which errors to retry. */
 export interface RetryPolicy {
@@ -75,8 +76,8 @@ export function resolvePolicy(partial: Partial<RetryPolicy> = {}): RetryPolicy {
  *
  * @throws {ValidationError} with code `invalid_policy` and one issue per problem: `maxAttempts`
  *   not an integer ≥ 1; a delay that is negative, not finite or over {@link MAX_BACKOFF_MS};
- *   `baseMs` over `maxMs`; `timeoutMs` not a finite number > 0; a `custom` `delay` or a
- *   `retryable` that is not a function.
+ *   `baseMs` over `maxMs`; `timeoutMs` not a finite number > 0 and ≤ {@link MAX_TIMER_MS}; a
+ *   `custom` `delay` or a `retryable` that is not a function.
  */
 export function validatePolicy(p: unknown): RetryPolicy {
   const result = v.safeParse(PolicySchema, p, { abortPipeEarly: true });
@@ -162,6 +163,7 @@ const PolicySchema = v.object(
         v.number("must be a number"),
         v.finite("must be a finite number"),
         v.gtValue(0, "must be greater than 0"),
+        v.maxValue(MAX_TIMER_MS, TOO_LONG_FOR_A_TIMER),
       ),
     ),
     retryable: v.exactOptional(v.function("must be a function (error) => boolean")),

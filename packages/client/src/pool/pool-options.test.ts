@@ -36,6 +36,27 @@ describe("resolvePoolOptions", () => {
   });
 
   describe("when options are invalid", () => {
+    it("refuses a duration longer than a timer can wait (2^31 - 1 ms), and a start timeout of 0", () => {
+      const tooLong = 2 ** 31;
+      const paths = (options: object) => {
+        try {
+          resolvePoolOptions({ createWorker, ...options }, 2);
+        } catch (error) {
+          return (error as ValidationError).issues.map((issue) => issue.path);
+        }
+        return [];
+      };
+      expect(paths({ graceMs: tooLong, startTimeoutMs: tooLong, idleTimeoutMs: tooLong })).toEqual([
+        "idleTimeoutMs",
+        "graceMs",
+        "startTimeoutMs",
+      ]);
+      expect(paths({ startTimeoutMs: 0 })).toEqual(["startTimeoutMs"]);
+      expect(
+        paths({ graceMs: 2 ** 31 - 1, startTimeoutMs: 2 ** 31 - 1, idleTimeoutMs: 2 ** 31 - 1 }),
+      ).toEqual([]);
+    });
+
     it("refuses both url and createWorker, or neither", () => {
       expect(() => resolvePoolOptions({ url: "/w.js", createWorker }, 2)).toThrow(ValidationError);
       expect(() => resolvePoolOptions({}, 2)).toThrow(/exactly one of url and createWorker/);

@@ -1,6 +1,12 @@
 /** The pool's options, checked once, with their defaults applied. Pure. */
 
-import { backoffDelay, type SerializedError, ValidationError, type ValidationIssue } from "@errand/core";
+import {
+  backoffDelay,
+  type SerializedError,
+  timerMsProblem,
+  ValidationError,
+  type ValidationIssue,
+} from "@errand/core";
 
 /** Options of `createWorkerPool`. Give exactly one of `url` and `createWorker`. */
 export interface WorkerPoolOptions {
@@ -51,7 +57,8 @@ const DEFAULT_RESTART_BACKOFF = { baseMs: 100, maxMs: 30_000 };
  * Checks `options` and applies defaults; `hardwareConcurrency` is `navigator.hardwareConcurrency`.
  *
  * @throws {ValidationError} listing every bad option, e.g. both or neither of `url` and
- *   `createWorker`, or a size that is not an integer ≥ 1.
+ *   `createWorker`, a size that is not an integer ≥ 1, a duration over `MAX_TIMER_MS`
+ *   (setTimeout's limit), or a `startTimeoutMs` of 0.
  */
 export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurrency: number): PoolSettings {
   const issues: ValidationIssue[] = [];
@@ -77,7 +84,14 @@ export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurren
       ? undefined
       : msOption(options.idleTimeoutMs, 0, "idleTimeoutMs", issues);
   const graceMs = msOption(options.graceMs, DEFAULT_GRACE_MS, "graceMs", issues);
-  const startTimeoutMs = msOption(options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, "startTimeoutMs", issues);
+  // 0 would fail every worker's start before its script could load.
+  const startTimeoutMs = msOption(
+    options.startTimeoutMs,
+    DEFAULT_START_TIMEOUT_MS,
+    "startTimeoutMs",
+    issues,
+    false,
+  );
   const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
   const baseMs = msOption(backoff.baseMs, 0, "restartBackoff.baseMs", issues);
   const maxMs = msOption(backoff.maxMs, 0, "restartBackoff.maxMs", issues);
@@ -132,9 +146,17 @@ function integerOption(
   return fallback;
 }
 
-function msOption(value: unknown, fallback: number, path: string, issues: ValidationIssue[]): number {
+/** A duration the pool waits for with a timer: at most `MAX_TIMER_MS`, 0 allowed unless `zero` is false. */
+function msOption(
+  value: unknown,
+  fallback: number,
+  path: string,
+  issues: ValidationIssue[],
+  zero = true,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
-  issues.push({ path, message: `must be a finite number of milliseconds ≥ 0, got ${String(value)}` });
+  const problem = timerMsProblem(value, { zero });
+  if (problem === undefined) return value as number;
+  issues.push({ path, message: `${problem}, got ${String(value)}` });
   return fallback;
 }

@@ -42,6 +42,14 @@ describe("buildRecord", () => {
       expect(issuesOf(() => buildRecord("nope", {}, {}, ctx))).toEqual(["type"]);
     });
 
+    it("rejects a timeout, or a retry timeoutMs, longer than a timer can wait (2^31 - 1 ms)", () => {
+      expect(buildRecord("work", {}, { timeout: 2 ** 31 - 1 }, ctx).timeoutMs).toBe(2 ** 31 - 1);
+      expect(issuesOf(() => buildRecord("work", {}, { timeout: 2 ** 31 }, ctx))).toEqual(["options.timeout"]);
+      expect(issuesOf(() => buildRecord("work", {}, { retry: { timeoutMs: 2 ** 31 } }, ctx))).toEqual([
+        "options.retry.timeoutMs",
+      ]);
+    });
+
     it("rejects a type named after an inherited property (toString, constructor, __proto__)", () => {
       for (const type of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
         expect(issuesOf(() => buildRecord(type, {}, {}, ctx))).toEqual(["type"]);

@@ -9,6 +9,7 @@ import {
   resolvePolicy,
   type TaskDef,
   type TaskTarget,
+  timerMsProblem,
   ValidationError,
   type ValidationIssue,
 } from "@errand/core";
@@ -66,7 +67,8 @@ export interface BuildContext {
  * The record to store for `enqueue(type, payload, options)`.
  *
  * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a negative or
- *   non-finite delay, priority, timeout or TTL, a TTL not longer than the delay, empty keys, an
+ *   non-finite delay, priority, timeout or TTL, a timeout over `MAX_TIMER_MS` (setTimeout's
+ *   limit), a TTL not longer than the delay, empty keys, an
  *   unknown `onDead`, or an invalid retry policy. (A payload IndexedDB cannot store is refused by
  *   the store's write: {@link unstorablePayload}.)
  */
@@ -97,7 +99,7 @@ export function buildRecord(
   }
   const priority = finite(opts.priority, 0, "options.priority", fail, { min: -Infinity });
   const delay = finite(opts.delay, 0, "options.delay", fail, { min: 0 });
-  const timeout = optionalPositive(opts.timeout, "options.timeout", fail);
+  const timeout = optionalTimerMs(opts.timeout, "options.timeout", fail);
   const ttl = optionalPositive(opts.ttl, "options.ttl", fail);
   if (ttl !== undefined && ttl <= delay) fail("options.ttl", `must be longer than the delay (${delay} ms)`);
   const orderingKey = optionalKey(opts.orderingKey, "options.orderingKey", fail);
@@ -229,6 +231,14 @@ function optionalPositive(value: unknown, field: string, fail: Fail): number | u
     return undefined;
   }
   return value;
+}
+
+function optionalTimerMs(value: unknown, field: string, fail: Fail): number | undefined {
+  if (value === undefined) return undefined;
+  const problem = timerMsProblem(value);
+  if (problem === undefined) return value as number;
+  fail(field, problem);
+  return undefined;
 }
 
 function optionalKey(value: unknown, field: string, fail: Fail): string | undefined {

@@ -19,6 +19,21 @@ describe("resolveOptions", () => {
     expect(resolveOptions({ tasks, policies: { work: { maxAttempts: 2 } } }).concurrency).toBe(4);
   });
 
+  it("refuses a lease, poll or sweep interval longer than a timer can wait, and a policy timeout as long", () => {
+    const tooLong = 2 ** 31;
+    expect(
+      issuesOf(() =>
+        resolveOptions({
+          tasks,
+          leaseMs: tooLong,
+          pollMs: tooLong,
+          sweepMs: tooLong,
+          policies: { work: { timeoutMs: tooLong } },
+        }),
+      ),
+    ).toEqual(["policies.work.timeoutMs", "leaseMs", "pollMs", "sweepMs"]);
+  });
+
   describe("when a policy names no task type", () => {
     it("refuses it, also when the name is an inherited property (constructor, toString)", () => {
       const policies = {

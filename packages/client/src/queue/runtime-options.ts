@@ -7,6 +7,7 @@ import {
   resolvePolicy,
   type TaskMap,
   type TaskType,
+  timerMsProblem,
   ValidationError,
   type ValidationIssue,
 } from "@errand/core";
@@ -79,7 +80,8 @@ export const DEFAULT_RETENTION: RetentionMs = Object.freeze({
 /**
  * `options` with defaults, checked.
  *
- * @throws {ValidationError} listing each bad option (non-positive durations, a concurrency that
+ * @throws {ValidationError} listing each bad option (non-positive durations, a lease, poll or
+ *   sweep interval over `MAX_TIMER_MS` (setTimeout's limit), a concurrency that
  *   is not a positive integer, an empty name, an invalid per-type policy, a policy for a type
  *   that `tasks` does not define).
  */
@@ -90,6 +92,13 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     if (typeof value !== "number" || !(value > 0) || (integer && !Number.isInteger(value))) {
       issues.push({ path: name, message: integer ? "must be a positive integer" : "must be a number > 0" });
     }
+    return value;
+  };
+  /** A duration a timer waits for: a longer one than a timer keeps would fire at once, for ever. */
+  const timer = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const problem = timerMsProblem(value);
+    if (problem !== undefined) issues.push({ path: name, message: problem });
     return value;
   };
   if (typeof options?.tasks !== "object" || options.tasks === null)
@@ -115,10 +124,10 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     dbName,
     concurrency: positive("concurrency", options?.concurrency, 4, true),
     retention,
-    leaseMs: positive("leaseMs", options?.leaseMs, 15_000),
+    leaseMs: timer("leaseMs", options?.leaseMs, 15_000),
     aliveGraceMs: positive("aliveGraceMs", options?.aliveGraceMs, 60_000),
-    pollMs: positive("pollMs", options?.pollMs, 5_000),
-    sweepMs: positive("sweepMs", options?.sweepMs, 600_000),
+    pollMs: timer("pollMs", options?.pollMs, 5_000),
+    sweepMs: timer("sweepMs", options?.sweepMs, 600_000),
     persist: options?.persist ?? true,
     ownerId: options?.ownerId ?? crypto.randomUUID(),
   };
