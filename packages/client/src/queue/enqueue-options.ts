@@ -187,10 +187,11 @@ function checkRetry(
     });
     return undefined;
   }
-  const { maxAttempts, backoff } = retry;
+  const { maxAttempts, backoff, timeoutMs } = retry;
   return {
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
     ...(backoff === undefined || backoff.kind === "custom" ? {} : { backoff }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
 }
 

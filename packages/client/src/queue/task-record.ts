@@ -21,6 +21,7 @@ export interface StoredRetry {
         readonly jitter?: "full" | "none";
       }
     | { readonly kind: "fixed"; readonly delayMs: number };
+  readonly timeoutMs?: number;
 }
 
 /**
