@@ -210,6 +210,17 @@ const byId = (a: TaskRecord, b: TaskRecord) => (a.id < b.id ? -1 : a.id > b.id ?
 type TasksTx = IDBPTransaction<QueueSchema, ["tasks"], "readwrite">;
 type InsertTx = IDBPTransaction<QueueSchema, ["tasks", "counters"], "readwrite">;
 
+/**
+ * Whether `add` threw because of the transaction, not the record. Anything else it throws comes
+ * from cloning the record: DataCloneError, or whatever a getter of the payload threw while the
+ * clone read it; that is the caller's bad input, as the rest of the batch is not.
+ */
+function isTransactionState(error: unknown): boolean {
+  return error instanceof DOMException && TRANSACTION_STATE_ERRORS.has(error.name);
+}
+
+const TRANSACTION_STATE_ERRORS = new Set(["TransactionInactiveError", "ReadOnlyError", "InvalidStateError"]);
+
 /** A record of an insert that IndexedDB could not store: structured clone refused its payload. */
 export class UnstorableRecord extends Error {
   override readonly name = "UnstorableRecord";
@@ -248,11 +259,11 @@ async function insertIn(
       stored = { ...record, seq };
     }
     try {
-      // The one structured clone of the payload: IndexedDB's own, which throws DataCloneError
-      // here, synchronously, for what it cannot store (no separate trial clone beforehand).
+      // The one structured clone of the payload: IndexedDB's own, which throws here,
+      // synchronously, for what it cannot store (no separate trial clone beforehand).
       rawTasks.add(toStored(stored));
     } catch (error) {
-      throw (error as Error)?.name === "DataCloneError" ? new UnstorableRecord(index, error) : error;
+      throw isTransactionState(error) ? error : new UnstorableRecord(index, error);
     }
     results.push({ record: stored, created: true });
   }

@@ -51,3 +51,26 @@ describe("when IndexedDB cannot store what an attempt produced", () => {
     expect(await errand.get(handle.id)).toMatchObject({ attempts: 2 });
   });
 });
+
+describe("when IndexedDB cannot store an enqueued payload", () => {
+  it("refuses only the single enqueue whose payload throws while cloned, among calls that share its transaction", async () => {
+    const errand = await runtime({ tasks });
+    const throwing = {
+      n: 2,
+      get boom(): number {
+        throw new RangeError("a getter that throws");
+      },
+    };
+    const calls = await Promise.allSettled([
+      errand.enqueue("f", { n: 1 }),
+      errand.enqueue("f", throwing),
+      errand.enqueue("f", { n: 3 }),
+    ]);
+    expect(calls.map((call) => call.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((calls[1] as PromiseRejectedResult).reason).toMatchObject({
+      name: "ValidationError",
+      issues: [{ path: "payload" }],
+    });
+    expect((await errand.list()).map((one) => one.payload)).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+});
