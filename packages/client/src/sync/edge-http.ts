@@ -1,13 +1,16 @@
 /**
  * The HTTP calls the sync makes to the edge (wire contract v1), each turned into plain data: no
- * exception leaves for an HTTP status, so callers decide on codes, not on caught errors.
+ * exception leaves for an HTTP status, so callers decide on codes, not on caught errors. Each
+ * call, body included, ends by the endpoint's deadline (deadline.ts); one that runs out is a
+ * network failure.
  */
 
 import type { SubmitItemResult, TaskView, WireTask } from "@errand/core";
+import { type RequestLimits, withDeadline } from "./deadline.ts";
 import { type PushResponse, parseRetryAfter } from "./push-outcome.ts";
 
-/** Where the edge is and how to call it. */
-export interface EdgeEndpoint {
+/** Where the edge is and how to call it (within `timeoutMs`, until `signal` aborts). */
+export interface EdgeEndpoint extends RequestLimits {
   /** The API's base URL, e.g. `https://api.example.com`. */
   readonly url: string;
   readonly fetch: typeof fetch;
@@ -15,22 +18,19 @@ export interface EdgeEndpoint {
 }
 
 /** `POST /v1/tasks`. A body that breaks off mid-answer counts as a network failure. */
-export async function submitTasks(
+export function submitTasks(
   edge: EdgeEndpoint,
   token: string,
   tasks: readonly WireTask[],
 ): Promise<PushResponse> {
-  let response: Response;
-  try {
-    response = await edge.fetch(new URL("/v1/tasks", edge.url), {
+  return withDeadline(edge, async (signal): Promise<PushResponse> => {
+    const response = await edge.fetch(new URL("/v1/tasks", edge.url), {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ tasks }),
+      signal,
     });
-  } catch (error) {
-    return { kind: "network", message: messageOf(error) };
-  }
-  if (response.status === 200) {
+    if (response.status !== 200) return statusOf(response, edge.now());
     try {
       const body = (await response.json()) as { results?: SubmitItemResult[] };
       if (Array.isArray(body.results)) return { kind: "results", results: body.results };
@@ -39,8 +39,7 @@ export async function submitTasks(
       // The tasks may be stored: the resend is answered `duplicate`.
       return { kind: "network", message: `The answer broke off: ${messageOf(error)}` };
     }
-  }
-  return statusOf(response, edge.now());
+  }).catch((error: unknown) => ({ kind: "network", message: messageOf(error) }));
 }
 
 /** `GET /v1/tasks?ids=…` (at most 100 ids); undefined when the call failed. */
@@ -52,10 +51,12 @@ export async function readTasks(
   try {
     const url = new URL("/v1/tasks", edge.url);
     url.searchParams.set("ids", ids.join(","));
-    const response = await edge.fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
-    const body = (await response.json()) as { tasks?: TaskView[] };
-    return { tasks: Array.isArray(body.tasks) ? body.tasks : [] };
+    return await withDeadline(edge, async (signal) => {
+      const response = await edge.fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
+      if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
+      const body = (await response.json()) as { tasks?: TaskView[] };
+      return { tasks: Array.isArray(body.tasks) ? body.tasks : [] };
+    });
   } catch (error) {
     return { failed: { kind: "network", message: messageOf(error) } };
   }
@@ -67,14 +68,17 @@ export async function eventTicket(
   token: string,
 ): Promise<{ ticket: string } | { failed: PushResponse }> {
   try {
-    const response = await edge.fetch(new URL("/v1/events/ticket", edge.url), {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}` },
+    return await withDeadline(edge, async (signal) => {
+      const response = await edge.fetch(new URL("/v1/events/ticket", edge.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        signal,
+      });
+      if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
+      const body = (await response.json()) as { ticket?: unknown };
+      if (typeof body.ticket !== "string") throw new Error("no ticket in the answer");
+      return { ticket: body.ticket };
     });
-    if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
-    const body = (await response.json()) as { ticket?: unknown };
-    if (typeof body.ticket !== "string") throw new Error("no ticket in the answer");
-    return { ticket: body.ticket };
   } catch (error) {
     return { failed: { kind: "network", message: messageOf(error) } };
   }

@@ -1,6 +1,7 @@
 /** The `edge` option of `createErrand`: where the edge is, how to get tokens, how to push. */
 
 import { type Backoff, DEFAULT_RETRY_POLICY, ValidationError, type ValidationIssue } from "@errand/core";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./deadline.ts";
 import type { OnlineManager } from "./online-manager.ts";
 import type { TokenGrant } from "./token-source.ts";
 
@@ -30,6 +31,12 @@ export interface EdgeOptions {
    * sync still polls every ten periods for tasks whose status event may have been lost.
    */
   readonly pollMs?: number;
+  /**
+   * Milliseconds one request may take, answer body included: a push, a status poll, a token
+   * call, a queued request's replay. One that runs out counts as a network failure and is
+   * retried. 30 s by default.
+   */
+  readonly requestTimeoutMs?: number;
   /** Register a Background Sync (`tag`) so a service worker drains with no page open; true by default. */
   readonly backgroundSync?: boolean;
   /** The online manager; the browser's by default (tests inject their own). */
@@ -43,8 +50,11 @@ export interface ResolvedEdgeOptions {
   readonly concurrency: number;
   readonly backoff: Backoff;
   readonly pollMs: number;
+  readonly requestTimeoutMs: number;
   readonly backgroundSync: boolean;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The Background Sync tag the runtime registers and the service worker answers. */
 export const SYNC_TAG = "errand-outbox";
@@ -53,7 +63,7 @@ export const SYNC_TAG = "errand-outbox";
  * `options` with defaults, checked.
  *
  * @throws {ValidationError} for a missing or non-http(s) `url`, neither or both of `tokenUrl`
- *   and `getToken`, or a non-positive number.
+ *   and `getToken`, a non-positive number, or a `requestTimeoutMs` over a timer's range.
  */
 export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
   const issues: ValidationIssue[] = [];
@@ -78,8 +88,12 @@ export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
     concurrency: Math.ceil(positive("concurrency", options?.concurrency, 4)),
     backoff: options?.backoff ?? DEFAULT_RETRY_POLICY.backoff,
     pollMs: positive("pollMs", options?.pollMs, 3_000),
+    requestTimeoutMs: positive("requestTimeoutMs", options?.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
     backgroundSync: options?.backgroundSync ?? true,
   };
+  // Browsers fire a longer timer at once (it overflows a signed 32-bit delay).
+  if (resolved.requestTimeoutMs > MAX_TIMER_MS)
+    issues.push({ path: "edge.requestTimeoutMs", message: `must be at most ${MAX_TIMER_MS}` });
   if (issues.length > 0) {
     throw new ValidationError(
       `Invalid edge options: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,

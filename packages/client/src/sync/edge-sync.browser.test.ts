@@ -50,4 +50,72 @@ describe("EdgeSync", () => {
       expect(edge.effects).toEqual([]);
     });
   });
+
+  describe("when a request never answers", () => {
+    const stall = () => new Promise<Response>(() => {});
+
+    it("retries a push after its deadline instead of waiting for ever", async () => {
+      const edge = fakeEdge({ post: (_token, n) => (n === 1 ? stall() : undefined) });
+      const errand = await start({
+        fetch: edge.fetch,
+        getToken: async () => grant("t"),
+        requestTimeoutMs: 200,
+      });
+      const a = await errand.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(() => edge.effects).toEqual([a.id]);
+      await expect.poll(async () => (await errand.edgeTask(a.id))?.state).toBe("succeeded");
+      expect(edge.posts.length).toBeGreaterThan(1);
+    });
+
+    it("polls status again after a poll that stalled", async () => {
+      const edge = fakeEdge({ read: (n) => (n === 1 ? stall() : undefined) });
+      const errand = await start({
+        fetch: edge.fetch,
+        getToken: async () => grant("t"),
+        requestTimeoutMs: 200,
+      });
+      const a = await errand.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(async () => (await errand.edgeTask(a.id))?.state).toBe("succeeded");
+    });
+
+    it("asks for a token again after a token call that stalled", async () => {
+      let calls = 0;
+      const getToken = () => (++calls === 1 ? new Promise<never>(() => {}) : Promise.resolve(grant("t")));
+      const edge = fakeEdge();
+      const errand = await start({ fetch: edge.fetch, getToken, requestTimeoutMs: 200 });
+      const a = await within(errand.enqueue("demo.echo", { a: 1 }, { target: "edge" }), 20_000, "pending");
+      expect(a).not.toBe("pending");
+      await expect.poll(() => edge.effects).toEqual([typeof a === "string" ? a : a.id]);
+    });
+
+    it("replays a queued request again after an attempt that stalled", async () => {
+      const edge = fakeEdge();
+      let attempts = 0;
+      const fetch: typeof globalThis.fetch = (input, init) => {
+        if (!String(input).startsWith("https://app.example/")) return edge.fetch(input, init);
+        attempts += 1;
+        return attempts === 1 ? stall() : Promise.resolve(new Response("saved"));
+      };
+      const errand = await start({ fetch, getToken: async () => grant("t"), requestTimeoutMs: 200 });
+      await within(errand.edgeTasks(), 20_000, "no list"); // waits for the start-up token: the subject
+      const queued = await errand.queueRequest("https://app.example/save", { method: "POST", body: "x" });
+      const response = await within(queued.response(), 60_000, "no response");
+      expect(response === "no response" ? response : await response.text()).toBe("saved");
+      expect(attempts).toBe(2);
+    });
+
+    it("closes without waiting for the stalled request", async () => {
+      const edge = fakeEdge({ post: stall });
+      const errand = await startErrand({ fetch: edge.fetch, getToken: async () => grant("t") });
+      await errand.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(() => edge.posts.length).toBe(1);
+      expect(
+        await within(
+          errand.close().then(() => "closed"),
+          20_000,
+          "still closing",
+        ),
+      ).toBe("closed");
+    });
+  });
 });

@@ -68,6 +68,8 @@ export class EdgeSync {
   #syncRegistration: Promise<void> | undefined;
   #state: SyncStateDetail;
   #paused: SyncStateDetail["paused"];
+  /** Aborted by `close()`: ends the requests in flight, so a stalled one cannot hold it up. */
+  readonly #closing = new AbortController();
 
   private constructor(
     db: QueueDb,
@@ -83,16 +85,17 @@ export class EdgeSync {
     this.#emit = emit;
     this.#lastSubject = subject;
     const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const limits = { timeoutMs: resolved.requestTimeoutMs, signal: this.#closing.signal };
     this.#tokens = createTokenSource(
       options.getToken === undefined
-        ? { tokenUrl: options.tokenUrl ?? "", fetch: doFetch }
-        : { getToken: options.getToken },
+        ? { tokenUrl: options.tokenUrl ?? "", fetch: doFetch, ...limits }
+        : { getToken: options.getToken, ...limits },
     );
     this.#ownsOnline = options.online === undefined;
     this.#online = options.online ?? createOnlineManager();
     this.#state = { online: this.#online.isOnline(), leading: false, connected: false };
     this.#add = coalesce((records: Omit<OutboxRecord, "seq">[]) => this.#store.add(records));
-    const edge: EdgeEndpoint = { url: resolved.url, fetch: doFetch, now: Date.now };
+    const edge: EdgeEndpoint = { url: resolved.url, fetch: doFetch, now: Date.now, ...limits };
     const pusher = new OutboxPusher({
       store: this.#store,
       edge,
@@ -103,6 +106,7 @@ export class EdgeSync {
       changed: (changes) => this.#changed(changes),
     });
     this.#requests = new RequestQueue(this.#store, {
+      ...limits,
       fetch: doFetch,
       backoff: resolved.backoff,
       changed: (id) => {
@@ -285,6 +289,7 @@ export class EdgeSync {
   }
 
   async close(): Promise<void> {
+    this.#closing.abort(new DOMException("The runtime closed", "AbortError"));
     await this.#loop.close();
     this.#channel?.close();
     if (this.#ownsOnline) this.#online.close();
@@ -297,6 +302,7 @@ export class EdgeSync {
     if (token !== undefined) await this.#learnSubject(token.subject);
     // "offline" already means this drain may not send (see OutboxPusher.drain): no replay either.
     if (token === undefined || result.kind === "paused" || result.kind === "offline") return result;
+    if (this.#closing.signal.aborted) return result;
     const next = await this.#requests.replay(token.subject);
     if (next === undefined) return result;
     const until = result.kind === "waiting" ? Math.min(result.until, next) : next;

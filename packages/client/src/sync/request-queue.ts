@@ -7,6 +7,7 @@
 
 import { type Backoff, newTaskId, ValidationError } from "@errand/core";
 import type { FinalWaiters } from "../queue/final-waiters.ts";
+import type { RequestLimits } from "./deadline.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import { replayRequests, toResponse } from "./request-replay.ts";
 
@@ -20,15 +21,19 @@ export interface QueuedRequest {
   response(): Promise<Response>;
 }
 
+/** What the queue works with; each replay ends by `timeoutMs`, or when `signal` aborts. */
+export type RequestQueueParts = RequestLimits & {
+  readonly fetch: typeof fetch;
+  readonly backoff: Backoff;
+  readonly changed: (id: string) => void;
+};
+
 /** The queue of one runtime. */
 export class RequestQueue {
   readonly #store: OutboxStore;
-  readonly #ctx: { fetch: typeof fetch; backoff: Backoff; changed: (id: string) => void };
+  readonly #ctx: RequestQueueParts;
 
-  constructor(
-    store: OutboxStore,
-    ctx: { fetch: typeof fetch; backoff: Backoff; changed: (id: string) => void },
-  ) {
+  constructor(store: OutboxStore, ctx: RequestQueueParts) {
     this.#store = store;
     this.#ctx = ctx;
   }
@@ -68,6 +73,8 @@ export class RequestQueue {
   /** Replays the subject's due requests; returns the next retry time, if any. */
   replay(subject: string): Promise<number | undefined> {
     return replayRequests(this.#store, subject, {
+      ...(this.#ctx.timeoutMs === undefined ? {} : { timeoutMs: this.#ctx.timeoutMs }),
+      ...(this.#ctx.signal === undefined ? {} : { signal: this.#ctx.signal }),
       fetch: this.#ctx.fetch,
       now: Date.now,
       backoff: this.#ctx.backoff,

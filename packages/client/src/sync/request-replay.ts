@@ -6,6 +6,7 @@
  */
 
 import { type Backoff, backoffDelay, type SerializedError } from "@errand/core";
+import { type RequestLimits, withDeadline } from "./deadline.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import { parseRetryAfter } from "./push-outcome.ts";
 import type { RequestRecord, StoredResponse } from "./request-record.ts";
@@ -55,7 +56,12 @@ export function requestAfter(
 export async function replayRequests(
   store: OutboxStore,
   subject: string,
-  ctx: { fetch: typeof fetch; now: () => number; backoff: Backoff; changed: (record: RequestRecord) => void },
+  ctx: RequestLimits & {
+    fetch: typeof fetch;
+    now: () => number;
+    backoff: Backoff;
+    changed: (record: RequestRecord) => void;
+  },
 ): Promise<number | undefined> {
   let next: number | undefined;
   for (const record of await store.pendingRequests(subject)) {
@@ -63,7 +69,7 @@ export async function replayRequests(
       next = Math.min(next ?? Infinity, record.runAt);
       continue;
     }
-    const after = requestAfter(record, await send(record, ctx.fetch, ctx.now()), {
+    const after = requestAfter(record, await send(record, ctx), {
       now: ctx.now(),
       backoff: ctx.backoff,
     });
@@ -84,22 +90,29 @@ export function toResponse(stored: StoredResponse): Response {
   });
 }
 
-async function send(record: RequestRecord, doFetch: typeof fetch, now: number): Promise<ReplayOutcome> {
+/** One attempt, body included, within the deadline; running out of it is a network failure. */
+async function send(
+  record: RequestRecord,
+  ctx: RequestLimits & { fetch: typeof fetch; now: () => number },
+): Promise<ReplayOutcome> {
   try {
-    const response = await doFetch(record.url, {
-      method: record.method,
-      headers: record.headers as [string, string][],
-      credentials: "same-origin",
-      ...(record.body === undefined ? {} : { body: record.body }),
+    return await withDeadline(ctx, async (signal): Promise<ReplayOutcome> => {
+      const response = await ctx.fetch(record.url, {
+        method: record.method,
+        headers: record.headers as [string, string][],
+        credentials: "same-origin",
+        signal,
+        ...(record.body === undefined ? {} : { body: record.body }),
+      });
+      const stored: StoredResponse = {
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers],
+        body: await response.arrayBuffer(),
+      };
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), ctx.now());
+      return { kind: "response", response: stored, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     });
-    const stored: StoredResponse = {
-      status: response.status,
-      statusText: response.statusText,
-      headers: [...response.headers],
-      body: await response.arrayBuffer(),
-    };
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
-    return { kind: "response", response: stored, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   } catch (error) {
     return { kind: "network", message: error instanceof Error ? error.message : String(error) };
   }

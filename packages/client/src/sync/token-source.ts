@@ -9,6 +9,7 @@
  */
 
 import { ErrandError } from "@errand/core";
+import { type RequestLimits, withDeadline } from "./deadline.ts";
 
 /** A token and what the client needs to know about it. */
 export interface EdgeToken {
@@ -32,12 +33,13 @@ export type TokenOrigin =
   | { readonly getToken: () => Promise<TokenGrant>; readonly tokenUrl?: undefined };
 
 /** Options of {@link createTokenSource}. */
-export type TokenSourceOptions = TokenOrigin & {
-  /** Refresh this long before expiry; 30 s by default. */
-  readonly refreshMarginMs?: number;
-  readonly fetch?: typeof fetch;
-  readonly now?: () => number;
-};
+export type TokenSourceOptions = TokenOrigin &
+  RequestLimits & {
+    /** Refresh this long before expiry; 30 s by default. */
+    readonly refreshMarginMs?: number;
+    readonly fetch?: typeof fetch;
+    readonly now?: () => number;
+  };
 
 /** Hands out tokens. */
 export interface TokenSource {
@@ -70,18 +72,20 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   let inFlight: Promise<EdgeToken> | undefined;
   let generation = 0;
 
-  const load = async (): Promise<TokenGrant> => {
-    if (options.getToken !== undefined) return options.getToken();
-    let response: Response;
-    try {
-      response = await doFetch(String(options.tokenUrl), {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { accept: "application/json" },
-      });
-    } catch (cause) {
+  const load = (): Promise<TokenGrant> =>
+    withDeadline(options, (signal) => ask(signal)).catch((cause: unknown) => {
+      if (cause instanceof ErrandError) throw cause;
       throw new ErrandError("token_unavailable", "The token endpoint could not be reached", { cause });
-    }
+    });
+
+  const ask = async (signal: AbortSignal): Promise<TokenGrant> => {
+    if (options.getToken !== undefined) return options.getToken();
+    const response = await doFetch(String(options.tokenUrl), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { accept: "application/json" },
+      signal,
+    });
     if (!response.ok) {
       const refused = response.status >= 400 && response.status < 500 && response.status !== 429;
       throw new ErrandError(

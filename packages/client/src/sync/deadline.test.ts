@@ -1,0 +1,65 @@
+import { ErrandError } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { withDeadline } from "./deadline.ts";
+import { submitTasks } from "./edge-http.ts";
+import { createTokenSource } from "./token-source.ts";
+
+const never = () => new Promise<never>(() => {});
+
+describe("withDeadline", () => {
+  it("rejects with a TimeoutError and aborts the request's signal when time runs out", async () => {
+    let seen: AbortSignal | undefined;
+    const outcome = withDeadline({ timeoutMs: 10 }, (signal) => {
+      seen = signal;
+      return never();
+    });
+    await expect(outcome).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it("rejects as soon as the stop signal aborts, even for a request that ignores its signal", async () => {
+    const stop = new AbortController();
+    const outcome = withDeadline({ timeoutMs: 60_000, signal: stop.signal }, never);
+    stop.abort(new Error("closed"));
+    await expect(outcome).rejects.toThrow("closed");
+  });
+
+  it("passes a request's answer through", async () => {
+    await expect(withDeadline({ timeoutMs: 60_000 }, async () => 7)).resolves.toBe(7);
+  });
+});
+
+describe("the sync's requests", () => {
+  const edge = { url: "https://edge.example", now: Date.now, timeoutMs: 20 };
+
+  it("count a push that never answers as a network failure", async () => {
+    const response = await submitTasks({ ...edge, fetch: never }, "t", []);
+    expect(response).toMatchObject({ kind: "network" });
+  });
+
+  it("count a push whose body stalls midway as a network failure", async () => {
+    const stalled = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode('{"results":[')),
+    });
+    const fetch = async () => new Response(stalled, { status: 200 });
+    const response = await submitTasks({ ...edge, fetch }, "t", []);
+    expect(response).toMatchObject({ kind: "network" });
+  });
+
+  it("make a token call that never answers a retryable token_unavailable", async () => {
+    const tokens = createTokenSource({ getToken: never, timeoutMs: 20 });
+    const error = await tokens.get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ErrandError);
+    expect(error).toMatchObject({ code: "token_unavailable", retryable: true });
+  });
+
+  it("make a token endpoint whose body stalls a retryable token_unavailable", async () => {
+    const stalled = new ReadableStream<Uint8Array>({ start: () => {} });
+    const tokens = createTokenSource({
+      tokenUrl: "https://app.example/token",
+      fetch: async () => new Response(stalled, { status: 200 }),
+      timeoutMs: 20,
+    });
+    await expect(tokens.get()).rejects.toMatchObject({ code: "token_unavailable", retryable: true });
+  });
+});
