@@ -52,3 +52,24 @@ export function withDeadline<T>(
     if (stop !== undefined) limits.signal?.removeEventListener("abort", stop);
   });
 }
+
+/**
+ * Whether `promise` settled within `ms` (its outcome is left to its own handlers).
+ *
+ * @example
+ * ```ts
+ * if (!(await settlesWithin(startUp, 1_000))) useStoredSubject();
+ * ```
+ */
+export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -118,4 +118,25 @@ describe("EdgeSync", () => {
       ).toBe("closed");
     });
   });
+
+  describe("when the start-up token call stalls", () => {
+    it("commits an edge enqueue under the stored subject", async () => {
+      const dbName = `sync-${crypto.randomUUID()}`;
+      const edge = fakeEdge();
+      const first = await startErrand({ fetch: edge.fetch, getToken: async () => grant("t") }, dbName);
+      await first.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await within(first.close(), 10_000, "still closing");
+      // A reload on a stalled network: the token call never answers, and never times out.
+      const getToken = () => new Promise<never>(() => {});
+      const errand = await start({ fetch: edge.fetch, getToken, requestTimeoutMs: 2 ** 31 - 1 }, dbName);
+      const stored = await within(
+        errand.enqueue("demo.echo", { b: 1 }, { target: "edge" }),
+        20_000,
+        "pending",
+      );
+      expect(stored).not.toBe("pending");
+      if (typeof stored === "string") return;
+      expect((await errand.edgeTask(stored.id))?.subject).toBe("ada");
+    });
+  });
 });

@@ -15,6 +15,7 @@ import {
 import { coalesce } from "../queue/coalescer.ts";
 import type { QueueDb } from "../queue/db.ts";
 import { FinalWaiters } from "../queue/final-waiters.ts";
+import { settlesWithin } from "./deadline.ts";
 import { buildOutboxRecord, type EdgeEnqueueOptions } from "./edge-enqueue.ts";
 import {
   type EdgeTaskEventDetail,
@@ -40,6 +41,13 @@ export type SyncEmit = (
   detail: EdgeTaskEventDetail | SyncStateDetail,
 ) => void;
 
+/**
+ * How long an enqueue waits for a token to name the subject when one is stored: a token call
+ * stalled on a bad network must not hold it, since nothing is committed while it waits and a
+ * tab closed meanwhile loses the task.
+ */
+const STORED_SUBJECT_WAIT_MS = 1_000;
+
 /** Messages between the tabs of one database. */
 type ChannelMessage =
   | { kind: "wake" }
@@ -61,7 +69,10 @@ export class EdgeSync {
   readonly #requests: RequestQueue;
   readonly #loop: PushLoop;
   #subject: string | undefined;
-  /** The subject of the token asked for at start; enqueues wait for it before trusting the stored one. */
+  /**
+   * The subject of the token asked for at start; enqueues wait for it before trusting the stored
+   * one, for at most {@link STORED_SUBJECT_WAIT_MS} when there is one.
+   */
   readonly #subjectAtStart: Promise<void>;
   #lastSubject: string | undefined;
   /** The Background Sync asked for this stretch of pending work, while one is. */
@@ -246,12 +257,13 @@ export class EdgeSync {
 
   /**
    * The signed-in subject's edge tasks (every subject's with `all`). Like an enqueue, it waits
-   * for the token asked for at start and, without network, falls back to the last subject that
-   * signed in (signOut clears it), so a reload while offline still shows the queued outbox.
+   * for the token asked for at start and, without network or while that call stalls, falls back
+   * to the last subject that signed in (signOut clears it), so a reload while offline still
+   * shows the queued outbox.
    */
   async list(all = false): Promise<OutboxRecord[]> {
     if (all) return this.#store.list();
-    await this.#subjectAtStart;
+    await this.#waitForToken(this.#subjectAtStart);
     const subject = this.#subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
     return subject === undefined ? [] : this.#store.list(subject);
   }
@@ -358,10 +370,15 @@ export class EdgeSync {
   }
 
   async #currentSubject(): Promise<string> {
-    await this.#subjectAtStart;
+    await this.#waitForToken(this.#subjectAtStart);
     if (this.#subject !== undefined) return this.#subject;
-    const token = await this.#tokens.get().catch(() => undefined);
-    const subject = token?.subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
+    const asked = this.#tokens.get().then(
+      (token) => token.subject,
+      () => undefined,
+    );
+    const answered = await this.#waitForToken(asked);
+    const subject =
+      (answered ? await asked : undefined) ?? this.#lastSubject ?? (await this.#store.lastSubject());
     if (subject === undefined) {
       throw new ErrandError(
         "signed_out",
@@ -374,6 +391,18 @@ export class EdgeSync {
     this.#subject = subject;
     await this.#store.setLastSubject(subject);
     return subject;
+  }
+
+  /**
+   * Waits for a token call; only {@link STORED_SUBJECT_WAIT_MS} when a subject is stored to fall
+   * back on (the call's own deadline bounds it otherwise). Resolves with whether it answered.
+   */
+  async #waitForToken(call: Promise<unknown>): Promise<boolean> {
+    if (this.#lastSubject === undefined) {
+      await call.catch(() => {});
+      return true;
+    }
+    return settlesWithin(call, STORED_SUBJECT_WAIT_MS);
   }
 
   /**
