@@ -1,6 +1,7 @@
 import { ErrandError } from "@errand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeEdge, grant, type SyncErrand, startErrand, within } from "./fixtures/fake-edge.ts";
+import type { TokenGrant } from "./token-source.ts";
 
 const open: SyncErrand[] = [];
 afterEach(async () => {
@@ -137,6 +138,46 @@ describe("EdgeSync", () => {
       expect(stored).not.toBe("pending");
       if (typeof stored === "string") return;
       expect((await errand.edgeTask(stored.id))?.subject).toBe("ada");
+    });
+  });
+
+  describe("queueRequest", () => {
+    it("files a request queued before the subject is known under that subject, and replays it", async () => {
+      const edge = fakeEdge();
+      const sent: string[] = [];
+      const fetch: typeof globalThis.fetch = (input, init) => {
+        if (!String(input).startsWith("https://app.example/")) return edge.fetch(input, init);
+        sent.push(String(input));
+        return Promise.resolve(new Response("saved"));
+      };
+      const getToken = () => new Promise<TokenGrant>((resolve) => setTimeout(() => resolve(grant("t")), 50));
+      const errand = await start({ fetch, getToken });
+      const queued = await within(
+        errand.queueRequest("https://app.example/save", { method: "POST", body: "x" }),
+        20_000,
+        "pending",
+      );
+      expect(queued).not.toBe("pending");
+      if (typeof queued === "string") return;
+      const response = await within(queued.response(), 60_000, "no response");
+      expect(response === "no response" ? response : await response.text()).toBe("saved");
+      expect(sent).toEqual(["https://app.example/save"]);
+    });
+
+    it("refuses a request with signed_out when no subject is known", async () => {
+      const getToken = async () => {
+        throw new ErrandError("token_refused", "signed out", { retryable: false });
+      };
+      const errand = await start({ fetch: fakeEdge().fetch, getToken });
+      const outcome = await within(
+        errand
+          .queueRequest("https://app.example/save", { method: "POST", body: "x" })
+          .catch((e: unknown) => e),
+        20_000,
+        "pending",
+      );
+      expect(outcome).toBeInstanceOf(ErrandError);
+      expect(outcome).toMatchObject({ code: "signed_out" });
     });
   });
 });

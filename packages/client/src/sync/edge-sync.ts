@@ -285,9 +285,14 @@ export class EdgeSync {
     return removed;
   }
 
-  /** Stores an HTTP request to send when the network allows (see {@link RequestQueue}). */
+  /**
+   * Stores an HTTP request to send when the network allows (see {@link RequestQueue}), under the
+   * signed-in subject, found as for an enqueue: only that subject's token replays it.
+   *
+   * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
+   */
   async queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
-    const subject = this.#subject ?? (await this.#store.lastSubject()) ?? "";
+    const subject = await this.#currentSubject();
     const id = await this.#requests.add(subject, input, init);
     await this.#wake();
     return { id, response: () => this.#requests.response(id, this.#waiters) };

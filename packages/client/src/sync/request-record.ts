@@ -19,7 +19,7 @@ export interface StoredResponse {
 /** One queued request. */
 export interface RequestRecord {
   readonly id: string;
-  /** The subject signed in when it was queued ("" for none); `signOut()` removes its requests. */
+  /** The subject signed in when it was queued: only its token replays it; `signOut()` removes it. */
   readonly subject: string;
   /** Replay order, from the same counter as the outbox. */
   readonly seq: number;
