@@ -50,7 +50,12 @@ export interface WireError<C extends string = string> {
  * `id` when the item had a valid one.
  */
 export type SubmitItemResult =
-  | { id: string; status: "accepted" | "duplicate" }
+  | { id: string; status: "accepted" }
+  /**
+   * `duplicateOf`: when the dedup key, not the id, matched, the id of the task that holds it;
+   * nothing is stored under `id`, so status comes from that task. Absent for an id duplicate.
+   */
+  | { id: string; status: "duplicate"; duplicateOf?: string }
   | { id?: string; status: "rejected"; error: WireError<SubmitItemErrorCode> };
 
 /** `200` body of `POST /v1/tasks`: one result per submitted task, in order. */

@@ -38,13 +38,17 @@ describe("planIngest", () => {
     expect(plan.toStore).toEqual([]);
   });
 
-  it("dedupes on dedup keys, stored or earlier in the batch", () => {
+  it("dedupes on dedup keys, stored or earlier in the batch, naming the task that holds the key", () => {
     const existing = [{ id: "x", dedupKey: "k1", payloadHash: "h" }];
     const plan = planIngest(
       [item("a", { dedupKey: "k1" }), item("b", { dedupKey: "k2" }), item("c", { dedupKey: "k2" })],
       facts({ existing }),
     );
-    expect(plan.results.map((r) => r.status)).toEqual(["duplicate", "accepted", "duplicate"]);
+    expect(plan.results).toEqual([
+      { id: "a", status: "duplicate", duplicateOf: "x" },
+      { id: "b", status: "accepted" },
+      { id: "c", status: "duplicate", duplicateOf: "b" },
+    ]);
   });
 
   it("rejects forbidden and unknown topics, and passes invalid items through", () => {

@@ -29,11 +29,13 @@ export interface IngestPlan {
 /**
  * Classifies each item: rejected (invalid, forbidden, unknown topic, or its id taken by another
  * payload), duplicate (its id with the same payload, or its dedup key, already accepted, in
- * storage or earlier in this batch) or accepted.
+ * storage or earlier in this batch; a duplicate by key names the holder in `duplicateOf`) or
+ * accepted.
  */
 export function planIngest(items: readonly SubmitItem[], facts: PlanFacts): IngestPlan {
   const byId = new Map(facts.existing.map((t) => [t.id, t.payloadHash]));
-  const dedupKeys = new Set(facts.existing.flatMap((t) => (t.dedupKey === null ? [] : [t.dedupKey])));
+  // Each dedup key and the id of the task holding it, which a duplicate by key names.
+  const dedupKeys = new Map(facts.existing.flatMap((t) => (t.dedupKey === null ? [] : [[t.dedupKey, t.id]])));
   const results: SubmitItemResult[] = [];
   const toStore: IngestPlan["toStore"] = [];
   items.forEach((item, index) => {
@@ -61,12 +63,13 @@ export function planIngest(items: readonly SubmitItem[], facts: PlanFacts): Inge
       );
       return;
     }
-    if (task.dedupKey !== undefined && dedupKeys.has(task.dedupKey)) {
-      results.push({ id: task.id, status: "duplicate" });
+    const holder = task.dedupKey === undefined ? undefined : dedupKeys.get(task.dedupKey);
+    if (holder !== undefined) {
+      results.push({ id: task.id, status: "duplicate", duplicateOf: holder });
       return;
     }
     byId.set(task.id, hash);
-    if (task.dedupKey !== undefined) dedupKeys.add(task.dedupKey);
+    if (task.dedupKey !== undefined) dedupKeys.set(task.dedupKey, task.id);
     toStore.push({ index, task, payloadHash: hash });
     results.push({ id: task.id, status: "accepted" });
   });

@@ -49,7 +49,7 @@ describe("POST /v1/tasks", () => {
       expect(result).toMatchObject({ id: a, status: "rejected", error: { code: "id_conflict" } });
     });
 
-    it("answers duplicate for a reused dedup key, in storage and within one batch", async () => {
+    it("answers duplicate for a reused dedup key, in storage and within one batch, naming its holder", async () => {
       const [a, b, c] = ids("dedup", 3) as [string, string, string];
       const dedupKey = `dk-${a}`;
       await submit(key, [{ id: a, topic: "orders", payload: 1, dedupKey }]);
@@ -60,9 +60,9 @@ describe("POST /v1/tasks", () => {
           { id: `${c}-x`, topic: "orders", payload: 4, dedupKey: `${dedupKey}-new` },
         ]),
       ).toEqual([
-        { id: b, status: "duplicate" },
+        { id: b, status: "duplicate", duplicateOf: a },
         { id: c, status: "accepted" },
-        { id: `${c}-x`, status: "duplicate" },
+        { id: `${c}-x`, status: "duplicate", duplicateOf: c },
       ]);
     });
   });

@@ -180,4 +180,33 @@ describe("EdgeSync", () => {
       expect(outcome).toMatchObject({ code: "signed_out" });
     });
   });
+
+  describe("when a dedup key is taken", () => {
+    it("answers a second enqueue with the task holding the key, in this outbox", async () => {
+      const edge = fakeEdge();
+      const errand = await start({ fetch: edge.fetch, getToken: async () => grant("t") });
+      const first = await errand.enqueue("demo.echo", { n: 1 }, { target: "edge", dedupKey: "once" });
+      const second = await errand.enqueue("demo.echo", { n: 2 }, { target: "edge", dedupKey: "once" });
+      expect(second.id).toBe(first.id);
+      expect(await within(second.result(), 60_000, "pending")).toBeUndefined();
+      expect(edge.effects).toEqual([first.id]);
+    });
+
+    it("ends a task whose key the edge holds from elsewhere dead with duplicate", async () => {
+      const edge = fakeEdge();
+      const elsewhere = await start({ fetch: edge.fetch, getToken: async () => grant("t") });
+      const first = await elsewhere.enqueue("demo.echo", { n: 1 }, { target: "edge", dedupKey: "once" });
+      await expect.poll(() => edge.effects).toEqual([first.id]);
+      const errand = await start({ fetch: edge.fetch, getToken: async () => grant("t") });
+      const second = await errand.enqueue("demo.echo", { n: 2 }, { target: "edge", dedupKey: "once" });
+      const outcome = await within(
+        second.result().catch((e: unknown) => e),
+        60_000,
+        "pending",
+      );
+      expect(outcome).toBeInstanceOf(ErrandError);
+      expect(outcome).toMatchObject({ code: "duplicate", details: { duplicateOf: first.id } });
+      expect((await errand.edgeTask(second.id))?.state).toBe("dead");
+    });
+  });
 });

@@ -29,7 +29,7 @@ import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.t
 import { createOnlineManager, type OnlineManager } from "./online-manager.ts";
 import { type DrainResult, OutboxPusher } from "./outbox-pusher.ts";
 import type { OutboxRecord } from "./outbox-record.ts";
-import { type OutboxChange, OutboxStore } from "./outbox-store.ts";
+import { type OutboxAdded, type OutboxChange, OutboxStore } from "./outbox-store.ts";
 import { type PushLoop, startPushLoop } from "./push-loop.ts";
 import { type QueuedRequest, RequestQueue } from "./request-queue.ts";
 import { startStatusStream } from "./status-stream.ts";
@@ -65,7 +65,7 @@ export class EdgeSync {
   readonly #defs: { readonly [type: string]: TaskDef | undefined };
   readonly #channel: BroadcastChannel | undefined;
   readonly #waiters = new FinalWaiters();
-  readonly #add: (record: Omit<OutboxRecord, "seq">) => Promise<OutboxRecord>;
+  readonly #add: (record: Omit<OutboxRecord, "seq">) => Promise<OutboxAdded>;
   readonly #requests: RequestQueue;
   readonly #loop: PushLoop;
   #subject: string | undefined;
@@ -188,6 +188,8 @@ export class EdgeSync {
   /**
    * Stores an edge task under the signed-in subject; resolves once committed and, where a
    * service worker answers Background Sync, once the browser holds the sync that drains it.
+   * With a dedup key that a task of the subject holds (see {@link holdsDedupKey}), stores
+   * nothing and resolves with that task.
    *
    * @throws {ValidationError} for bad input (nothing stored).
    * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
@@ -200,7 +202,8 @@ export class EdgeSync {
       subject,
       defs: this.#defs,
     });
-    const stored = await this.#add(record);
+    const { record: stored, created } = await this.#add(record);
+    if (!created) return stored;
     this.#changed([{ before: undefined, after: stored }]);
     await this.#wake();
     return stored;
@@ -208,7 +211,7 @@ export class EdgeSync {
 
   /**
    * Stores several edge tasks in one transaction: every item is checked first, and one bad item
-   * stores none.
+   * stores none. An item whose dedup key is held answers the holder, as in {@link enqueue}.
    */
   async enqueueMany(
     items: readonly { type: string; payload: unknown; options: EdgeEnqueueOptions }[],
@@ -224,10 +227,11 @@ export class EdgeSync {
         path: `items.${i}.`,
       }),
     );
-    const stored = await this.#store.add(records);
-    this.#changed(stored.map((after) => ({ before: undefined, after })));
-    await this.#wake();
-    return stored;
+    const added = await this.#store.add(records);
+    const created = added.flatMap((a) => (a.created ? [{ before: undefined, after: a.record }] : []));
+    this.#changed(created);
+    if (created.length > 0) await this.#wake();
+    return added.map((a) => a.record);
   }
 
   /** Resolves with an edge task's result once final (rejects when dead or cancelled). */

@@ -21,20 +21,20 @@ describe("OutboxStore", () => {
     const store = await freshStore();
     const first = await store.add([unnumbered(), unnumbered()]);
     const second = await store.add([unnumbered()]);
-    expect([...first, ...second].map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect([...first, ...second].map((a) => a.record.seq)).toEqual([1, 2, 3]);
   });
 
   it("lists a subject's records by state and nobody else's", async () => {
     const store = await freshStore();
     const [ada] = await store.add([unnumbered({ subject: "ada" }), unnumbered({ subject: "bob" })]);
-    expect((await store.inState("ada", "pending")).map((r) => r.id)).toEqual([ada?.id]);
+    expect((await store.inState("ada", "pending")).map((r) => r.id)).toEqual([ada?.record.id]);
     expect(await store.inState("ada", "sent")).toEqual([]);
   });
 
   it("applies events through the transition and commits only real changes", async () => {
     const store = await freshStore();
     const [record] = await store.add([unnumbered()]);
-    const id = record?.id ?? "";
+    const id = record?.record.id ?? "";
     const changed = await store.apply([
       { id, event: { type: "sent", now: 5 } },
       { id, event: { type: "sent", now: 6 } },
@@ -61,8 +61,32 @@ describe("OutboxStore", () => {
       updatedAt: 0,
     });
     expect(await store.dropSubject("ada")).toBe(3);
-    expect((await store.list()).map((r) => r.id)).toEqual([bob?.id]);
+    expect((await store.list()).map((r) => r.id)).toEqual([bob?.record.id]);
     expect(await store.getRequest("r1")).toBeUndefined();
+  });
+
+  it("answers the holder of a dedup key instead of a second record, stored or in the same call", async () => {
+    const store = await freshStore();
+    const [first] = await store.add([unnumbered({ dedupKey: "once" })]);
+    const added = await store.add([
+      unnumbered({ dedupKey: "once" }),
+      unnumbered({ dedupKey: "twice" }),
+      unnumbered({ dedupKey: "twice" }),
+      unnumbered({ dedupKey: "once", subject: "bob" }),
+    ]);
+    expect(added.map((a) => a.created)).toEqual([false, true, false, true]);
+    expect(added[0]?.record.id).toBe(first?.record.id);
+    expect(added[2]?.record.id).toBe(added[1]?.record.id);
+    expect(await store.list("ada")).toHaveLength(2);
+  });
+
+  it("lets a task take a dedup key that a task refused by the edge held", async () => {
+    const store = await freshStore();
+    const [refused] = await store.add([unnumbered({ dedupKey: "once" })]);
+    const error = { name: "ErrandError", code: "unknown_topic", message: "no", retryable: false };
+    await store.apply([{ id: refused?.record.id ?? "", event: { type: "reject", now: 1, error } }]);
+    const [again] = await store.add([unnumbered({ dedupKey: "once" })]);
+    expect(again?.created).toBe(true);
   });
 
   it("remembers the last subject until told to forget it", async () => {

@@ -10,9 +10,15 @@
 
 import type { QueueDb } from "../queue/db.ts";
 import { toStorageError } from "../queue/storage-error.ts";
-import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
+import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
 import { type OutboxEvent, outboxTransition } from "./outbox-transition.ts";
 import type { RequestRecord } from "./request-record.ts";
+
+/** One record of an {@link OutboxStore.add}: the one stored, or the holder of its dedup key. */
+export interface OutboxAdded {
+  readonly record: OutboxRecord;
+  readonly created: boolean;
+}
 
 /** A committed change of one record. */
 export interface OutboxChange {
@@ -31,16 +37,37 @@ export class OutboxStore {
     this.#db = db;
   }
 
-  /** Adds new records, numbering them in commit order, in one strict transaction. */
-  add(records: readonly Omit<OutboxRecord, "seq">[]): Promise<OutboxRecord[]> {
+  /**
+   * Adds new records, numbering them in commit order, in one strict transaction. A record whose
+   * dedup key a record of its subject holds already (see {@link holdsDedupKey}), in storage or
+   * earlier in `records`, is not added: its slot answers that holder, with `created: false`. The
+   * edge would answer it `duplicate` and store nothing under its id, so it would never end.
+   */
+  add(records: readonly Omit<OutboxRecord, "seq">[]): Promise<OutboxAdded[]> {
     return this.#run("Adding edge tasks", async () => {
       const tx = this.#db.transaction(["outbox", "counters"], "readwrite", { durability: "strict" });
+      const holders = new Map<string, OutboxRecord>();
+      const keyOf = (r: { subject: string; dedupKey?: string }) => JSON.stringify([r.subject, r.dedupKey]);
+      const subjects = new Set(records.flatMap((r) => (r.dedupKey === undefined ? [] : [r.subject])));
+      for (const subject of subjects) {
+        for (const held of await tx.objectStore("outbox").index("subject").getAll(subjectRange(subject))) {
+          if (held.dedupKey !== undefined && holdsDedupKey(held)) holders.set(keyOf(held), held);
+        }
+      }
       let seq = (await tx.objectStore("counters").get(SEQ_COUNTER)) ?? 0;
-      const stored = records.map((record) => ({ ...record, seq: ++seq }));
-      const writes: Promise<unknown>[] = stored.map((record) => tx.objectStore("outbox").add(record));
+      const added = records.map((record): OutboxAdded => {
+        const holder = record.dedupKey === undefined ? undefined : holders.get(keyOf(record));
+        if (holder !== undefined) return { record: holder, created: false };
+        const stored = { ...record, seq: ++seq };
+        if (stored.dedupKey !== undefined) holders.set(keyOf(stored), stored);
+        return { record: stored, created: true };
+      });
+      const writes: Promise<unknown>[] = added.flatMap(({ record, created }) =>
+        created ? [tx.objectStore("outbox").add(record)] : [],
+      );
       writes.push(tx.objectStore("counters").put(seq, SEQ_COUNTER));
       await Promise.all([...writes, tx.done]);
-      return stored;
+      return added;
     });
   }
 
@@ -164,6 +191,15 @@ export class OutboxStore {
       throw toStorageError(error, doing);
     }
   }
+}
+
+/**
+ * Whether `record` holds its dedup key against a new enqueue: it is not final, or the edge
+ * accepted it (it keeps the key, and answers a new task with it `duplicate`). A task refused
+ * by the edge or cancelled before it was sent frees its key.
+ */
+export function holdsDedupKey(record: OutboxRecord): boolean {
+  return !isFinalOutboxState(record.state) || record.edgeStatus !== undefined;
 }
 
 /** Every `[subject, state]` key of one subject. */

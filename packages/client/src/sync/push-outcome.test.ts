@@ -33,6 +33,25 @@ describe("decidePush", () => {
       });
     });
 
+    it("ends an item whose dedup key another task holds dead with duplicate, naming that task", () => {
+      const [mine, resent] = [pendingRecord({ dedupKey: "once" }), pendingRecord({ dedupKey: "again" })];
+      const decision = decidePush(
+        [mine, resent],
+        {
+          kind: "results",
+          results: [
+            { id: mine.id, status: "duplicate", duplicateOf: "elsewhere" },
+            { id: resent.id, status: "duplicate" },
+          ],
+        },
+        ctx,
+      );
+      expect(decision.changes.map((c) => c.event.type)).toEqual(["reject", "sent"]);
+      expect(decision.changes[0]?.event).toMatchObject({
+        error: { code: "duplicate", retryable: false, details: { duplicateOf: "elsewhere" } },
+      });
+    });
+
     it("retries an item the answer left out", () => {
       const first = pendingRecord();
       const decision = decidePush(

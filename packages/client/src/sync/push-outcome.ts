@@ -3,6 +3,9 @@
  * the HTTP exchange into a {@link PushResponse}, and writes the changes this returns.
  *
  * - `accepted` / `duplicate` → `sent` (a duplicate is our own earlier push whose answer was lost);
+ * - `duplicate` naming another task in `duplicateOf` (its dedup key was accepted, from elsewhere,
+ *   under that id) → dead with `duplicate`: the edge stored nothing under this id, so no status
+ *   would ever end it;
  * - `rejected` → dead, with the server's item error code;
  * - `429`, `408`, `5xx` and network failures → each record retries with core's backoff, never
  *   sooner than `Retry-After`; pushing never gives up on a transient failure (Workbox counted a
@@ -111,6 +114,14 @@ function itemChange(
   if (result === undefined) {
     // The contract promises one result per item; a short answer is the server's fault, so retry.
     return retry(record, ctx, error("missing_result", "The edge answered without this task's result", true));
+  }
+  if (result.status === "duplicate" && result.duplicateOf !== undefined && result.duplicateOf !== record.id) {
+    const message = `Task ${record.id} was not stored: its dedup key is held by task ${result.duplicateOf}`;
+    const details = { duplicateOf: result.duplicateOf };
+    return {
+      id: record.id,
+      event: { type: "reject", now: ctx.now, error: error("duplicate", message, false, details) },
+    };
   }
   if (result.status !== "rejected") return { id: record.id, event: { type: "sent", now: ctx.now } };
   return {
