@@ -1,4 +1,4 @@
-import type { Backoff } from "@errand/core";
+import type { Backoff, SubmitItemResult } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { pendingRecord } from "./fixtures/records.ts";
 import { decidePush, parseRetryAfter } from "./push-outcome.ts";
@@ -50,6 +50,21 @@ describe("decidePush", () => {
       expect(decision.changes[0]?.event).toMatchObject({
         error: { code: "duplicate", retryable: false, details: { duplicateOf: "elsewhere" } },
       });
+    });
+
+    it("ends a rejected item that carries no error dead with a generic code, and the others as answered", () => {
+      const [a, b, c] = [pendingRecord(), pendingRecord(), pendingRecord()];
+      const results = [
+        { id: a.id, status: "rejected" },
+        { id: b.id, status: "rejected", error: { message: 42 } },
+        { id: c.id, status: "accepted" },
+      ] as unknown as SubmitItemResult[];
+      const decision = decidePush([a, b, c], { kind: "results", results }, ctx);
+      expect(decision.changes.map((change) => change.event)).toMatchObject([
+        { type: "reject", error: { code: "rejected", retryable: false } },
+        { type: "reject", error: { code: "rejected", retryable: false } },
+        { type: "sent" },
+      ]);
     });
 
     it("retries an item the answer left out", () => {

@@ -6,7 +6,7 @@
  * - `duplicate` naming another task in `duplicateOf` (its dedup key was accepted, from elsewhere,
  *   under that id) → dead with `duplicate`: the edge stored nothing under this id, so no status
  *   would ever end it;
- * - `rejected` → dead, with the server's item error code;
+ * - `rejected` → dead, with the server's item error code (`rejected` when it gave none);
  * - `429`, `408`, `5xx` and network failures → each record retries with core's backoff, never
  *   sooner than `Retry-After`; pushing never gives up on a transient failure (Workbox counted a
  *   5xx as delivered and lost the request: workbox#2599);
@@ -108,11 +108,13 @@ function fromStatus(
 
 function itemChange(
   record: OutboxRecord,
-  result: SubmitItemResult | undefined,
+  answer: unknown,
   ctx: PushContext,
 ): { id: string; event: OutboxEvent } {
+  const result = readItemResult(answer);
   if (result === undefined) {
-    // The contract promises one result per item; a short answer is the server's fault, so retry.
+    // The contract promises one result per item; a short or garbled answer is the server's
+    // fault, so retry.
     return retry(record, ctx, error("missing_result", "The edge answered without this task's result", true));
   }
   if (result.status === "duplicate" && result.duplicateOf !== undefined && result.duplicateOf !== record.id) {
@@ -126,11 +128,35 @@ function itemChange(
   if (result.status !== "rejected") return { id: record.id, event: { type: "sent", now: ctx.now } };
   return {
     id: record.id,
-    event: {
-      type: "reject",
-      now: ctx.now,
-      error: error(result.error.code, result.error.message, false),
-    },
+    event: { type: "reject", now: ctx.now, error: error(result.code, result.message, false) },
+  };
+}
+
+/** What one item's result says, once read. */
+type ItemOutcome =
+  | { readonly status: "accepted" }
+  | { readonly status: "duplicate"; readonly duplicateOf?: string }
+  | { readonly status: "rejected"; readonly code: string; readonly message: string };
+
+/**
+ * One item's result as the contract shapes it, or undefined when it is not one. A rejection
+ * without a usable error still ends the task (as `rejected`): one malformed item must not
+ * throw and stall the whole outbox.
+ */
+function readItemResult(answer: unknown): ItemOutcome | undefined {
+  if (typeof answer !== "object" || answer === null) return undefined;
+  const { status, duplicateOf, error: itemError } = answer as Record<string, unknown>;
+  if (status === "accepted") return { status };
+  if (status === "duplicate") return typeof duplicateOf === "string" ? { status, duplicateOf } : { status };
+  if (status !== "rejected") return undefined;
+  const { code, message } = (typeof itemError === "object" && itemError !== null ? itemError : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  return {
+    status,
+    code: typeof code === "string" && code !== "" ? code : "rejected",
+    message: typeof message === "string" ? message : "The edge rejected this task without saying why",
   };
 }
 
