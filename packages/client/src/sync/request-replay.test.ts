@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RequestRecord } from "./request-record.ts";
-import { requestAfter } from "./request-replay.ts";
+import { replayHeaders, requestAfter } from "./request-replay.ts";
 
 const record: RequestRecord = {
   id: "r1",
@@ -49,5 +49,21 @@ describe("requestAfter", () => {
       state: "pending",
       error: { code: "network_error" },
     });
+  });
+});
+
+describe("replayHeaders", () => {
+  it("sends the record's id as Idempotency-Key, the same on every attempt", () => {
+    const headers = replayHeaders({ ...record, headers: [["content-type", "text/plain"]] });
+    expect([...headers]).toEqual([
+      ["content-type", "text/plain"],
+      ["idempotency-key", "r1"],
+    ]);
+    expect(replayHeaders({ ...record, attempts: 3 }).get("idempotency-key")).toBe("r1");
+  });
+
+  it("keeps an Idempotency-Key the app set itself", () => {
+    const headers = replayHeaders({ ...record, headers: [["Idempotency-Key", "order-7"]] });
+    expect(headers.get("idempotency-key")).toBe("order-7");
   });
 });

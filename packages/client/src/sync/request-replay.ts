@@ -3,6 +3,10 @@
  * its response; `408`, `429`, `5xx` and network failures retry with core's backoff, never
  * sooner than `Retry-After`; any other `4xx` ends it dead, with its response kept for the
  * caller. One request failing never holds back the others.
+ *
+ * A request whose answer was lost after the server acted is sent again, so every attempt
+ * carries the same `Idempotency-Key` (the record's id, unless the app set its own): the server
+ * must dedupe on it for such a request to apply once.
  */
 
 import { type Backoff, backoffDelay, type SerializedError } from "@errand/core";
@@ -80,6 +84,21 @@ export async function replayRequests(
   return next;
 }
 
+/**
+ * The headers every attempt of `record` sends: its own, with `Idempotency-Key` set to its id
+ * when the app set none (draft-ietf-httpapi-idempotency-key-header).
+ *
+ * @example
+ * ```ts
+ * new Headers(replayHeaders(record)).get("idempotency-key") // record.id
+ * ```
+ */
+export function replayHeaders(record: RequestRecord): Headers {
+  const headers = new Headers(record.headers as [string, string][]);
+  if (!headers.has("idempotency-key")) headers.set("idempotency-key", record.id);
+  return headers;
+}
+
 /** A stored response as a `Response`. */
 export function toResponse(stored: StoredResponse): Response {
   const nullBody = stored.status === 204 || stored.status === 205 || stored.status === 304;
@@ -99,7 +118,7 @@ async function send(
     return await withDeadline(ctx, async (signal): Promise<ReplayOutcome> => {
       const response = await ctx.fetch(record.url, {
         method: record.method,
-        headers: record.headers as [string, string][],
+        headers: replayHeaders(record),
         credentials: "same-origin",
         signal,
         ...(record.body === undefined ? {} : { body: record.body }),
