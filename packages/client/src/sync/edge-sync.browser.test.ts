@@ -37,6 +37,23 @@ describe("EdgeSync", () => {
       expect(errand.syncState()?.paused).toBeUndefined();
     });
 
+    it("pushes another subject's tasks after a refresh brought that subject's token", async () => {
+      let calls = 0;
+      let user = "ada";
+      const getToken = async () => grant(`${user}-${++calls}`, user);
+      // The edge refuses every token of ada's.
+      const edge = fakeEdge({ post: (token) => (token.startsWith("ada") ? unauthorized() : undefined) });
+      const errand = await start({ fetch: edge.fetch, getToken });
+      await within(errand.edgeTasks(), 20_000, "no list"); // the start-up token names ada
+      user = "bob"; // signed in as bob elsewhere (cookies), no signOut() here
+      const ada = await errand.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(() => errand.syncState()?.paused).toBe("unauthorized");
+      const bob = await errand.enqueue("demo.echo", { b: 1 }, { target: "edge" });
+      expect((await errand.edgeTask(bob.id))?.subject).toBe("bob");
+      await expect.poll(() => edge.effects).toEqual([bob.id]);
+      expect((await errand.edgeTask(ada.id))?.state).toBe("pending");
+    });
+
     it("pauses when the refresh is refused", async () => {
       let calls = 0;
       const getToken = async () => {

@@ -79,6 +79,8 @@ export class EdgeSync {
   #syncRegistration: Promise<void> | undefined;
   #state: SyncStateDetail;
   #paused: SyncStateDetail["paused"];
+  /** Whose credential the edge refused, when a pause is about one subject's (a `401`). */
+  #pausedSubject: string | undefined;
   /** Aborted by `close()`: ends the requests in flight, so a stalled one cannot hold it up. */
   readonly #closing = new AbortController();
 
@@ -282,6 +284,7 @@ export class EdgeSync {
     this.#subject = undefined;
     this.#lastSubject = undefined;
     this.#paused = undefined;
+    this.#pausedSubject = undefined;
     await this.#store.setLastSubject(undefined);
     const removed = subject === undefined ? 0 : await this.#store.dropSubject(subject);
     this.#waiters.notifyAll();
@@ -305,6 +308,7 @@ export class EdgeSync {
   /** Pushing again after a pause (`401` twice, token endpoint refused). */
   resume(): void {
     this.#paused = undefined;
+    this.#pausedSubject = undefined;
     this.#setState({});
     void this.#wake();
   }
@@ -317,7 +321,9 @@ export class EdgeSync {
   }
 
   async #drain(pusher: OutboxPusher, probe: boolean): Promise<DrainResult> {
-    if (this.#paused !== undefined) return { kind: "paused", reason: this.#paused };
+    if (this.#paused !== undefined && !this.#pauseLifted()) {
+      return { kind: "paused", reason: this.#paused };
+    }
     const result = await pusher.drain(probe);
     const token = await this.#tokens.get().catch(() => undefined);
     if (token !== undefined) await this.#learnSubject(token.subject);
@@ -334,8 +340,26 @@ export class EdgeSync {
     if (result.kind === "idle") this.#syncRegistration = undefined;
     if (result.kind === "paused" && this.#paused === undefined) {
       this.#paused = result.reason;
+      this.#pausedSubject = result.subject;
       this.#setState({});
     }
+  }
+
+  /**
+   * Ends a pause that was about one subject's credential once the token in hand is another
+   * subject's (someone else signed in, e.g. in another tab, and a refresh brought their token):
+   * the refusal says nothing about theirs. Only the cached token is read, so a paused drain
+   * never asks the token endpoint; a refused token endpoint (no subject) stays paused until
+   * `resume()`.
+   */
+  #pauseLifted(): boolean {
+    const subject = this.#pausedSubject;
+    const token = this.#tokens.peek();
+    if (subject === undefined || token === undefined || token.subject === subject) return false;
+    this.#paused = undefined;
+    this.#pausedSubject = undefined;
+    this.#setState({});
+    return true;
   }
 
   async #heard(views: readonly TaskView[]): Promise<void> {

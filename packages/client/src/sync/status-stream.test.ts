@@ -26,6 +26,7 @@ class FakeSocket extends EventTarget {
 const tokens: TokenSource = {
   get: async () => ({ token: "t", expiresAt: Number.MAX_SAFE_INTEGER, subject: "ada" }),
   refresh: async () => ({ token: "t2", expiresAt: Number.MAX_SAFE_INTEGER, subject: "ada" }),
+  peek: () => undefined,
   clear: () => {},
 };
 

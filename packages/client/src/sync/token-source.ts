@@ -47,6 +47,8 @@ export interface TokenSource {
   get(): Promise<EdgeToken>;
   /** A fresh token, whatever the cache holds (after a `401`). */
   refresh(): Promise<EdgeToken>;
+  /** The cached token while it is valid for the refresh margin, without asking for one. */
+  peek(): EdgeToken | undefined;
   /** Forgets the cached token (sign-out). */
   clear(): void;
 }
@@ -112,9 +114,14 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     return inFlight;
   };
 
+  const valid = () => (cached !== undefined && cached.expiresAt - margin > now() ? cached : undefined);
+
   return {
-    get: () =>
-      cached !== undefined && cached.expiresAt - margin > now() ? Promise.resolve(cached) : fetchFresh(),
+    get: () => {
+      const token = valid();
+      return token === undefined ? fetchFresh() : Promise.resolve(token);
+    },
+    peek: valid,
     refresh: () => {
       cached = undefined;
       return fetchFresh();
