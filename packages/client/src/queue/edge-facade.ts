@@ -66,7 +66,11 @@ export class EdgeFacade {
   }
 
   /** Puts one task in the outbox; the edge options are the only ones that apply. */
-  enqueue(type: string, payload: unknown, options: EnqueueOptions): Promise<OutboxRecord> {
+  enqueue(
+    type: string,
+    payload: unknown,
+    options: EnqueueOptions,
+  ): Promise<{ record: OutboxRecord; created: boolean }> {
     return this.#required().enqueue(type, payload, edgeOptions(options));
   }
 
@@ -75,7 +79,7 @@ export class EdgeFacade {
    *
    * @throws {ValidationError} when the batch mixes local and edge tasks.
    */
-  enqueueMany(items: readonly EdgeItem[]): Promise<OutboxRecord[]> {
+  enqueueMany(items: readonly EdgeItem[]): Promise<{ record: OutboxRecord; created: boolean }[]> {
     if (items.some((item) => item?.options?.target !== "edge")) {
       throw new ValidationError("enqueueMany takes local or edge tasks, not both in one call", [
         { path: "items", message: 'must all have target "edge", or none' },

@@ -396,13 +396,13 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
   async #enqueueEdge<R>(type: string, payload: unknown, options: EnqueueOptions): Promise<TaskHandle<R>> {
     if (this.#closed) throw closedError();
-    const record = await this.#edge.enqueue(type, payload, options);
-    return { ...this.handle<R>(record.id), created: true };
+    const { record, created } = await this.#edge.enqueue(type, payload, options);
+    return { ...this.handle<R>(record.id), created };
   }
 
   async #enqueueManyEdge(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
-    const records = await this.#edge.enqueueMany(items);
-    return records.map((record) => ({ ...this.handle(record.id), created: true }));
+    const added = await this.#edge.enqueueMany(items);
+    return added.map(({ record, created }) => ({ ...this.handle(record.id), created }));
   }
 
   /** Inserts a batch whole; a payload IndexedDB refuses fails it as a ValidationError naming the item. */

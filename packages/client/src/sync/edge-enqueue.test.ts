@@ -58,6 +58,11 @@ describe("buildOutboxRecord", () => {
       }
     });
 
+    it("refuses a type named after an inherited property", () => {
+      for (const type of ["toString", "constructor", "__proto__"])
+        expect(() => buildOutboxRecord(type, null, { target: "edge" }, ctx)).toThrow(/is not a task type/);
+    });
+
     it("refuses a key with a lone surrogate, which the edge would refuse for good", () => {
       expect(() =>
         buildOutboxRecord("demo.echo", null, { target: "edge", dedupKey: "d\udfff" }, ctx),

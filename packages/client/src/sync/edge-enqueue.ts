@@ -58,7 +58,7 @@ export function buildOutboxRecord(
   const issues: ValidationIssue[] = [];
   const fail = (field: string, message: string) =>
     issues.push({ path: `${ctx.path ?? ""}${field}`, message });
-  if (typeof type !== "string" || ctx.defs[type] === undefined)
+  if (typeof type !== "string" || !Object.hasOwn(ctx.defs, type))
     fail("type", `is not a task type of this runtime: ${JSON.stringify(type)}`);
   const topic = options.topic ?? type;
   if (!isTopicName(topic)) fail("options.topic", "must be a topic name (^[a-z0-9][a-z0-9._-]{0,63}$)");

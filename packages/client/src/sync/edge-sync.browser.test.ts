@@ -226,7 +226,7 @@ describe("EdgeSync", () => {
       const errand = await start({ fetch: edge.fetch, getToken: async () => grant("t") });
       const first = await errand.enqueue("demo.echo", { n: 1 }, { target: "edge", dedupKey: "once" });
       const second = await errand.enqueue("demo.echo", { n: 2 }, { target: "edge", dedupKey: "once" });
-      expect(second.id).toBe(first.id);
+      expect([second.id, first.created, second.created]).toEqual([first.id, true, false]);
       expect(await within(second.result(), 60_000, "pending")).toBeUndefined();
       expect(edge.effects).toEqual([first.id]);
     });

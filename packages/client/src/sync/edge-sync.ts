@@ -196,7 +196,11 @@ export class EdgeSync {
    * @throws {ValidationError} for bad input (nothing stored).
    * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
    */
-  async enqueue(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<OutboxRecord> {
+  async enqueue(
+    type: string,
+    payload: unknown,
+    options: EdgeEnqueueOptions,
+  ): Promise<{ record: OutboxRecord; created: boolean }> {
     const subject = await this.#currentSubject();
     const record = buildOutboxRecord(type, payload, options, {
       id: newTaskId(),
@@ -205,10 +209,10 @@ export class EdgeSync {
       defs: this.#defs,
     });
     const { record: stored, created } = await this.#add(record);
-    if (!created) return stored;
+    if (!created) return { record: stored, created };
     this.#changed([{ before: undefined, after: stored }]);
     await this.#wake();
-    return stored;
+    return { record: stored, created };
   }
 
   /**
@@ -217,7 +221,7 @@ export class EdgeSync {
    */
   async enqueueMany(
     items: readonly { type: string; payload: unknown; options: EdgeEnqueueOptions }[],
-  ): Promise<OutboxRecord[]> {
+  ): Promise<{ record: OutboxRecord; created: boolean }[]> {
     const subject = await this.#currentSubject();
     const now = Date.now();
     const records = items.map((item, i) =>
@@ -233,7 +237,7 @@ export class EdgeSync {
     const created = added.flatMap((a) => (a.created ? [{ before: undefined, after: a.record }] : []));
     this.#changed(created);
     if (created.length > 0) await this.#wake();
-    return added.map((a) => a.record);
+    return added.map(({ record, created }) => ({ record, created }));
   }
 
   /** Resolves with an edge task's result once final (rejects when dead or cancelled). */
