@@ -432,14 +432,14 @@ export class EdgeSync {
 
   /**
    * Waits for a token call; only {@link STORED_SUBJECT_WAIT_MS} when a subject is stored to fall
-   * back on (the call's own deadline bounds it otherwise). Resolves with whether it answered.
+   * back on (the call's own deadline bounds it otherwise). Resolves with whether it answered; a
+   * call that failed rejects, as the start-up call does when storing its subject failed (a full
+   * disk must reach the caller, not pass for a missing token).
    */
   async #waitForToken(call: Promise<unknown>): Promise<boolean> {
-    if (this.#lastSubject === undefined) {
-      await call.catch(() => {});
-      return true;
-    }
-    return settlesWithin(call, STORED_SUBJECT_WAIT_MS);
+    const answered = this.#lastSubject === undefined || (await settlesWithin(call, STORED_SUBJECT_WAIT_MS));
+    if (answered) await call;
+    return answered;
   }
 
   /**
