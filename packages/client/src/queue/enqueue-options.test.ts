@@ -1,6 +1,6 @@
-import { ValidationError } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { buildRecord, effectivePolicy, unstorablePayload } from "./enqueue-options.ts";
+import { issuesOf } from "./fixtures/issues.ts";
 
 const ctx = {
   id: "id-1",
@@ -8,16 +8,6 @@ const ctx = {
   defs: { work: { version: 3 } },
   policies: { work: { maxAttempts: 2 } },
 };
-
-function issuesOf(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues.map((issue) => issue.path);
-  }
-  throw new Error("expected a ValidationError");
-}
 
 describe("buildRecord", () => {
   it("builds a pending record with the handler's version, delay and TTL", () => {

@@ -1,33 +1,20 @@
-import type { TaskMap } from "@errand/core";
 import { defineTasks, task } from "@errand/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { createErrand } from "./create-errand.ts";
+import { describe, expect, it } from "vitest";
 import { openQueueDb } from "./db.ts";
 import { fixtureTasks } from "./fixtures/runtime.worker.ts";
+import { testRuntimes } from "./fixtures/runtimes.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
-import type { Errand } from "./runtime.ts";
 import { fromStored, type StoredTask, toStored } from "./stored-task.ts";
 import { transition } from "./transition.ts";
 
-const closers: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-async function runtime<M extends TaskMap>(
-  options: Parameters<typeof createErrand<M>>[0],
-): Promise<Errand<M>> {
-  const errand = await createErrand<M>({ persist: false, ...options });
-  closers.push(() => errand.close());
-  return errand;
-}
+const { runtime, closeLater } = testRuntimes();
 
 async function rawStore(dbName: string): Promise<IdbTaskStore> {
   const store = new IdbTaskStore(
     await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} }),
     dbName,
   );
-  closers.push(() => store.close());
+  closeLater(() => store.close());
   return store;
 }
 
@@ -43,7 +30,7 @@ describe("leases", () => {
   it("re-runs a task whose owner was dropped mid-run without an ack, once its lease expired", async () => {
     const dbName = `q-${crypto.randomUUID()}`;
     const worker = new Worker(new URL("./fixtures/runtime.worker.ts", import.meta.url), { type: "module" });
-    closers.push(() => worker.terminate());
+    closeLater(() => worker.terminate());
     const started = deferred<{ started: string; attempt: number }>();
     const ready = deferred();
     worker.onmessage = (event) => (event.data.ready ? ready.resolve() : started.resolve(event.data));
@@ -234,7 +221,7 @@ describe("leases", () => {
     // first; the other owner's claim, written straight to the store, ignores that.
     const handle = await errand.enqueue("work", "ghost's", { priority: 10, delay: 60_000 });
     const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
-    closers.push(() => db.close());
+    closeLater(() => db.close());
     const tx = db.transaction("tasks", "readwrite");
     const pending = fromStored((await tx.store.get(handle.id)) as StoredTask);
     const taken = transition(pending, {

@@ -1,18 +1,9 @@
-import { defineTasks, task, ValidationError } from "@errand/core";
+import { defineTasks, task } from "@errand/core";
 import { describe, expect, it } from "vitest";
+import { issuesOf } from "./fixtures/issues.ts";
 import { resolveOptions } from "./runtime-options.ts";
 
 const tasks = defineTasks({ work: task<number, number>() });
-
-function issuesOf(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues.map((issue) => issue.path);
-  }
-  throw new Error("expected a ValidationError");
-}
 
 describe("resolveOptions", () => {
   it("accepts a policy for a task type", () => {

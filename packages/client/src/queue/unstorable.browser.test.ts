@@ -1,20 +1,8 @@
-import { defineTasks, ErrandError, type TaskMap, task } from "@errand/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { createErrand } from "./create-errand.ts";
-import type { Errand } from "./runtime.ts";
+import { defineTasks, ErrandError, task } from "@errand/core";
+import { describe, expect, it } from "vitest";
+import { testRuntimes } from "./fixtures/runtimes.ts";
 
-const closers: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-async function runtime<M extends TaskMap>(
-  options: Parameters<typeof createErrand<M>>[0],
-): Promise<Errand<M>> {
-  const errand = await createErrand<M>({ persist: false, dbName: `q-${crypto.randomUUID()}`, ...options });
-  closers.push(() => errand.close());
-  return errand;
-}
+const { runtime } = testRuntimes();
 
 const tasks = defineTasks({ f: task<{ n: number }, unknown>() });
 
