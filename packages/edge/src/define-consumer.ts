@@ -187,17 +187,22 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
       if (fresh.length > 0) await db.batch(statements(fresh));
     } catch (error) {
       for (const r of fresh) {
-        try {
-          if (fresh.length > 1) await db.batch(statements([r]));
-          else throw error;
-        } catch (single) {
-          if (!isDuplicateMark(single)) {
-            failed.set(r, single);
+        // A lone run's failure is the batch's: no need to try it again.
+        let single: unknown = error;
+        if (fresh.length > 1) {
+          try {
+            await db.batch(statements([r]));
             continue;
+          } catch (failure) {
+            single = failure;
           }
-          const first = await findAppliedMany(db, name, [r.task.deliveryId]);
-          r.result = first.get(r.task.deliveryId) ?? null;
         }
+        if (!isDuplicateMark(single)) {
+          failed.set(r, single);
+          continue;
+        }
+        const first = await findAppliedMany(db, name, [r.task.deliveryId]);
+        r.result = first.get(r.task.deliveryId) ?? null;
       }
     }
     return { committed: runs.filter((r) => !failed.has(r)), failed: [...failed] };
