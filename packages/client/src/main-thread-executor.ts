@@ -51,17 +51,17 @@ export function createMainThreadExecutor<M extends TaskMap>(
   let closed = false;
   const listeners = new Set<() => void>();
 
+  // Own properties only: a task type named `toString` must not run Object.prototype.toString.
+  const table = new Map(
+    Object.entries(handlers as Record<string, (payload: unknown, ctx: HandlerContext) => unknown>),
+  );
+
   const execute = async (
     request: ExecutionRequest,
     hooks: ExecutionHooks,
     signal: AbortSignal,
   ): Promise<ExecutionOutcome> => {
-    const table = handlers as Record<
-      string,
-      ((payload: unknown, ctx: HandlerContext) => unknown) | undefined
-    >;
-    // Own properties only: a task type named `toString` must not run Object.prototype.toString.
-    const handler = Object.hasOwn(table, request.type) ? table[request.type] : undefined;
+    const handler = table.get(request.type);
     if (closed || handler === undefined) {
       const why = closed
         ? "the executor is closed"

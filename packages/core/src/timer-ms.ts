@@ -23,9 +23,11 @@ export const TOO_LONG_FOR_A_TIMER = `must be at most ${MAX_TIMER_MS} ms (the lon
  */
 export function timerMsProblem(value: unknown, options: { zero?: boolean } = {}): string | undefined {
   const floor = options.zero === true ? "≥ 0" : "> 0";
-  if (typeof value !== "number" || !Number.isFinite(value))
-    return `must be a finite number of milliseconds ${floor}`;
-  if (options.zero === true ? value < 0 : value <= 0)
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    (options.zero === true ? value < 0 : value <= 0)
+  )
     return `must be a finite number of milliseconds ${floor}`;
   if (value > MAX_TIMER_MS) return TOO_LONG_FOR_A_TIMER;
   return undefined;

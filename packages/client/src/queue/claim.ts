@@ -17,7 +17,7 @@
 import type { IDBPObjectStore } from "idb";
 import { type QueueSchema, stateRange } from "./db.ts";
 import { abandonableAt, isAbandoned, type Liveness } from "./lease-policy.ts";
-import { fromStored, type StoredTask, toStored } from "./stored-task.ts";
+import { fromStored, toStored } from "./stored-task.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import { transition } from "./transition.ts";
 
@@ -62,38 +62,22 @@ export interface ClaimResult {
 
 type TaskStoreTx = IDBPObjectStore<QueueSchema, ["tasks"], "tasks", "readwrite">;
 
-/** The records a claim pass starts from: the running tasks if it looks at them, the first pending ones. */
-export interface ClaimReads {
-  readonly running: readonly StoredTask[];
-  readonly first: readonly StoredTask[];
-}
-
 /**
- * Issues a claim pass's reads at once, so that a caller can issue them beside its own reads and
- * wait one round trip for all of them. Reads issued before the same transaction's writes do not
- * see those writes; the scheduler writes only its own running tasks' outcomes, which the claim
- * skips, so all it misses is a task that such a write put back to pending (a retry, and the wake
- * for its `runAt`): the slot that task freed wakes the scheduler for another pass, which claims it.
+ * Runs one claim pass inside `store`'s transaction (the caller owns the transaction). Its two
+ * reads (the running tasks if it looks at them, the first pending ones) go out as it is called,
+ * before its first await, so a caller that issues its own reads beside them waits one round
+ * trip for all. Reads issued before the same transaction's writes do not see those writes; the
+ * scheduler writes only its own running tasks' outcomes, which the claim skips, so all it misses
+ * is a task that such a write put back to pending (a retry, and the wake for its `runAt`): the
+ * slot that task freed wakes the scheduler for another pass, which claims it.
  */
-export function readClaim(store: TaskStoreTx, request: ClaimRequest): Promise<ClaimReads> {
-  const index = store.index("due");
+export async function claimIn(store: TaskStoreTx, request: ClaimRequest): Promise<ClaimResult> {
+  const due = store.index("due");
   const none = Promise.resolve([]);
-  return Promise.all([
-    request.rescue === false ? none : index.getAll(stateRange("running")),
-    request.limit > 0 ? index.getAll(stateRange("pending"), request.limit) : none,
-  ]).then(([running, first]) => ({ running, first }));
-}
-
-/**
- * Runs one claim pass inside `store`'s transaction (the caller owns the transaction), from the
- * reads {@link readClaim} issued in it.
- */
-export async function claimIn(
-  store: TaskStoreTx,
-  request: ClaimRequest,
-  reads: Promise<ClaimReads>,
-): Promise<ClaimResult> {
-  const { running, first: pending } = await reads;
+  const [running, pending] = await Promise.all([
+    request.rescue === false ? none : due.getAll(stateRange("running")),
+    request.limit > 0 ? due.getAll(stateRange("pending"), request.limit) : none,
+  ]);
   const claimed: TaskRecord[] = [];
   const settled: TaskRecord[] = [];
   let nextWakeAt: number | undefined;
@@ -174,13 +158,12 @@ export async function claimIn(
 
   // Past that batch: a cursor at the next priority group when the batch ran into tasks that are
   // not due yet, else right after the batch's last task.
-  const index = store.index("due");
   let cursor =
     laterGroup !== undefined
-      ? await index.openCursor(
+      ? await due.openCursor(
           IDBKeyRange.bound(["pending", laterGroup.rank, Infinity], ["pending", Infinity, Infinity]),
         )
-      : await openAfter(index, first.at(-1) as TaskRecord);
+      : await openAfter(due, first.at(-1) as TaskRecord);
   while (cursor !== null && claimed.length < request.limit && scanned < scanLimit) {
     const task = fromStored(cursor.value);
     cursor = (await visit(task))

@@ -8,6 +8,7 @@ import { ErrandError, ValidationError } from "@errand/core";
 import type { SyncStateDetail } from "../sync/edge-events.ts";
 import type { EdgeSync } from "../sync/edge-sync.ts";
 import type { OutboxRecord } from "../sync/outbox-record.ts";
+import type { OutboxAdded } from "../sync/outbox-store.ts";
 import type { QueuedRequest } from "../sync/request-queue.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
 
@@ -66,11 +67,7 @@ export class EdgeFacade {
   }
 
   /** Puts one task in the outbox; the edge options are the only ones that apply. */
-  enqueue(
-    type: string,
-    payload: unknown,
-    options: EnqueueOptions,
-  ): Promise<{ record: OutboxRecord; created: boolean }> {
+  enqueue(type: string, payload: unknown, options: EnqueueOptions): Promise<OutboxAdded> {
     return this.#required().enqueue(type, payload, edgeOptions(options));
   }
 
@@ -79,7 +76,7 @@ export class EdgeFacade {
    *
    * @throws {ValidationError} when the batch mixes local and edge tasks.
    */
-  enqueueMany(items: readonly EdgeItem[]): Promise<{ record: OutboxRecord; created: boolean }[]> {
+  enqueueMany(items: readonly EdgeItem[]): Promise<OutboxAdded[]> {
     if (items.some((item) => item?.options?.target !== "edge")) {
       throw new ValidationError("enqueueMany takes local or edge tasks, not both in one call", [
         { path: "items", message: 'must all have target "edge", or none' },

@@ -17,11 +17,15 @@ export type Settled<V> =
       readonly error: unknown;
     };
 
-/** Re-checks per id. */
+/** One open wait: read again (from `known` when given), or give up with an error. */
+interface Waiter {
+  check(known?: unknown): void;
+  fail(error: unknown): void;
+}
+
+/** Open waits per id. */
 export class FinalWaiters {
-  readonly #checks = new Map<string, Set<(known?: unknown) => void>>();
-  /** Every open waiter's way out, for {@link rejectAll}. */
-  readonly #open = new Set<(error: unknown) => void>();
+  readonly #waiters = new Map<string, Set<Waiter>>();
 
   /**
    * Resolves once `settle(await read())` is done. A record that is not there rejects with
@@ -32,10 +36,9 @@ export class FinalWaiters {
       let checking = false;
       let again = false;
       const finish = () => {
-        const set = this.#checks.get(id);
-        set?.delete(check);
-        if (set?.size === 0) this.#checks.delete(id);
-        this.#open.delete(fail);
+        const set = this.#waiters.get(id);
+        set?.delete(waiter);
+        if (set?.size === 0) this.#waiters.delete(id);
       };
       const fail = (error: unknown) => {
         finish();
@@ -52,15 +55,16 @@ export class FinalWaiters {
           (record) => {
             checking = false;
             if (record === undefined) {
-              finish();
-              reject(new ErrandError("not_found", `Nothing stored under ${id}`, { retryable: false }));
+              fail(new ErrandError("not_found", `Nothing stored under ${id}`, { retryable: false }));
               return;
             }
             const settled = settle(record);
             if (settled.done) {
-              finish();
-              if ("error" in settled) reject(settled.error);
-              else resolve(settled.value);
+              if ("error" in settled) fail(settled.error);
+              else {
+                finish();
+                resolve(settled.value);
+              }
             } else if (again) {
               again = false;
               check();
@@ -68,31 +72,30 @@ export class FinalWaiters {
           },
           (error: unknown) => {
             checking = false;
-            finish();
-            reject(error);
+            fail(error);
           },
         );
       };
-      const set = this.#checks.get(id) ?? new Set();
-      set.add(check);
-      this.#checks.set(id, set);
-      this.#open.add(fail);
+      const waiter: Waiter = { check, fail };
+      const set = this.#waiters.get(id) ?? new Set();
+      set.add(waiter);
+      this.#waiters.set(id, set);
       check();
     });
   }
 
   /** `id` may have reached a final state; `record` is its state just committed, when known. */
   notify(id: string, record?: unknown): void {
-    for (const check of this.#checks.get(id) ?? []) check(record);
+    for (const waiter of this.#waiters.get(id) ?? []) waiter.check(record);
   }
 
   /** Anything may have changed (a purge, a sign-out, a reconnect): every waiter reads again. */
   notifyAll(): void {
-    for (const id of [...this.#checks.keys()]) this.notify(id);
+    for (const id of [...this.#waiters.keys()]) this.notify(id);
   }
 
   /** Nothing will be notified any more (the runtime closed): every open waiter rejects with `error`. */
   rejectAll(error: unknown): void {
-    for (const fail of [...this.#open]) fail(error);
+    for (const set of [...this.#waiters.values()]) for (const waiter of [...set]) waiter.fail(error);
   }
 }

@@ -17,7 +17,7 @@
 
 import { ErrandError, StorageError } from "@errand/core";
 import { type IDBPTransaction, unwrap } from "idb";
-import { type ClaimRequest, type ClaimResult, claimIn, readClaim } from "./claim.ts";
+import { type ClaimRequest, type ClaimResult, claimIn } from "./claim.ts";
 import { coalesce } from "./coalescer.ts";
 import { type QueueDb, type QueueSchema, stateRange } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
@@ -116,14 +116,12 @@ export class IdbTaskStore implements TaskStore {
       // Every read of the pass is issued before the first answer arrives: one round trip through
       // a main thread that is busy with the outcomes of the tasks just run, not three.
       const applying = changes.length === 0 ? Promise.resolve([]) : applyIn(tx.store, changes);
-      const reads = claim && readClaim(tx.store, claim);
+      const claiming = claim && claimIn(tx.store, claim);
       const work = async (): Promise<Committed> => {
-        const applied = await applying;
-        return claim === undefined || reads === undefined
-          ? { applied }
-          : { applied, claimed: await claimIn(tx.store, claim, reads) };
+        const [applied, claimed] = await Promise.all([applying, claiming]);
+        return claimed === undefined ? { applied } : { applied, claimed };
       };
-      const [committed] = await Promise.all([abortOnError(tx, work(), reads ? [reads] : []), tx.done]);
+      const [committed] = await Promise.all([abortOnError(tx, work(), claiming ? [claiming] : []), tx.done]);
       return committed;
     });
   }

@@ -1,6 +1,12 @@
 /** The `edge` option of `createErrand`: where the edge is, how to get tokens, how to push. */
 
-import { type Backoff, DEFAULT_RETRY_POLICY, ValidationError, type ValidationIssue } from "@errand/core";
+import {
+  type Backoff,
+  DEFAULT_RETRY_POLICY,
+  timerMsProblem,
+  ValidationError,
+  type ValidationIssue,
+} from "@errand/core";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./deadline.ts";
 import type { OnlineManager } from "./online-manager.ts";
 import type { TokenGrant } from "./token-source.ts";
@@ -54,8 +60,6 @@ export interface ResolvedEdgeOptions {
   readonly backgroundSync: boolean;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** The Background Sync tag the runtime registers and the service worker answers. */
 export const SYNC_TAG = "errand-outbox";
 
@@ -63,7 +67,8 @@ export const SYNC_TAG = "errand-outbox";
  * `options` with defaults, checked.
  *
  * @throws {ValidationError} for a missing or non-http(s) `url`, neither or both of `tokenUrl`
- *   and `getToken`, a non-positive number, or a `requestTimeoutMs` over a timer's range.
+ *   and `getToken`, a non-positive `concurrency`, or a `pollMs` or `requestTimeoutMs` that is
+ *   not a timer delay (core's `timerMsProblem`).
  */
 export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
   const issues: ValidationIssue[] = [];
@@ -83,17 +88,20 @@ export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
       issues.push({ path: `edge.${name}`, message: "must be > 0" });
     return value;
   };
+  const duration = (name: string, value: number | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    const problem = timerMsProblem(value);
+    if (problem !== undefined) issues.push({ path: `edge.${name}`, message: problem });
+    return value;
+  };
   const resolved = {
     url,
     concurrency: Math.ceil(positive("concurrency", options?.concurrency, 4)),
     backoff: options?.backoff ?? DEFAULT_RETRY_POLICY.backoff,
-    pollMs: positive("pollMs", options?.pollMs, 3_000),
-    requestTimeoutMs: positive("requestTimeoutMs", options?.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
+    pollMs: duration("pollMs", options?.pollMs, 3_000),
+    requestTimeoutMs: duration("requestTimeoutMs", options?.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
     backgroundSync: options?.backgroundSync ?? true,
   };
-  // Browsers fire a longer timer at once (it overflows a signed 32-bit delay).
-  if (resolved.requestTimeoutMs > MAX_TIMER_MS)
-    issues.push({ path: "edge.requestTimeoutMs", message: `must be at most ${MAX_TIMER_MS}` });
   if (issues.length > 0) {
     throw new ValidationError(
       `Invalid edge options: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,

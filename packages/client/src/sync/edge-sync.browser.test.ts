@@ -184,12 +184,10 @@ describe("EdgeSync", () => {
     it("sends the same Idempotency-Key on every attempt, so a server can apply it once", async () => {
       const edge = fakeEdge();
       const keys: (string | null)[] = [];
-      const applied = new Set<string>();
       const fetch: typeof globalThis.fetch = (input, init) => {
         if (!String(input).startsWith("https://app.example/")) return edge.fetch(input, init);
         const key = new Headers(init?.headers).get("idempotency-key");
         keys.push(key);
-        if (key !== null) applied.add(key);
         // The first time the server acts, then the connection breaks before the answer arrives.
         return keys.length === 1
           ? Promise.reject(new TypeError("Failed to fetch"))
@@ -200,7 +198,6 @@ describe("EdgeSync", () => {
       const response = await within(queued.response(), 60_000, "no response");
       expect(response).not.toBe("no response");
       expect(keys).toEqual([queued.id, queued.id]);
-      expect(applied.size).toBe(1);
     });
 
     it("refuses a request with signed_out when no subject is known", async () => {

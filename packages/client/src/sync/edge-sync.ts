@@ -190,17 +190,13 @@ export class EdgeSync {
   /**
    * Stores an edge task under the signed-in subject; resolves once committed and, where a
    * service worker answers Background Sync, once the browser holds the sync that drains it.
-   * With a dedup key that a task of the subject holds (see {@link holdsDedupKey}), stores
+   * With a dedup key that a task of the subject holds, stores
    * nothing and resolves with that task.
    *
    * @throws {ValidationError} for bad input (nothing stored).
    * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
    */
-  async enqueue(
-    type: string,
-    payload: unknown,
-    options: EdgeEnqueueOptions,
-  ): Promise<{ record: OutboxRecord; created: boolean }> {
+  async enqueue(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<OutboxAdded> {
     const subject = await this.#currentSubject();
     const record = buildOutboxRecord(type, payload, options, {
       id: newTaskId(),
@@ -208,11 +204,11 @@ export class EdgeSync {
       subject,
       defs: this.#defs,
     });
-    const { record: stored, created } = await this.#add(record);
-    if (!created) return { record: stored, created };
-    this.#changed([{ before: undefined, after: stored }]);
+    const added = await this.#add(record);
+    if (!added.created) return added;
+    this.#changed([{ before: undefined, after: added.record }]);
     await this.#wake();
-    return { record: stored, created };
+    return added;
   }
 
   /**
@@ -221,7 +217,7 @@ export class EdgeSync {
    */
   async enqueueMany(
     items: readonly { type: string; payload: unknown; options: EdgeEnqueueOptions }[],
-  ): Promise<{ record: OutboxRecord; created: boolean }[]> {
+  ): Promise<OutboxAdded[]> {
     const subject = await this.#currentSubject();
     const now = Date.now();
     const records = items.map((item, i) =>
@@ -237,7 +233,7 @@ export class EdgeSync {
     const created = added.flatMap((a) => (a.created ? [{ before: undefined, after: a.record }] : []));
     this.#changed(created);
     if (created.length > 0) await this.#wake();
-    return added.map(({ record, created }) => ({ record, created }));
+    return added;
   }
 
   /** Resolves with an edge task's result once final (rejects when dead or cancelled). */

@@ -39,7 +39,7 @@ export class OutboxStore {
 
   /**
    * Adds new records, numbering them in commit order, in one strict transaction. A record whose
-   * dedup key a record of its subject holds already (see {@link holdsDedupKey}), in storage or
+   * dedup key a record of its subject holds already, in storage or
    * earlier in `records`, is not added: its slot answers that holder, with `created: false`. The
    * edge would answer it `duplicate` and store nothing under its id, so it would never end.
    */
@@ -198,7 +198,7 @@ export class OutboxStore {
  * accepted it (it keeps the key, and answers a new task with it `duplicate`). A task refused
  * by the edge or cancelled before it was sent frees its key.
  */
-export function holdsDedupKey(record: OutboxRecord): boolean {
+function holdsDedupKey(record: OutboxRecord): boolean {
   return !isFinalOutboxState(record.state) || record.edgeStatus !== undefined;
 }
 
