@@ -138,6 +138,8 @@ adminRoutes.delete("/keys/:id", async (c) => {
     .first();
   if (!revoked) throw new ApiError("not_found", "No such key.");
   forgetCachedCredentials();
+  // Its live sockets close too: a ticket only checked the key when the socket opened.
+  await c.env.HUB.get(c.env.HUB.idFromName(tenantOf(c))).revokeKey(c.req.param("id"));
   return c.json({ revoked: true });
 });
 

@@ -3,7 +3,7 @@
  * signature HMAC-SHA256 under the Worker's `TOKEN_SECRET`. A token names its tenant, subject
  * and topics and lives at most 24 hours; it is checked without a database read.
  */
-import { base64url, fromBase64url, hmacSha256, timingSafeEqual } from "./crypto.ts";
+import { base64url, fromBase64url, hmacSha256, signedUnderAny } from "./crypto.ts";
 
 /** What a token grants. */
 export interface TokenClaims {
@@ -40,12 +40,7 @@ export async function verifyToken(
 ): Promise<TokenClaims | undefined> {
   const [prefix, body, signature] = token.split(".");
   if (prefix !== PREFIX || !body || !signature || token.split(".").length !== 3) return undefined;
-  let valid = false;
-  for (const secret of secrets) {
-    const expected = base64url(await hmacSha256(secret, `${PREFIX}.${body}`));
-    if (timingSafeEqual(expected, signature)) valid = true;
-  }
-  if (!valid) return undefined;
+  if (!(await signedUnderAny(secrets, `${PREFIX}.${body}`, signature))) return undefined;
   const bytes = fromBase64url(body);
   if (!bytes) return undefined;
   try {

@@ -25,6 +25,22 @@ export async function hmacSha256(secret: string, message: string): Promise<Uint8
 }
 
 /**
+ * Whether `signature` (base64url) is the HMAC-SHA256 of `message` under one of `secrets`. Every
+ * secret is tried, so the time taken does not say which one matched.
+ */
+export async function signedUnderAny(
+  secrets: readonly string[],
+  message: string,
+  signature: string,
+): Promise<boolean> {
+  let valid = false;
+  for (const secret of secrets) {
+    if (timingSafeEqual(base64url(await hmacSha256(secret, message)), signature)) valid = true;
+  }
+  return valid;
+}
+
+/**
  * Compares two strings in time that depends only on their lengths, so a caller probing a
  * secret learns nothing from how long a mismatch takes.
  */

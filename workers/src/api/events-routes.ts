@@ -1,15 +1,18 @@
 /**
  * Live events: `POST /v1/events/ticket` (authenticated) gives a one-use ticket; `GET
  * /v1/events?ticket=…` opens the WebSocket on the tenant's hub. Tickets keep long-lived
- * credentials out of URLs, which end up in logs.
+ * credentials out of URLs, which end up in logs. A ticket is signed (event-ticket.ts), so one
+ * that was never issued is refused here, before any hub is reached.
  */
 import type { EventTicketResponse } from "@errand/core";
 import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { authenticate } from "./authenticate.ts";
-import { randomSecret } from "./crypto.ts";
+import { tokenSecrets } from "./client-token.ts";
+import { signTicket, TICKET_TTL_MS, verifyTicket } from "./event-ticket.ts";
 import { hasScope } from "./principal.ts";
+import { signingSecret } from "./tokens-routes.ts";
 
 /** The events routes, mounted at `/v1/events`. */
 export const eventsRoutes = new Hono<AppEnv>()
@@ -18,21 +21,28 @@ export const eventsRoutes = new Hono<AppEnv>()
     if (principal.kind === "key" && !hasScope(principal, "admin") && !hasScope(principal, "read")) {
       throw new ApiError("forbidden", "Hearing events needs a token, or a key with read or admin scope.");
     }
-    const ticket = `${principal.tenant.id}.${randomSecret(24)}`;
+    const expiresAt = Date.now() + TICKET_TTL_MS;
+    const ticket = await signTicket(signingSecret(c.env), principal.tenant.id, expiresAt);
     const hub = c.env.HUB.get(c.env.HUB.idFromName(principal.tenant.id));
-    const { expiresAt } =
+    await hub.issueTicket(
+      ticket,
+      expiresAt,
       principal.kind === "token"
-        ? await hub.issueTicket(ticket, principal.subject, principal.expiresAt)
-        : await hub.issueTicket(ticket, null, null);
+        ? { subject: principal.subject, expiresAt: principal.expiresAt, keyId: null }
+        : { subject: null, expiresAt: null, keyId: principal.keyId },
+    );
     return c.json({ ticket, expiresAt: new Date(expiresAt).toISOString() } satisfies EventTicketResponse);
   })
   .get("/", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError("invalid_request", "Open /v1/events as a WebSocket.");
     }
-    const ticket = c.req.query("ticket") ?? "";
-    const tenant = ticket.slice(0, ticket.indexOf("."));
-    if (!tenant)
-      throw new ApiError("unauthorized", "Open /v1/events with a ticket from POST /v1/events/ticket.");
-    return c.env.HUB.get(c.env.HUB.idFromName(tenant)).fetch(c.req.raw);
+    const verified = await verifyTicket(tokenSecrets(c.env), c.req.query("ticket") ?? "");
+    if (!verified) {
+      throw new ApiError(
+        "unauthorized",
+        "Open /v1/events with an unexpired ticket from POST /v1/events/ticket.",
+      );
+    }
+    return c.env.HUB.get(c.env.HUB.idFromName(verified.tenant)).fetch(c.req.raw);
   });

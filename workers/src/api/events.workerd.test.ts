@@ -1,5 +1,12 @@
+import { listDurableObjectIds } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, call, ids, json, newTenant, openEvents, submit, topicWith, waitFor } from "../../test/edge.ts";
+import { tokenSecrets } from "./client-token.ts";
+import { signTicket } from "./event-ticket.ts";
+
+const openWith = (ticket: string) =>
+  api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });
 
 describe("live events", () => {
   it("answers 401 to a ticket request without a credential and to a reused ticket", async () => {
@@ -20,6 +27,55 @@ describe("live events", () => {
       headers: { upgrade: "websocket" },
     });
     expect(forged.status).toBe(401);
+  });
+
+  it("refuses a ticket it never signed, or one past its expiry, without reaching any hub", async () => {
+    const { tenant } = await newTenant();
+    const [secret] = tokenSecrets(env);
+    const now = Date.now();
+    const stranger = `t_${crypto.randomUUID().replaceAll("-", "")}`;
+    const made = [
+      // The shape of a real ticket, signed under another secret, for a tenant nobody made.
+      await signTicket("not-the-worker-secret-at-all", stranger, now + 60_000),
+      // Signed by the Worker's secret, but expired.
+      await signTicket(secret as string, stranger, now - 1),
+      // A real tenant's expired ticket, and one whose tenant was swapped after signing.
+      await signTicket(secret as string, tenant, now - 1),
+      (await signTicket(secret as string, tenant, now + 60_000)).replace(tenant, stranger),
+      `${stranger}.x`,
+    ];
+    for (const ticket of made) expect((await openWith(ticket)).status, ticket).toBe(401);
+    const hubs = (await listDurableObjectIds(env.HUB)).map((id) => id.toString());
+    expect(hubs).not.toContain(env.HUB.idFromName(stranger).toString());
+    expect(hubs).not.toContain(env.HUB.idFromName(tenant).toString());
+  });
+
+  it("closes the sockets of a revoked key with 4401 and spends its unused tickets, leaving the others open", async () => {
+    const { key } = await newTenant();
+    const other = await json<{ id: string; key: string }>(
+      key,
+      "POST",
+      "/v1/keys",
+      {
+        scopes: ["read"],
+        topics: ["notes"],
+        name: "revoked soon",
+      },
+      201,
+    );
+    const doomed = await openEvents(other.key);
+    const { ticket: unused } = await json<{ ticket: string }>(other.key, "POST", "/v1/events/ticket");
+    const kept = await openEvents(key);
+    await json(key, "DELETE", `/v1/keys/${other.id}`);
+    const closed = await Promise.race([
+      doomed.closed,
+      new Promise<{ code: number }>((resolve) => setTimeout(() => resolve({ code: -1 }), 20_000)),
+    ]);
+    expect(closed.code).toBe(4401);
+    expect((await openWith(unused)).status).toBe(401);
+    kept.socket.send("ping");
+    await waitFor(async () => kept.messages.find((m) => m.type === "pong"));
+    kept.socket.close();
   });
 
   it("pushes a subject's task statuses to that subject and the admin, never to another subject", async () => {

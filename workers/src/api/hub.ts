@@ -8,16 +8,23 @@
 import { DurableObject } from "cloudflare:workers";
 import type { EventMessage, TaskView } from "@errand/core";
 
-/** Close code sent when the credential behind a socket expired. */
+/** Close code sent when the credential behind a socket expired or was revoked. */
 export const CLOSE_EXPIRED = 4401;
-const TICKET_TTL_MS = 60_000;
 const ALL_SUBJECTS = "*";
 
-interface Attachment {
+/** The credential a socket was opened with, as its ticket recorded it. */
+export interface SocketCredential {
+  /** Whose tasks it hears; null: every subject's (a key). */
   subject: string | null;
   /** Unix ms; null for credentials that do not expire (API keys). */
   expiresAt: number | null;
+  /** The API key's id, so revoking the key closes the socket; null for a token. */
+  keyId: string | null;
 }
+
+type Attachment = Pick<SocketCredential, "subject" | "expiresAt">;
+
+const keyTag = (keyId: string) => `k:${keyId}`;
 
 /** The tenant's live hub. */
 export class Hub extends DurableObject<Env> {
@@ -28,6 +35,11 @@ export class Hub extends DurableObject<Env> {
         `CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, subject TEXT,
            credential_expires_at INTEGER, expires_at INTEGER NOT NULL)`,
       );
+      // Hubs made before sockets were tagged with their key: add the column once.
+      const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(tickets)").toArray();
+      if (!columns.some((column) => column.name === "key_id")) {
+        ctx.storage.sql.exec("ALTER TABLE tickets ADD COLUMN key_id TEXT");
+      }
       ctx.storage.sql.exec(
         "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
       );
@@ -44,33 +56,41 @@ export class Hub extends DurableObject<Env> {
   }
 
   /**
-   * Issues a one-use ticket for opening a socket: `subject` null hears every subject (an admin
-   * key). The ticket lives a minute; the socket lives until `credentialExpiresAt`.
+   * Records a one-use ticket (signed by the API, usable until `expiresAt`) for opening a socket
+   * with `credential`; the socket lives until the credential expires or its key is revoked.
    */
-  issueTicket(
-    ticket: string,
-    subject: string | null,
-    credentialExpiresAt: number | null,
-  ): { expiresAt: number } {
-    const now = Date.now();
-    const expiresAt = now + TICKET_TTL_MS;
-    this.ctx.storage.sql.exec("DELETE FROM tickets WHERE expires_at <= ?", now);
+  issueTicket(ticket: string, expiresAt: number, credential: SocketCredential): void {
+    this.ctx.storage.sql.exec("DELETE FROM tickets WHERE expires_at <= ?", Date.now());
     this.ctx.storage.sql.exec(
-      "INSERT INTO tickets (ticket, subject, credential_expires_at, expires_at) VALUES (?, ?, ?, ?)",
+      "INSERT INTO tickets (ticket, subject, credential_expires_at, expires_at, key_id) VALUES (?, ?, ?, ?, ?)",
       ticket,
-      subject,
-      credentialExpiresAt,
+      credential.subject,
+      credential.expiresAt,
       expiresAt,
+      credential.keyId,
     );
-    return { expiresAt };
+  }
+
+  /** Closes the sockets opened with API key `keyId` and drops its unspent tickets (it was revoked). */
+  revokeKey(keyId: string): number {
+    this.ctx.storage.sql.exec("DELETE FROM tickets WHERE key_id = ?", keyId);
+    const sockets = this.ctx.getWebSockets(keyTag(keyId));
+    for (const socket of sockets) {
+      try {
+        socket.close(CLOSE_EXPIRED, "credential revoked");
+      } catch {
+        // already closing
+      }
+    }
+    return sockets.length;
   }
 
   /** Upgrades `GET /v1/events?ticket=…` to a WebSocket, spending the ticket. */
   override async fetch(request: Request): Promise<Response> {
     const ticket = new URL(request.url).searchParams.get("ticket") ?? "";
     const row = this.ctx.storage.sql
-      .exec<{ subject: string | null; credential_expires_at: number | null }>(
-        "DELETE FROM tickets WHERE ticket = ? AND expires_at > ? RETURNING subject, credential_expires_at",
+      .exec<{ subject: string | null; credential_expires_at: number | null; key_id: string | null }>(
+        "DELETE FROM tickets WHERE ticket = ? AND expires_at > ? RETURNING subject, credential_expires_at, key_id",
         ticket,
         Date.now(),
       )
@@ -83,7 +103,9 @@ export class Hub extends DurableObject<Env> {
     }
     const pair = new WebSocketPair();
     const attachment: Attachment = { subject: row.subject, expiresAt: row.credential_expires_at };
-    this.ctx.acceptWebSocket(pair[1], [row.subject === null ? ALL_SUBJECTS : `s:${row.subject}`]);
+    const tags = [row.subject === null ? ALL_SUBJECTS : `s:${row.subject}`];
+    if (row.key_id !== null) tags.push(keyTag(row.key_id));
+    this.ctx.acceptWebSocket(pair[1], tags);
     pair[1].serializeAttachment(attachment);
     if (attachment.expiresAt !== null) await this.scheduleExpiry(attachment.expiresAt);
     return new Response(null, { status: 101, webSocket: pair[0] });

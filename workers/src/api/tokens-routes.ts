@@ -6,15 +6,21 @@ import type { AppEnv } from "./app-env.ts";
 import { signToken, tokenSecrets } from "./client-token.ts";
 import { hasScope } from "./principal.ts";
 
+/** The secret that signs tokens and event tickets. */
+export function signingSecret(env: Env): string {
+  const [secret] = tokenSecrets(env);
+  if (!secret)
+    throw new ApiError("internal_error", "TOKEN_SECRET is not set: run `wrangler secret put TOKEN_SECRET`.");
+  return secret;
+}
+
 /** Mints a token; exported for the dev token endpoint, which mints without a key. */
 export async function mintToken(
   env: Env,
   tenant: string,
   request: { subject: string; topics: string[]; ttlSeconds: number },
 ): Promise<TokenResponse> {
-  const [secret] = tokenSecrets(env);
-  if (!secret)
-    throw new ApiError("internal_error", "TOKEN_SECRET is not set: run `wrangler secret put TOKEN_SECRET`.");
+  const secret = signingSecret(env);
   const expiresAt = Date.now() + request.ttlSeconds * 1000;
   const token = await signToken(secret, {
     tenant,
