@@ -106,6 +106,37 @@ describe("fan-out", () => {
     await waitFor(async () => ((await views(key, [id]))[0]?.status === "delivered" ? true : undefined));
     expect((await receipts(receiver)).map((r) => r.task_id)).toEqual([id]);
   });
+
+  it("keeps every rotated-out secret in its grace, and signs with none whose grace ended", async () => {
+    const { key } = await newTenant();
+    const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;
+    const [hook] = await topicWith(key, "hooks", [
+      { kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` },
+    ]);
+    // The receiver knows only the first secret; the subscription rotates twice the same day.
+    await registerReceiver(receiver, [hook?.secret ?? ""]);
+    const rotate = `/v1/topics/hooks/subscriptions/${hook?.id}/rotate-secret`;
+    await json(key, "POST", rotate);
+    await json(key, "POST", rotate);
+    const [kept, late] = ids("rotate-twice", 2) as [string, string];
+    await submit(key, [{ id: kept, topic: "hooks", payload: 1 }]);
+    await waitFor(async () => ((await views(key, [kept]))[0]?.status === "delivered" ? true : undefined));
+    // Once the first secret's grace is over, a delivery signed without it is refused (401: dead).
+    await env.DB.prepare(
+      `UPDATE subscriptions SET old_secrets = (
+         SELECT json_group_array(json_set(value, '$.until', 1)) FROM json_each(old_secrets)
+       ) WHERE id = ?`,
+    )
+      .bind(hook?.id)
+      .run();
+    await submit(key, [{ id: late, topic: "hooks", payload: 1 }]);
+    const view = await waitFor(async () => {
+      const [v] = await views(key, [late]);
+      return v?.status === "dead" ? v : undefined;
+    });
+    expect(view.deliveries[0]?.lastError).toMatchObject({ code: "http_401" });
+    expect((await receipts(receiver)).map((r) => r.task_id)).toEqual([kept]);
+  });
 });
 
 describe("cancel", () => {

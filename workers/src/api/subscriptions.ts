@@ -1,7 +1,7 @@
 /**
  * Subscriptions of a topic: creating one (a webhook's secret is returned once), listing,
  * deleting (its pending deliveries are cancelled, so nothing waits on it) and rotating a
- * webhook's secret (the old one stays valid for `SECRET_GRACE_MS`).
+ * webhook's secret (each old one stays valid for `SECRET_GRACE_MS`).
  */
 import type { OnDead, Subscription, SubscriptionRequest } from "@errand/core";
 import { ApiError } from "./api-error.ts";
@@ -12,6 +12,12 @@ import { checkWebhookTarget } from "./webhook-target.ts";
 
 /** How long a rotated-out webhook secret keeps working: 24 hours. */
 export const SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Most rotated-out secrets in their grace at once; past it the oldest loses its grace early.
+ * Every one adds a signature to each webhook's header.
+ */
+export const MAX_GRACE_SECRETS = 10;
 
 interface SubscriptionRow {
   id: string;
@@ -127,12 +133,24 @@ export async function rotateSecret(
   id: string,
 ): Promise<Subscription | undefined> {
   const secret = `whsec_${randomSecret(24)}`;
+  const now = Date.now();
+  // One statement, so two rotations at once cannot lose a secret: the current one joins the old
+  // ones still in their grace, newest first, at most MAX_GRACE_SECRETS.
   const row = await env.DB.prepare(
-    `UPDATE subscriptions SET old_secret = secret, old_secret_until = ?1, secret = ?2
+    `UPDATE subscriptions SET
+       old_secrets = (
+         SELECT json_group_array(json(entry)) FROM (
+           SELECT json_object('secret', secret, 'until', ?1) AS entry, ?1 AS until
+           UNION ALL
+           SELECT value, value ->> '$.until' FROM json_each(old_secrets) WHERE value ->> '$.until' > ?6
+           ORDER BY until DESC LIMIT ?7
+         )
+       ),
+       secret = ?2
      WHERE id = ?3 AND tenant = ?4 AND topic = ?5 AND kind = 'webhook' AND deleted_at IS NULL
      RETURNING id, topic, kind, target, result_from, on_dead`,
   )
-    .bind(Date.now() + SECRET_GRACE_MS, secret, id, tenant, topic)
+    .bind(now + SECRET_GRACE_MS, secret, id, tenant, topic, now, MAX_GRACE_SECRETS)
     .first<SubscriptionRow>();
   if (!row) return undefined;
   return {

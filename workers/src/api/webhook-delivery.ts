@@ -2,8 +2,8 @@
  * The webhook sender: the consumer of the internal webhook queue. Each message is one task for
  * one webhook subscription: claimed, POSTed signed, then completed or failed. 2xx is delivered
  * (a JSON body is the result); 429 and 5xx are retried, honouring `Retry-After`; any other
- * status is dead at once. While a rotated secret's grace period lasts, the header carries a
- * signature under both secrets.
+ * status is dead at once. While rotated-out secrets are in their grace period, the header
+ * carries a signature under each of them too.
  */
 
 import { type JsonValue, NonRetryableError, serializeError } from "@errand/core";
@@ -42,16 +42,10 @@ async function sendOne(env: Env, messages: Message<DeliveryMessage>[]): Promise<
     if (claim.action === "skip") return message.ack();
     if (claim.action === "wait") return message.retry({ delaySeconds: claim.delaySeconds });
     const sub = await env.DB.prepare(
-      "SELECT target, result_from, secret, old_secret, old_secret_until FROM subscriptions WHERE id = ? AND deleted_at IS NULL",
+      "SELECT target, result_from, secret, old_secrets FROM subscriptions WHERE id = ? AND deleted_at IS NULL",
     )
       .bind(message.body.subscription)
-      .first<{
-        target: string;
-        result_from: number;
-        secret: string;
-        old_secret: string | null;
-        old_secret_until: number | null;
-      }>();
+      .first<WebhookRow>();
     if (!sub) return message.ack();
     const outcome = await post(env, sub, claim.task);
     if (outcome.ok) {
@@ -69,9 +63,23 @@ async function sendOne(env: Env, messages: Message<DeliveryMessage>[]): Promise<
 
 type PostOutcome = { ok: true; result?: JsonValue } | { ok: false; error: Error; retryAfter?: number };
 
+interface WebhookRow {
+  target: string;
+  result_from: number;
+  secret: string;
+  /** JSON `[{ secret, until }]`: rotated-out secrets and the end of their grace (Unix ms). */
+  old_secrets: string;
+}
+
+/** The secrets a webhook is signed with now: the current one, then those still in their grace. */
+function signingSecrets(sub: WebhookRow, now: number): string[] {
+  const old = JSON.parse(sub.old_secrets) as { secret: string; until: number }[];
+  return [sub.secret, ...old.filter((entry) => entry.until > now).map((entry) => entry.secret)];
+}
+
 async function post(
   env: Env,
-  sub: { target: string; secret: string; old_secret: string | null; old_secret_until: number | null },
+  sub: WebhookRow,
   task: { id: string; topic: string; payload: JsonValue; attempt: number; deliveryId: string },
 ): Promise<PostOutcome> {
   // Checked again at send time: the rules may have tightened since the subscription was made.
@@ -85,10 +93,11 @@ async function post(
     attempt: task.attempt,
   });
   const timestamp = Math.floor(Date.now() / 1000);
-  let signature = await signWebhook(sub.secret, body, timestamp);
-  if (sub.old_secret && (sub.old_secret_until ?? 0) > Date.now()) {
-    const old = await signWebhook(sub.old_secret, body, timestamp);
-    signature += `,${old.slice(old.indexOf("v1="))}`;
+  const [current, ...old] = signingSecrets(sub, Date.now());
+  let signature = await signWebhook(current as string, body, timestamp);
+  for (const secret of old) {
+    const more = await signWebhook(secret, body, timestamp);
+    signature += `,${more.slice(more.indexOf("v1="))}`;
   }
   let response: Response;
   try {
