@@ -1,7 +1,7 @@
 import { serializeError } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { buildRecord } from "./enqueue-options.ts";
-import { eventsFor } from "./task-events.ts";
+import { detailOf, eventsFor } from "./task-events.ts";
 import { transition } from "./transition.ts";
 
 const record = buildRecord("work", {}, {}, { id: "x", now: 0, defs: { work: { version: 1 } }, policies: {} });
@@ -39,5 +39,35 @@ describe("eventsFor", () => {
     expect(eventsFor(running, transition(running, { type: "release", token: 1, now: 3 }))).toEqual([
       "task.released",
     ]);
+  });
+});
+
+describe("detailOf", () => {
+  describe("when a retried task runs again", () => {
+    const retrying = transition(running, {
+      type: "fail",
+      token: 1,
+      now: 2,
+      error,
+      decision: { retry: true, delayMs: 5 },
+    });
+    const again = transition(retrying, { type: "claim", owner: "a", now: 7, leaseMs: 10, maxAttempts: 2 });
+
+    it("says why it waits while it is pending", () => {
+      expect(detailOf(retrying)).toMatchObject({ state: "pending", attempt: 1, error, runAt: 7 });
+    });
+
+    it("carries no error of the attempt before in its started or progress detail", () => {
+      expect(detailOf(again)).toEqual({ id: "x", type: "work", state: "running", attempt: 2, remote: false });
+      const renewed = transition(again, { type: "renew", token: 2, now: 8, leaseMs: 10, progress: 0.5 });
+      expect(detailOf(renewed)).toEqual({
+        id: "x",
+        type: "work",
+        state: "running",
+        attempt: 2,
+        remote: false,
+        progress: 0.5,
+      });
+    });
   });
 });

@@ -74,6 +74,7 @@ export interface TaskRecord {
   readonly fence: number;
   readonly progress?: number;
   readonly result?: unknown;
+  /** Why the last attempt failed: kept while the task waits for its retry and once it is dead. */
   readonly error?: SerializedError;
   /** When the task reached a final state (Unix ms): the retention index. */
   readonly finishedAt?: number;

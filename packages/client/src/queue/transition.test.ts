@@ -34,6 +34,20 @@ describe("transition", () => {
       expect(second.lease?.token).toBe(2);
       expect(second.attempts).toBe(2);
     });
+
+    it("runs a retry without the error of the attempt before, which it kept only while it waited", () => {
+      const retried = transition(claimed(), {
+        type: "fail",
+        token: 1,
+        now: t0 + 5,
+        error: failure,
+        decision: { retry: true, delayMs: 50 },
+      });
+      expect(retried.error).toEqual(failure);
+      const second = claimed(retried, "a", t0 + 60);
+      expect(second.state).toBe("running");
+      expect("error" in second).toBe(false);
+    });
   });
 
   describe("when an attempt ends", () => {

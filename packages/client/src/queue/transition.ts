@@ -137,7 +137,8 @@ function claim(task: TaskRecord, event: ClaimEvent): TaskRecord {
   }
   const token = task.fence + 1;
   const lease = { owner: event.owner, token, claimedAt: event.now, expiresAt: event.now + event.leaseMs };
-  const { progress: _progress, ...rest } = task;
+  // A new attempt has no outcome yet: the last error told why the task waited, not how this runs.
+  const { progress: _progress, error: _error, ...rest } = task;
   return withDerivedFields({
     ...rest,
     state: "running",
