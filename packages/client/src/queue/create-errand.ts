@@ -8,6 +8,7 @@ import { createMainThreadExecutor } from "../main-thread-executor.ts";
 import { poolForWorkerOption } from "../pool/worker-option.ts";
 import { resolveEdgeOptions } from "../sync/edge-options.ts";
 import { EdgeSync } from "../sync/edge-sync.ts";
+import { OutboxStore } from "../sync/outbox-store.ts";
 import { openQueueDb } from "./db.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 import type { Liveness } from "./lease-policy.ts";
@@ -80,6 +81,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     options: resolved,
     policies: (options.policies ?? {}) as Record<string, never>,
     durable,
+    outbox: new OutboxStore(db),
     channel,
     dispose: async () => {
       clearInterval(sweepTimer);

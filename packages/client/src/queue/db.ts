@@ -21,9 +21,15 @@
  *
  * Version 3 drops the `state` index of version 1: the `due` index's prefix answers its queries,
  * and every enqueue paid for a second index entry.
+ *
+ * Version 4 lets the sync's stores be swept and deduped without a scan: `outbox` gains `dedup`
+ * `[subject, dedupKey]` (the records of a subject carrying a dedup key; those without one are
+ * not in it) and `finished` `finishedAt`, and `requests` gains `finished` `finishedAt`, a field
+ * that version 4 introduces: the upgrade gives each request already final the `updatedAt` of its
+ * last write, which was the one that ended it.
  */
 
-import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB, type StoreNames } from "idb";
 import type { OutboxRecord, OutboxState } from "../sync/outbox-record.ts";
 import type { RequestRecord, RequestState } from "../sync/request-record.ts";
 import { toStorageError } from "./storage-error.ts";
@@ -31,7 +37,7 @@ import type { StoredTask } from "./stored-task.ts";
 import type { QueueState } from "./task-record.ts";
 
 /** The schema version this code writes; bump it with a new `upgrade` step. */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** The database schema, typed for idb. */
 export interface QueueSchema extends DBSchema {
@@ -48,9 +54,17 @@ export interface QueueSchema extends DBSchema {
   /** Named counters: `seq:<orderingKey>` holds the last sequence number given out for that key. */
   counters: { key: string; value: number };
   /** Edge-bound tasks (the sync's outbox). */
-  outbox: { key: string; value: OutboxRecord; indexes: { subject: [string, OutboxState] } };
+  outbox: {
+    key: string;
+    value: OutboxRecord;
+    indexes: { subject: [string, OutboxState]; dedup: [string, string]; finished: number };
+  };
   /** Queued HTTP requests (`queueRequest`). */
-  requests: { key: string; value: RequestRecord; indexes: { subject: [string, RequestState] } };
+  requests: {
+    key: string;
+    value: RequestRecord;
+    indexes: { subject: [string, RequestState]; finished: number };
+  };
   /** The sync's named values. */
   syncMeta: { key: string; value: unknown };
 }
@@ -100,6 +114,21 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
         db.createObjectStore("syncMeta");
       }
       if (oldVersion >= 1 && oldVersion < 3) transaction.objectStore("tasks").deleteIndex("state");
+      if (oldVersion < 4) {
+        const outbox = transaction.objectStore("outbox");
+        outbox.createIndex("dedup", ["subject", "dedupKey"]);
+        outbox.createIndex("finished", "finishedAt");
+        const requests = transaction.objectStore("requests");
+        requests.createIndex("finished", "finishedAt");
+        if (oldVersion >= 2)
+          stampFinishedRequests(requests).catch(() => {
+            try {
+              transaction.abort();
+            } catch {
+              // Already aborted by the request that failed: the open fails either way.
+            }
+          });
+      }
     },
     blocked(currentVersion) {
       abandoned = true;
@@ -132,5 +161,22 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
         () => {},
       );
     throw toStorageError(error, `Opening ${name}`);
+  }
+}
+
+/**
+ * Gives each final request of an older schema the `finishedAt` that version 4 adds, so the sweep
+ * finds it. Its caller aborts the upgrade when this fails: the open fails, and nothing stays
+ * half-upgraded.
+ */
+async function stampFinishedRequests(
+  requests: IDBPObjectStore<QueueSchema, ArrayLike<StoreNames<QueueSchema>>, "requests", "versionchange">,
+): Promise<void> {
+  let cursor = await requests.openCursor();
+  while (cursor !== null) {
+    const request = cursor.value;
+    if (request.state !== "pending" && request.finishedAt === undefined)
+      void cursor.update({ ...request, finishedAt: request.updatedAt });
+    cursor = await cursor.continue();
   }
 }

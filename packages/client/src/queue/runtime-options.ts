@@ -37,7 +37,7 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly dbName?: string;
   /** Retry policy per task type, laid over core's default; may hold functions (custom backoff, retryable). */
   readonly policies?: { readonly [K in TaskType<M>]?: Partial<RetryPolicy> };
-  /** How long finished tasks are kept, per state, in ms. */
+  /** How long finished tasks are kept, per state, in ms; edge tasks and queued requests too. */
   readonly retention?: Partial<RetentionMs>;
   /** Lease length in ms; the owner renews it every third of this. 15 s by default. */
   readonly leaseMs?: number;

@@ -498,7 +498,7 @@ describe("an Errand runtime", () => {
       const ids = records.map((r) => r.id as string).sort();
       const upgraded = await openDB(dbName);
       expect([upgraded.version, [...upgraded.transaction("tasks").store.indexNames].sort()]).toEqual([
-        3,
+        4,
         ["dedup", "due", "finished", "gate"],
       ]);
       upgraded.close();

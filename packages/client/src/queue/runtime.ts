@@ -19,6 +19,7 @@ import {
 import type { EdgeTaskEventDetail, SyncEventType, SyncStateDetail } from "../sync/edge-events.ts";
 import type { EdgeSync } from "../sync/edge-sync.ts";
 import type { OutboxRecord } from "../sync/outbox-record.ts";
+import type { OutboxStore } from "../sync/outbox-store.ts";
 import type { QueuedRequest } from "../sync/request-queue.ts";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
@@ -61,6 +62,8 @@ export interface RuntimeParts<M extends TaskMap> {
   readonly options: ResolvedOptions;
   readonly policies: { readonly [type: string]: Partial<RetryPolicy> | undefined };
   readonly durable: IdbTaskStore;
+  /** The sync's stores in the same database, swept with the tasks even when no `edge` is given. */
+  readonly outbox: OutboxStore;
   readonly channel: BroadcastChannel | undefined;
   readonly dispose: () => Promise<void>;
 }
@@ -207,12 +210,17 @@ export class Errand<M extends TaskMap> extends EventTarget {
     return removed;
   }
 
-  /** Removes final tasks past their retention now (it also runs at start and every `sweepMs`). */
+  /**
+   * Removes final tasks past their retention now, edge tasks and queued requests included; returns
+   * how many. It also runs at start and every `sweepMs`.
+   */
   async sweep(): Promise<number> {
     const now = Date.now();
+    const { retention } = this.#p.options;
     return (
-      (await this.#p.durable.sweep(now, this.#p.options.retention)) +
-      (await this.#memory.sweep(now, this.#p.options.retention))
+      (await this.#p.durable.sweep(now, retention)) +
+      (await this.#p.outbox.sweep(now, retention)) +
+      (await this.#memory.sweep(now, retention))
     );
   }
 

@@ -1,7 +1,10 @@
+import { openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { openQueueDb, type QueueDb } from "../queue/db.ts";
+import { DEFAULT_RETENTION } from "../queue/runtime-options.ts";
 import { pendingRecord } from "./fixtures/records.ts";
 import { OutboxStore } from "./outbox-store.ts";
+import type { RequestRecord } from "./request-record.ts";
 
 const listeners = { onVersionChange() {}, onTerminated() {} };
 let db: QueueDb | undefined;
@@ -15,6 +18,43 @@ const unnumbered = (overrides: Parameters<typeof pendingRecord>[0] = {}) => {
   const { seq: _seq, ...rest } = pendingRecord({ id: crypto.randomUUID(), ...overrides });
   return rest;
 };
+const request = (overrides: Partial<RequestRecord> & { id: string }): Omit<RequestRecord, "seq"> => ({
+  subject: "ada",
+  method: "POST",
+  url: "https://app.example/x",
+  headers: [],
+  state: "pending",
+  attempts: 0,
+  runAt: 0,
+  createdAt: 0,
+  updatedAt: 0,
+  ...overrides,
+});
+const DAY = 86_400_000;
+
+/** Counts the records every `getAll` returns while it is installed, through any store or index. */
+function countRecordsRead(): { count(): number; restore(): void } {
+  let count = 0;
+  const restores = [IDBIndex.prototype, IDBObjectStore.prototype].map((proto) => {
+    const original = proto.getAll;
+    proto.getAll = function (this: IDBIndex & IDBObjectStore, ...args: Parameters<IDBIndex["getAll"]>) {
+      const read = original.apply(this, args);
+      read.addEventListener("success", () => {
+        count += read.result.length;
+      });
+      return read;
+    };
+    return () => {
+      proto.getAll = original;
+    };
+  });
+  return {
+    count: () => count,
+    restore: () => {
+      for (const restore of restores) restore();
+    },
+  };
+}
 
 describe("OutboxStore", () => {
   it("numbers records in commit order across transactions", async () => {
@@ -48,18 +88,7 @@ describe("OutboxStore", () => {
     const store = await freshStore();
     await store.add([unnumbered({ subject: "ada" }), unnumbered({ subject: "ada", state: "sent" })]);
     const [bob] = await store.add([unnumbered({ subject: "bob" })]);
-    await store.addRequest({
-      id: "r1",
-      subject: "ada",
-      method: "POST",
-      url: "https://app.example/x",
-      headers: [],
-      state: "pending",
-      attempts: 0,
-      runAt: 0,
-      createdAt: 0,
-      updatedAt: 0,
-    });
+    await store.addRequest(request({ id: "r1" }));
     expect(await store.dropSubject("ada")).toBe(3);
     expect((await store.list()).map((r) => r.id)).toEqual([bob?.record.id]);
     expect(await store.getRequest("r1")).toBeUndefined();
@@ -80,6 +109,21 @@ describe("OutboxStore", () => {
     expect(await store.list("ada")).toHaveLength(2);
   });
 
+  it("finds the holder of a dedup key without reading the subject's other records", async () => {
+    const store = await freshStore();
+    await store.add(Array.from({ length: 50 }, (_, i) => unnumbered({ dedupKey: `other-${i}` })));
+    await store.add(Array.from({ length: 50 }, () => unnumbered()));
+    const [holder] = await store.add([unnumbered({ dedupKey: "once" })]);
+    const reads = countRecordsRead();
+    try {
+      const [again] = await store.add([unnumbered({ dedupKey: "once" })]);
+      expect(again).toMatchObject({ created: false, record: { id: holder?.record.id } });
+    } finally {
+      reads.restore();
+    }
+    expect(reads.count()).toBe(1);
+  });
+
   it("lets a task take a dedup key that a task refused by the edge held", async () => {
     const store = await freshStore();
     const [refused] = await store.add([unnumbered({ dedupKey: "once" })]);
@@ -89,6 +133,38 @@ describe("OutboxStore", () => {
     expect(again?.created).toBe(true);
   });
 
+  it("sweeps final records and finished requests past their state's retention, and nothing else", async () => {
+    const store = await freshStore();
+    const now = 10 * DAY;
+    const retention = { succeeded: 100, cancelled: 100, dead: 1_000 };
+    const final = (id: string, state: "succeeded" | "dead" | "cancelled", age: number) =>
+      unnumbered({ id, state, finishedAt: now - age, edgeStatus: state });
+    await store.add([
+      final("succeeded-due", "succeeded", 100),
+      final("succeeded-young", "succeeded", 99),
+      final("cancelled-due", "cancelled", 200),
+      final("dead-young", "dead", 500),
+      final("dead-due", "dead", 1_000),
+      unnumbered({ id: "pending" }),
+      unnumbered({ id: "sent", state: "sent", edgeStatus: "queued" }),
+    ]);
+    await store.addRequest(request({ id: "r-succeeded-due", state: "succeeded", finishedAt: now - 100 }));
+    await store.addRequest(request({ id: "r-dead-young", state: "dead", finishedAt: now - 500 }));
+    await store.addRequest(request({ id: "r-pending" }));
+
+    expect(await store.sweep(now, retention)).toBe(4);
+    expect((await store.list()).map((r) => r.id).sort()).toEqual([
+      "dead-young",
+      "pending",
+      "sent",
+      "succeeded-young",
+    ]);
+    expect(await store.getRequest("r-succeeded-due")).toBeUndefined();
+    expect(await store.getRequest("r-dead-young")).toBeDefined();
+    expect(await store.getRequest("r-pending")).toBeDefined();
+    expect(await store.sweep(now, retention)).toBe(0);
+  });
+
   it("remembers the last subject until told to forget it", async () => {
     const store = await freshStore();
     expect(await store.lastSubject()).toBeUndefined();
@@ -96,5 +172,70 @@ describe("OutboxStore", () => {
     expect(await store.lastSubject()).toBe("ada");
     await store.setLastSubject(undefined);
     expect(await store.lastSubject()).toBeUndefined();
+  });
+
+  describe("when the database was written by version 3 of the schema", () => {
+    it("indexes the stored records by dedup key and finish time, and stamps final requests", async () => {
+      const name = `outbox-${crypto.randomUUID()}`;
+      const now = Date.now();
+      // The version 3 layout, as shipped.
+      const v3 = await openDB(name, 3, {
+        upgrade(raw) {
+          const tasks = raw.createObjectStore("tasks", { keyPath: "id" });
+          tasks.createIndex("due", ["state", "rank", "runAt"]);
+          tasks.createIndex("gate", ["gate", "seq"]);
+          tasks.createIndex("dedup", "dedupGate");
+          tasks.createIndex("finished", "finishedAt");
+          raw.createObjectStore("counters");
+          raw.createObjectStore("outbox", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
+          raw.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
+          raw.createObjectStore("syncMeta");
+        },
+      });
+      await v3.put("outbox", pendingRecord({ id: "held", seq: 1, dedupKey: "once", state: "sent" }));
+      await v3.put(
+        "outbox",
+        pendingRecord({
+          id: "old",
+          seq: 2,
+          dedupKey: "done",
+          state: "succeeded",
+          edgeStatus: "delivered",
+          finishedAt: now - 2 * DAY,
+        }),
+      );
+      await v3.put("counters", 4, "sync:seq");
+      const stored = (id: string, seq: number, state: RequestRecord["state"], updatedAt: number) =>
+        v3.put("requests", { ...request({ id, state, updatedAt }), seq });
+      await stored("r-old", 3, "succeeded", now - 2 * DAY);
+      await stored("r-new", 4, "dead", now - 1_000);
+      await stored("r-pending", 5, "pending", now - 2 * DAY);
+      v3.close();
+
+      db = await openQueueDb(name, listeners);
+      const store = new OutboxStore(db);
+      expect(db.version).toBe(4);
+      expect([...db.transaction("outbox").store.indexNames].sort()).toEqual(["dedup", "finished", "subject"]);
+      expect([...db.transaction("requests").store.indexNames].sort()).toEqual(["finished", "subject"]);
+      expect(await store.getRequest("r-new")).toMatchObject({ finishedAt: now - 1_000 });
+      expect((await store.getRequest("r-pending"))?.finishedAt).toBeUndefined();
+
+      const [held, done] = await store.add([
+        unnumbered({ dedupKey: "once" }),
+        unnumbered({ dedupKey: "done" }),
+      ]);
+      expect([held?.record.id, held?.created, done?.record.id, done?.created]).toEqual([
+        "held",
+        false,
+        "old",
+        false,
+      ]);
+      expect(await store.sweep(now, DEFAULT_RETENTION)).toBe(2);
+      expect(await store.get("old")).toBeUndefined();
+      expect(await store.getRequest("r-old")).toBeUndefined();
+      expect(await store.getRequest("r-new")).toBeDefined();
+      const [again] = await store.add([unnumbered({ dedupKey: "done" })]);
+      expect(again).toMatchObject({ created: true, record: { seq: 5 } });
+    });
   });
 });

@@ -5,11 +5,13 @@
  *
  * Durability: `add` and `dropSubject` are `strict` (the app acts on them: "saved", "signed
  * out"); marking records sent or final is `relaxed`, because losing such a mark costs a resend,
- * which the edge answers `duplicate`, or a status the stream delivers again.
+ * which the edge answers `duplicate`, or a status the stream delivers again; so is `sweep`, like
+ * the task store's, since a lost removal is redone by the next sweep.
  */
 
 import type { QueueDb } from "../queue/db.ts";
 import { toStorageError } from "../queue/storage-error.ts";
+import type { RetentionMs } from "../queue/store.ts";
 import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
 import { type OutboxEvent, outboxTransition } from "./outbox-transition.ts";
 import type { RequestRecord } from "./request-record.ts";
@@ -42,19 +44,24 @@ export class OutboxStore {
    * dedup key a record of its subject holds already, in storage or
    * earlier in `records`, is not added: its slot answers that holder, with `created: false`. The
    * edge would answer it `duplicate` and store nothing under its id, so it would never end.
+   * Holders are looked up by `[subject, dedupKey]`, so the cost does not grow with the outbox.
    */
   add(records: readonly Omit<OutboxRecord, "seq">[]): Promise<OutboxAdded[]> {
     return this.#run("Adding edge tasks", async () => {
       const tx = this.#db.transaction(["outbox", "counters"], "readwrite", { durability: "strict" });
       const holders = new Map<string, OutboxRecord>();
       const keyOf = (r: { subject: string; dedupKey?: string }) => JSON.stringify([r.subject, r.dedupKey]);
-      const subjects = new Set(records.flatMap((r) => (r.dedupKey === undefined ? [] : [r.subject])));
-      for (const subject of subjects) {
-        for (const held of await tx.objectStore("outbox").index("subject").getAll(subjectRange(subject))) {
-          if (held.dedupKey !== undefined && holdsDedupKey(held)) holders.set(keyOf(held), held);
-        }
-      }
-      let seq = (await tx.objectStore("counters").get(SEQ_COUNTER)) ?? 0;
+      const keys = new Map<string, [string, string]>(
+        records.flatMap((r) => (r.dedupKey === undefined ? [] : [[keyOf(r), [r.subject, r.dedupKey]]])),
+      );
+      // Every read issued at once: one round trip, whatever the number of keys.
+      const dedup = tx.objectStore("outbox").index("dedup");
+      const [held, counted] = await Promise.all([
+        Promise.all([...keys.values()].map((key) => dedup.getAll(key))),
+        tx.objectStore("counters").get(SEQ_COUNTER),
+      ]);
+      for (const record of held.flat()) if (holdsDedupKey(record)) holders.set(keyOf(record), record);
+      let seq = counted ?? 0;
       const added = records.map((record): OutboxAdded => {
         const holder = record.dedupKey === undefined ? undefined : holders.get(keyOf(record));
         if (holder !== undefined) return { record: holder, created: false };
@@ -130,6 +137,32 @@ export class OutboxStore {
     });
   }
 
+  /**
+   * Removes the final outbox records and queued requests whose state's retention (the runtime's
+   * `retention`, as for its own tasks) has passed since `finishedAt`; returns how many.
+   */
+  sweep(now: number, retention: RetentionMs): Promise<number> {
+    return this.#run("Sweeping finished edge tasks and requests", async () => {
+      const tx = this.#db.transaction(["outbox", "requests"], "readwrite", { durability: "relaxed" });
+      const oldest = now - Math.min(retention.succeeded, retention.cancelled, retention.dead);
+      let removed = 0;
+      for (const name of ["outbox", "requests"] as const) {
+        let cursor = await tx.objectStore(name).index("finished").openCursor(IDBKeyRange.upperBound(oldest));
+        while (cursor !== null) {
+          const { state, finishedAt } = cursor.value;
+          const keep = retention[state as keyof RetentionMs] ?? Infinity;
+          if (finishedAt !== undefined && finishedAt + keep <= now) {
+            void cursor.delete();
+            removed += 1;
+          }
+          cursor = await cursor.continue();
+        }
+      }
+      await tx.done;
+      return removed;
+    });
+  }
+
   /** Adds a queued request, numbered like outbox records. */
   addRequest(record: Omit<RequestRecord, "seq">): Promise<RequestRecord> {
     return this.#run("Queueing a request", async () => {
@@ -197,6 +230,12 @@ export class OutboxStore {
  * Whether `record` holds its dedup key against a new enqueue: it is not final, or the edge
  * accepted it (it keeps the key, and answers a new task with it `duplicate`). A task refused
  * by the edge or cancelled before it was sent frees its key.
+ *
+ * An accepted record holds it only until {@link OutboxStore.sweep} removes it after its
+ * retention. Forgetting it then is safe: a later task with the key is stored and pushed, the
+ * edge answers it `duplicate` with the old task's id in `duplicateOf` (or accepts it, once its
+ * own retention freed the key), and `decidePush` (push-outcome.ts) turns such a `duplicate` into
+ * dead with code `duplicate`, so the task ends instead of waiting for a status that never comes.
  */
 function holdsDedupKey(record: OutboxRecord): boolean {
   return !isFinalOutboxState(record.state) || record.edgeStatus !== undefined;

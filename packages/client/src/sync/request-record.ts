@@ -35,4 +35,6 @@ export interface RequestRecord {
   /** The final response: the 2xx, or the 4xx that made it dead. */
   readonly response?: StoredResponse;
   readonly error?: SerializedError;
+  /** When the request reached a final state (Unix ms); the retention sweep removes it after that. */
+  readonly finishedAt?: number;
 }

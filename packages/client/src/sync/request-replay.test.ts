@@ -23,18 +23,20 @@ const answer = (status: number, retryAfterMs?: number) => ({
 });
 
 describe("requestAfter", () => {
-  it("ends with the response on a 2xx", () => {
+  it("ends with the response on a 2xx, stamped with when it finished", () => {
     expect(requestAfter(record, answer(201), ctx)).toMatchObject({
       state: "succeeded",
       response: { status: 201 },
+      finishedAt: 1000,
     });
   });
 
-  it("ends dead on a 400, keeping the response for the caller", () => {
+  it("ends dead on a 400, keeping the response for the caller, stamped with when it finished", () => {
     expect(requestAfter(record, answer(400), ctx)).toMatchObject({
       state: "dead",
       response: { status: 400 },
       error: { code: "http_400", retryable: false },
+      finishedAt: 1000,
     });
   });
 
@@ -45,10 +47,9 @@ describe("requestAfter", () => {
       runAt: 3000,
     });
     expect(requestAfter(record, answer(429, 10_000), ctx)).toMatchObject({ state: "pending", runAt: 11_000 });
-    expect(requestAfter(record, { kind: "network", message: "offline" }, ctx)).toMatchObject({
-      state: "pending",
-      error: { code: "network_error" },
-    });
+    const offline = requestAfter(record, { kind: "network", message: "offline" }, ctx);
+    expect(offline).toMatchObject({ state: "pending", error: { code: "network_error" } });
+    expect(offline.finishedAt).toBeUndefined();
   });
 });
 

@@ -36,10 +36,11 @@ export function requestAfter(
   const { error: _error, ...rest } = record;
   if (outcome.kind === "response") {
     const { status } = outcome.response;
-    if (status < 400) return { ...rest, state: "succeeded", response: outcome.response, updatedAt: ctx.now };
+    const ended = { response: outcome.response, updatedAt: ctx.now, finishedAt: ctx.now };
+    if (status < 400) return { ...rest, state: "succeeded", ...ended };
     if (status !== 408 && status !== 429 && status < 500) {
       const error = failure(`http_${status}`, `The server answered ${status}`, false);
-      return { ...rest, state: "dead", response: outcome.response, error, updatedAt: ctx.now };
+      return { ...rest, state: "dead", error, ...ended };
     }
   }
   const error =
