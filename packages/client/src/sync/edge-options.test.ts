@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from "@errand/core";
+import { MAX_TIMER_MS, timerMsProblem } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { issuesOf } from "../queue/fixtures/issues.ts";
 import { resolveEdgeOptions } from "./edge-options.ts";
@@ -14,6 +14,7 @@ describe("resolveEdgeOptions", () => {
       url: "https://edge.example",
       concurrency: 4,
       pollMs: 3_000,
+      checkMs: 30_000,
       requestTimeoutMs: 30_000,
       backgroundSync: true,
     });
@@ -29,5 +30,13 @@ describe("resolveEdgeOptions", () => {
     expect(() =>
       resolveEdgeOptions({ ...base, pollMs: MAX_TIMER_MS, requestTimeoutMs: MAX_TIMER_MS }),
     ).not.toThrow();
+  });
+
+  it("polls ten times less often while the socket is open, never longer than a timer waits", () => {
+    expect(resolveEdgeOptions({ ...base, pollMs: 500 }).checkMs).toBe(5_000);
+    for (const pollMs of [MAX_TIMER_MS / 10 + 1, MAX_TIMER_MS]) {
+      const { checkMs } = resolveEdgeOptions({ ...base, pollMs });
+      expect([checkMs, timerMsProblem(checkMs)]).toEqual([MAX_TIMER_MS, undefined]);
+    }
   });
 });

@@ -3,6 +3,7 @@
 import {
   type Backoff,
   DEFAULT_RETRY_POLICY,
+  MAX_TIMER_MS,
   timerMsProblem,
   ValidationError,
   type ValidationIssue,
@@ -34,7 +35,8 @@ export interface EdgeOptions {
   readonly backoff?: Backoff;
   /**
    * Status polling period while the socket is down, ms; 3 s by default. While it is open, the
-   * sync still polls every ten periods for tasks whose status event may have been lost.
+   * sync still polls every ten periods (at most `MAX_TIMER_MS`) for tasks whose status event may
+   * have been lost.
    */
   readonly pollMs?: number;
   /**
@@ -56,6 +58,8 @@ export interface ResolvedEdgeOptions {
   readonly concurrency: number;
   readonly backoff: Backoff;
   readonly pollMs: number;
+  /** Status polling period while the socket is open: ten `pollMs`, no longer than a timer waits. */
+  readonly checkMs: number;
   readonly requestTimeoutMs: number;
   readonly backgroundSync: boolean;
 }
@@ -94,11 +98,15 @@ export function resolveEdgeOptions(options: EdgeOptions): ResolvedEdgeOptions {
     if (problem !== undefined) issues.push({ path: `edge.${name}`, message: problem });
     return value;
   };
+  const pollMs = duration("pollMs", options?.pollMs, 3_000);
   const resolved = {
     url,
     concurrency: Math.ceil(positive("concurrency", options?.concurrency, 4)),
     backoff: options?.backoff ?? DEFAULT_RETRY_POLICY.backoff,
-    pollMs: duration("pollMs", options?.pollMs, 3_000),
+    pollMs,
+    // A valid pollMs over a tenth of the limit would give setTimeout a delay it treats as 1 ms:
+    // a poll loop with no pause while the socket is open.
+    checkMs: Math.min(pollMs * 10, MAX_TIMER_MS),
     requestTimeoutMs: duration("requestTimeoutMs", options?.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
     backgroundSync: options?.backgroundSync ?? true,
   };
