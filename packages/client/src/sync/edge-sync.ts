@@ -144,7 +144,7 @@ export class EdgeSync {
           edge,
           tokens: this.#tokens,
           pollMs: resolved.pollMs,
-          checkMs: resolved.pollMs * 10,
+          checkMs: resolved.checkMs,
           unfinished: async (subject) => (await this.#store.inState(subject, "sent")).map((r) => r.id),
           heard: (views) => this.#heard(views),
           connected: (connected) => this.#setState({ connected }),
