@@ -48,6 +48,9 @@ export type SyncEmit = (
  */
 const STORED_SUBJECT_WAIT_MS = 1_000;
 
+/** A drain that ended paused: the pause it starts. */
+type Paused = Extract<DrainResult, { kind: "paused" }>;
+
 /** Messages between the tabs of one database. */
 type ChannelMessage =
   | { kind: "wake" }
@@ -78,9 +81,11 @@ export class EdgeSync {
   /** The Background Sync asked for this stretch of pending work, while one is. */
   #syncRegistration: Promise<void> | undefined;
   #state: SyncStateDetail;
-  #paused: SyncStateDetail["paused"];
-  /** Whose credential the edge refused, when a pause is about one subject's (a `401`). */
-  #pausedSubject: string | undefined;
+  /**
+   * The pause pushing is in, while it is: why, and whose credential the edge refused when it is
+   * about one subject's (a `401`).
+   */
+  #pause: Paused | undefined;
   /** Aborted by `close()`: ends the requests in flight, so a stalled one cannot hold it up. */
   readonly #closing = new AbortController();
 
@@ -283,8 +288,7 @@ export class EdgeSync {
     this.#tokens.clear();
     this.#subject = undefined;
     this.#lastSubject = undefined;
-    this.#paused = undefined;
-    this.#pausedSubject = undefined;
+    this.#pause = undefined;
     await this.#store.setLastSubject(undefined);
     const removed = subject === undefined ? 0 : await this.#store.dropSubject(subject);
     this.#waiters.notifyAll();
@@ -307,8 +311,7 @@ export class EdgeSync {
 
   /** Pushing again after a pause (`401` twice, token endpoint refused). */
   resume(): void {
-    this.#paused = undefined;
-    this.#pausedSubject = undefined;
+    this.#pause = undefined;
     this.#setState({});
     void this.#wake();
   }
@@ -321,9 +324,7 @@ export class EdgeSync {
   }
 
   async #drain(pusher: OutboxPusher, probe: boolean): Promise<DrainResult> {
-    if (this.#paused !== undefined && !this.#pauseLifted()) {
-      return { kind: "paused", reason: this.#paused };
-    }
+    if (this.#pause !== undefined && !this.#pauseLifted(this.#pause)) return this.#pause;
     const result = await pusher.drain(probe);
     const token = await this.#tokens.get().catch(() => undefined);
     if (token !== undefined) await this.#learnSubject(token.subject);
@@ -338,9 +339,8 @@ export class EdgeSync {
 
   #report(result: DrainResult): void {
     if (result.kind === "idle") this.#syncRegistration = undefined;
-    if (result.kind === "paused" && this.#paused === undefined) {
-      this.#paused = result.reason;
-      this.#pausedSubject = result.subject;
+    if (result.kind === "paused" && this.#pause === undefined) {
+      this.#pause = result;
       this.#setState({});
     }
   }
@@ -352,12 +352,10 @@ export class EdgeSync {
    * never asks the token endpoint; a refused token endpoint (no subject) stays paused until
    * `resume()`.
    */
-  #pauseLifted(): boolean {
-    const subject = this.#pausedSubject;
+  #pauseLifted({ subject }: Paused): boolean {
     const token = this.#tokens.peek();
     if (subject === undefined || token === undefined || token.subject === subject) return false;
-    this.#paused = undefined;
-    this.#pausedSubject = undefined;
+    this.#pause = undefined;
     this.#setState({});
     return true;
   }
@@ -454,7 +452,7 @@ export class EdgeSync {
 
   #setState(change: Partial<SyncStateDetail>): void {
     const { paused: _paused, ...rest } = { ...this.#state, ...change };
-    this.#state = this.#paused === undefined ? rest : { ...rest, paused: this.#paused };
+    this.#state = this.#pause === undefined ? rest : { ...rest, paused: this.#pause.reason };
     this.#emit("sync.state", this.#state);
   }
 }
