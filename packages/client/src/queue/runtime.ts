@@ -182,7 +182,6 @@ export class Errand<M extends TaskMap> extends EventTarget {
       if (applied.error.code === "already_final") return false;
       throw applied.error;
     }
-    this.#scheduler?.stop(id, "cancel");
     return true;
   }
 
@@ -440,6 +439,9 @@ export class Errand<M extends TaskMap> extends EventTarget {
     const store: TaskStore = (await this.#memory.get(id)) === undefined ? this.#p.durable : this.#memory;
     const [applied] = await store.apply([{ id, event }], true);
     if (applied?.ok) {
+      // Stopped before task.cancelled is heard, in the same turn: a listener finds the attempt's
+      // signal aborted, and a claim pass that took the task before the cancel never starts it.
+      if (applied.after.state === "cancelled") this.#scheduler?.stop(id, "cancel");
       this.changed(applied.before, applied.after);
       this.#scheduler?.wake();
     }

@@ -89,6 +89,8 @@ export class Scheduler {
   readonly #pending = new Map<StoreSlot, PendingChange[]>();
   /** Per store: when the next pass must look for lapsed leases. */
   readonly #lookAt = new Map<StoreSlot, number>();
+  /** While a pass claims: the tasks stopped meanwhile with no attempt here to stop. */
+  #stoppedWhileClaiming: Set<string> | undefined;
   readonly #unsubscribe: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
@@ -112,10 +114,17 @@ export class Scheduler {
     else this.#pumped = this.#pump();
   }
 
-  /** Stops this context's attempt of `id`, if it runs one, because the task was cancelled. */
+  /**
+   * Stops this context's attempt of `id`, if it runs one, because the task was cancelled. A claim
+   * pass in flight that took the task before the cancel does not start it.
+   */
   stop(id: string, why: "cancel" | "lease"): void {
     const attempt = this.#attempts.get(id);
-    if (attempt === undefined || attempt.stoppedBy !== undefined) return;
+    if (attempt === undefined) {
+      this.#stoppedWhileClaiming?.add(id);
+      return;
+    }
+    if (attempt.stoppedBy !== undefined) return;
     attempt.stoppedBy = why;
     attempt.controller.abort(
       why === "cancel"
@@ -229,6 +238,11 @@ export class Scheduler {
             rescue: look,
             runs: (id: string) => this.#attempts.has(id),
           };
+    // A cancel can land after the claim took a task and before the task starts (the memory store
+    // claims and cancels within one turn of microtasks): its stop finds no attempt, so the pass
+    // remembers it and leaves that task unstarted, cancelled in the store already.
+    const stopped = new Set<string>();
+    if (claim !== undefined) this.#stoppedWhileClaiming = stopped;
     let committed: Committed;
     try {
       committed = await slot.store.commit(
@@ -240,6 +254,8 @@ export class Scheduler {
       for (const one of changes) one.reject(error);
       if (changes.length > 0) return undefined;
       throw error;
+    } finally {
+      this.#stoppedWhileClaiming = undefined;
     }
     for (const [i, one] of changes.entries()) one.resolve(committed.applied[i] as StoreApplied);
     const result = committed.claimed;
@@ -248,6 +264,7 @@ export class Scheduler {
     // Closed while this pass claimed: hand the tasks back unstarted, or they would stay running
     // under a lease nobody renews until it lapses (and, on a last attempt, go dead).
     for (const task of result.claimed) {
+      if (stopped.has(task.id)) continue;
       if (this.#closed) this.#release(slot, task);
       else this.#start(slot, task);
     }

@@ -1,11 +1,17 @@
 import { defineTasks, task } from "@errand/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { ClaimRequest } from "./claim.ts";
 import { testRuntimes } from "./fixtures/runtimes.ts";
+import { MemoryTaskStore } from "./memory-store.ts";
 import type { TaskEventDetail, TaskEventType } from "./task-events.ts";
 
-const { runtime } = testRuntimes();
+const { runtime, closeLater } = testRuntimes();
 
-const tasks = defineTasks({ flaky: task<{ n: number }, string>() });
+const tasks = defineTasks({
+  flaky: task<{ n: number }, string>(),
+  work: task<number, number>(),
+  hold: task<number, number>(),
+});
 
 describe("task events", () => {
   describe("when a failed task is retried", () => {
@@ -46,6 +52,76 @@ describe("task events", () => {
         undefined,
       ]);
       expect(seen[4]?.detail).toMatchObject({ state: "running", progress: 0.2 });
+    });
+  });
+
+  describe("when an ephemeral task is cancelled while the claim pass that took it is in flight", () => {
+    it("emits task.cancelled and never task.started, and never runs the task", async () => {
+      const ran: number[] = [];
+      const work = (n: number) => {
+        ran.push(n);
+        return n;
+      };
+      const errand = await runtime({ tasks, concurrency: 1, handlers: { work } });
+      const seen: { type: TaskEventType; id: string }[] = [];
+      const types = ["task.enqueued", "task.started", "task.cancelled", "task.lease_lost"] as const;
+      for (const type of types) errand.on(type, ({ id }) => seen.push({ type, id }));
+
+      // The cancel lands after the memory store leased the task and before the scheduler starts it:
+      // the same turn of microtasks, which a cancel from a listener or a promise chain can hit.
+      const claim = MemoryTaskStore.prototype.claim;
+      let cancelled: Promise<boolean> | undefined;
+      const spy = vi.spyOn(MemoryTaskStore.prototype, "claim").mockImplementation(async function (
+        this: MemoryTaskStore,
+        request: ClaimRequest,
+      ) {
+        const result = await claim.call(this, request);
+        const first = result.claimed.find((one) => one.payload === 1);
+        if (first !== undefined && cancelled === undefined) {
+          cancelled = errand.cancel(first.id);
+          await cancelled;
+        }
+        return result;
+      });
+      closeLater(() => spy.mockRestore());
+      const handle = await errand.enqueue("work", 1, { durable: false });
+      await expect(handle.result()).rejects.toMatchObject({ code: "cancelled" });
+      expect(await cancelled).toBe(true);
+
+      // A later task takes the one slot only after whatever the cancelled one started has ended.
+      const after = await errand.enqueue("work", 2, { durable: false });
+      expect(await after.result()).toBe(2);
+      expect(seen.filter(({ id }) => id === handle.id).map(({ type }) => type)).toEqual([
+        "task.enqueued",
+        "task.cancelled",
+      ]);
+      expect(ran).toEqual([2]);
+    });
+  });
+
+  describe("when a running task is cancelled", () => {
+    it("has aborted the attempt's signal by the time task.cancelled is heard", async () => {
+      let signal: AbortSignal | undefined;
+      let started = () => {};
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const hold = (_n: number, ctx: { signal: AbortSignal }) => {
+        signal = ctx.signal;
+        started();
+        return new Promise<number>((_resolve, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+        );
+      };
+      const errand = await runtime({ tasks, handlers: { hold } });
+      const heard: (boolean | undefined)[] = [];
+      errand.on("task.cancelled", () => heard.push(signal?.aborted));
+      const handle = await errand.enqueue("hold", 1, { durable: false });
+      await running;
+      expect(await errand.cancel(handle.id)).toBe(true);
+      await expect(handle.result()).rejects.toMatchObject({ code: "cancelled" });
+      // Stopped in the turn that announces it, so no claim pass can start the task in between.
+      expect(heard).toEqual([true]);
     });
   });
 });
