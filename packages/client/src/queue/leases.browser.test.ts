@@ -239,6 +239,64 @@ describe("leases", () => {
     expect(at).toBeGreaterThanOrEqual(expiresAt);
     expect(before).toBeLessThan(ticks);
   });
+
+  it("looks for a lapsed lease within about a second of going idle, not at its next poll", async () => {
+    const dbName = `q-${crypto.randomUUID()}`;
+    const tasks = defineTasks({ tick: task<number, number>(), work: task<string, string>() });
+    let steps = 0;
+    const rescued = deferred<number>();
+    // A poll of a minute: only the wake-up for the next look can find the lapsed lease in time.
+    const errand = await runtime({
+      tasks,
+      dbName,
+      concurrency: 1,
+      leaseMs: 300,
+      pollMs: 60_000,
+      handlers: {
+        tick: (n) => n,
+        work: (label) => {
+          rescued.resolve(steps);
+          return `${label} rescued`;
+        },
+      },
+    });
+
+    // The runtime looked as it started. Then an owner that never held a Web Lock takes a task the
+    // runtime cannot claim first (it waits a minute to be due), writing straight to the store.
+    const handle = await errand.enqueue("work", "ghost's", { delay: 60_000 });
+    const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
+    closeLater(() => db.close());
+    const tx = db.transaction("tasks", "readwrite");
+    const pending = fromStored((await tx.store.get(handle.id)) as StoredTask);
+    const taken = transition(pending, {
+      type: "claim",
+      owner: "ghost",
+      now: Date.now(),
+      leaseMs: 200,
+      maxAttempts: 5,
+    });
+    await Promise.all([tx.store.put(toStored(taken)), tx.done]);
+
+    // The runtime runs a task of its own and goes idle. Its passes for it came within a second of
+    // its last look, so they did not look, and nothing else wakes it before the poll.
+    expect(await (await errand.enqueue("tick", 1)).result()).toBe(1);
+
+    // Timer steps, not wall time: the host pauses this VM for seconds at a time, which delays every
+    // timer alike. The look is due within 10 steps of 100 ms; the poll only after 600.
+    const limit = 50;
+    const clock = new Promise<string>((resolve) => {
+      const step = () => {
+        steps += 1;
+        if (steps >= limit) resolve(`not rescued within ${limit} steps of 100 ms`);
+        else timer = setTimeout(step, 100);
+      };
+      let timer = setTimeout(step, 100);
+      closeLater(() => clearTimeout(timer));
+    });
+    expect(await Promise.race([errand.handle(handle.id).result(), clock])).toBe("ghost's rescued");
+    expect(await rescued.promise).toBeLessThan(limit);
+    expect(await errand.get(handle.id)).toMatchObject({ state: "succeeded", attempts: 2 });
+  });
 });
 
 describe("handler versions", () => {
