@@ -1,18 +1,56 @@
 import { defineTasks, task } from "@errand/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { testRuntimes } from "./fixtures/runtimes.ts";
+import { IdbTaskStore } from "./idb-task-store.ts";
 
-const { runtime } = testRuntimes();
+const { runtime, closeLater } = testRuntimes();
 
 const tasks = defineTasks({ work: task<{ n: number }, number>() });
 const work = ({ n }: { n: number }) => new Promise<number>((resolve) => setTimeout(() => resolve(n), 3));
 
 describe("closing a runtime", () => {
-  it("hands back the tasks a claim pass in flight took, so a runtime opened later runs them all", async () => {
+  it("hands back, unstarted, the tasks a claim pass in flight took, so a runtime opened later runs them all", async () => {
     const dbName = `q-${crypto.randomUUID()}`;
-    const first = await runtime({ tasks, dbName, concurrency: 4, leaseMs: 300, handlers: { work } });
+    const ranBeforeClose: number[] = [];
+    const first = await runtime({
+      tasks,
+      dbName,
+      concurrency: 4,
+      leaseMs: 300,
+      handlers: {
+        work: (payload) => {
+          ranBeforeClose.push(payload.n);
+          return work(payload);
+        },
+      },
+    });
     const errors: string[] = [];
     first.on("storage.error", (detail) => errors.push(detail.error?.code ?? detail.message));
+    const started: string[] = [];
+    first.on("task.started", ({ id }) => started.push(id));
+
+    // close() lands after a claim pass committed its leases and before it starts those tasks.
+    const commit = IdbTaskStore.prototype.commit;
+    let closing: (closed: Promise<void>) => void = () => {};
+    const closed = new Promise<Promise<void>>((resolve) => {
+      closing = resolve;
+    });
+    let claimedBeforeClose = 0;
+    const spy = vi.spyOn(IdbTaskStore.prototype, "commit").mockImplementation(async function (
+      this: IdbTaskStore,
+      ...args: Parameters<IdbTaskStore["commit"]>
+    ) {
+      const committed = await commit.apply(this, args);
+      const claimed = committed.claimed?.claimed.length ?? 0;
+      if (claimed > 0 && claimedBeforeClose === 0) {
+        claimedBeforeClose = claimed;
+        closing(first.close());
+        // A macrotask: close() has stopped the scheduler, and waits for this pass, when it goes on.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return committed;
+    });
+    closeLater(() => spy.mockRestore());
     const handles = await first.enqueueMany(
       Array.from({ length: 10 }, (_, n) => ({
         type: "work" as const,
@@ -20,18 +58,30 @@ describe("closing a runtime", () => {
         options: { retry: { maxAttempts: 1 } },
       })),
     );
-    await first.close();
+    await await closed;
+    spy.mockRestore();
+    expect(claimedBeforeClose).toBe(4);
+    expect(started).toEqual([]);
+    expect(ranBeforeClose).toEqual([]);
 
+    const ranAfter: number[] = [];
     const second = await runtime({
       tasks,
       dbName,
       concurrency: 4,
       leaseMs: 300,
       pollMs: 50,
-      handlers: { work },
+      handlers: {
+        work: (payload, ctx) => {
+          ranAfter.push(ctx.attempt);
+          return work(payload);
+        },
+      },
     });
     const results = await Promise.allSettled(handles.map((handle) => second.handle(handle.id).result()));
     expect(results).toEqual(Array.from({ length: 10 }, (_, n) => ({ status: "fulfilled", value: n })));
+    // The attempts handed back were refunded: every task ran once, as its first attempt.
+    expect(ranAfter).toEqual(Array.from({ length: 10 }, () => 1));
     expect(errors).toEqual([]);
   });
 
