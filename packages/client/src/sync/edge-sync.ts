@@ -152,6 +152,7 @@ export class EdgeSync {
           checkMs: resolved.checkMs,
           unfinished: async (subject) => (await this.#store.inState(subject, "sent")).map((r) => r.id),
           heard: (views) => this.#heard(views),
+          absent: (ids) => this.#absent(ids),
           connected: (connected) => this.#setState({ connected }),
         });
         return () => {
@@ -366,6 +367,11 @@ export class EdgeSync {
       views.map((view) => ({ id: view.id, event: { type: "status", now, view } })),
     );
     this.#changed(changes);
+  }
+
+  async #absent(ids: readonly string[]): Promise<void> {
+    const now = Date.now();
+    this.#changed(await this.#store.apply(ids.map((id) => ({ id, event: { type: "absent", now } }))));
   }
 
   #changed(changes: readonly (OutboxChange | { before: undefined; after: OutboxRecord })[]): void {

@@ -1,18 +1,10 @@
 import { ErrandError } from "@errand/core";
 import { openDB } from "idb";
-import { afterEach, describe, expect, it } from "vitest";
-import { fakeEdge, grant, type SyncErrand, startErrand, within } from "./fixtures/fake-edge.ts";
+import { describe, expect, it } from "vitest";
+import { fakeEdge, grant, startedErrands, within } from "./fixtures/fake-edge.ts";
+import { EDGE_FORGOT, FORGOTTEN_AFTER_MS } from "./outbox-transition.ts";
 
-const open: SyncErrand[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((errand) => within(errand.close(), 10_000, "still closing")));
-});
-
-const start = async (...args: Parameters<typeof startErrand>) => {
-  const errand = await startErrand(...args);
-  open.push(errand);
-  return errand;
-};
+const { start } = startedErrands();
 
 /** A fetch that answers the app's own URLs `saved` and sends the rest to `edge`. */
 const withApp =
@@ -87,5 +79,37 @@ describe("the retention of the outbox", () => {
     expect(outcome).toBeInstanceOf(ErrandError);
     expect(outcome).toMatchObject({ code: "duplicate", details: { duplicateOf: first.id } });
     expect(edge.effects).toEqual([first.id]);
+  });
+
+  it("ends a sent task dead with edge_forgot once the edge no longer knows it, long after its last news", async () => {
+    const dbName = `sync-${crypto.randomUUID()}`;
+    // The edge takes the task, then answers every status read without it (its retention removed it).
+    const edge = fakeEdge({ read: () => Response.json({ tasks: [] }) });
+    const errand = await start({ fetch: edge.fetch, getToken: async () => grant("t") }, dbName);
+    const task = await errand.enqueue("demo.echo", { n: 1 }, { target: "edge" });
+    await expect.poll(async () => (await errand.edgeTask(task.id))?.state, { timeout: 20_000 }).toBe("sent");
+    // Polls every 100 ms find it missing, but its last news is recent: it stays sent.
+    await sleep(500);
+    expect((await errand.edgeTask(task.id))?.state).toBe("sent");
+
+    // Its last news dates from before the window: the next poll that misses it ends it.
+    const db = await openDB(dbName);
+    try {
+      const record = await db.get("outbox", task.id);
+      await db.put("outbox", { ...record, updatedAt: Date.now() - FORGOTTEN_AFTER_MS - 1 });
+    } finally {
+      db.close();
+    }
+    const outcome = await within(
+      task.result().then(
+        () => "succeeded",
+        (error: unknown) => error,
+      ),
+      20_000,
+      "still waiting",
+    );
+    expect(outcome).toBeInstanceOf(ErrandError);
+    expect(outcome).toMatchObject({ code: EDGE_FORGOT });
+    expect((await errand.edgeTask(task.id))?.state).toBe("dead");
   });
 });

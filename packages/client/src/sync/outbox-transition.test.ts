@@ -1,7 +1,7 @@
 import type { TaskView } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { pendingRecord } from "./fixtures/records.ts";
-import { localStateOf, outboxTransition } from "./outbox-transition.ts";
+import { EDGE_FORGOT, FORGOTTEN_AFTER_MS, localStateOf, outboxTransition } from "./outbox-transition.ts";
 
 const view = (over: Partial<TaskView>): TaskView => ({
   id: "x",
@@ -100,6 +100,21 @@ describe("outboxTransition", () => {
       });
       expect(outboxTransition(sent, { type: "status", now: 3, view: view({ status: "queued" }) })).toBe(sent);
     });
+  });
+
+  it("ends a sent task dead with edge_forgot once the edge leaves it out long after its last news", () => {
+    const sent = outboxTransition(pendingRecord(), { type: "sent", now: 1_000 });
+    // Left out soon after: too early to believe it was removed, nothing changes.
+    expect(outboxTransition(sent, { type: "absent", now: 1_000 + FORGOTTEN_AFTER_MS - 1 })).toBe(sent);
+    const gone = outboxTransition(sent, { type: "absent", now: 1_000 + FORGOTTEN_AFTER_MS });
+    expect(gone).toMatchObject({
+      state: "dead",
+      error: { code: EDGE_FORGOT, retryable: false },
+      finishedAt: 1_000 + FORGOTTEN_AFTER_MS,
+    });
+    // A pending task was never accepted: the edge not knowing it is expected.
+    const pending = pendingRecord();
+    expect(outboxTransition(pending, { type: "absent", now: 10 * FORGOTTEN_AFTER_MS })).toBe(pending);
   });
 
   it("maps every edge status to a local state", () => {

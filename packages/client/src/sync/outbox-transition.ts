@@ -20,7 +20,20 @@ export type OutboxEvent =
   /** The edge reported the task's status (WebSocket or polling). */
   | { readonly type: "status"; readonly now: number; readonly view: TaskView }
   /** Cancelled here before the edge accepted it. */
-  | { readonly type: "cancel"; readonly now: number };
+  | { readonly type: "cancel"; readonly now: number }
+  /** The edge left the sent task out of a status read: it no longer holds it. */
+  | { readonly type: "absent"; readonly now: number };
+
+/**
+ * How long a sent task must have gone without news before an edge that leaves it out of a
+ * status read is believed to have forgotten it. The edge stores a task before accepting it and
+ * removes it only days after it finished (`RETENTION_DAYS`), so an absence this long after the
+ * last news is that removal, not a task the edge has yet to see.
+ */
+export const FORGOTTEN_AFTER_MS = 60 * 60 * 1000;
+
+/** The error of a task the edge finished and then forgot: its outcome cannot be known any more. */
+export const EDGE_FORGOT = "edge_forgot";
 
 /**
  * The record after `event`.
@@ -54,6 +67,16 @@ export function outboxTransition(record: OutboxRecord, event: OutboxEvent): Outb
       return settle(record, "cancelled", event.now, {});
     case "status":
       return fromStatus(record, event.view, event.now);
+    case "absent":
+      if (record.state !== "sent" || event.now - record.updatedAt < FORGOTTEN_AFTER_MS) return record;
+      return settle(record, "dead", event.now, {
+        error: {
+          name: "ErrandError",
+          code: EDGE_FORGOT,
+          message: `The edge no longer holds task ${record.id}: it removes finished tasks after its retention, so this task's outcome is unknown`,
+          retryable: false,
+        },
+      });
   }
 }
 

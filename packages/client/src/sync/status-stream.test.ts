@@ -42,6 +42,8 @@ describe("startStatusStream", () => {
   let polls: string[][];
   let heard: TaskView[];
   let unfinished: string[];
+  let absent: string[];
+  let known: (id: string) => boolean;
   let stop: () => void;
 
   beforeEach(() => {
@@ -50,6 +52,8 @@ describe("startStatusStream", () => {
     polls = [];
     heard = [];
     unfinished = ["a", "b"];
+    absent = [];
+    known = () => true;
     stop = startStatusStream({
       edge: {
         url: "http://127.0.0.1:1",
@@ -59,7 +63,7 @@ describe("startStatusStream", () => {
           if (url.pathname === "/v1/events/ticket") return Response.json({ ticket: "k" });
           const ids = url.searchParams.get("ids")?.split(",") ?? [];
           polls.push(ids);
-          return Response.json({ tasks: ids.map((id) => view(id, "succeeded")) });
+          return Response.json({ tasks: ids.filter(known).map((id) => view(id, "succeeded")) });
         },
       },
       tokens,
@@ -67,6 +71,9 @@ describe("startStatusStream", () => {
       heard: async (views) => {
         heard.push(...views);
         unfinished = unfinished.filter((id) => !views.some((v) => v.id === id && v.status === "succeeded"));
+      },
+      absent: async (ids) => {
+        absent.push(...ids);
       },
       connected: () => {},
       pollMs: 1_000,
@@ -108,6 +115,16 @@ describe("startStatusStream", () => {
     expect(polls).toEqual([["x", "y"]]);
     await vi.advanceTimersByTimeAsync(1);
     expect(polls).toEqual([["x", "y"], ["z"]]);
+  });
+
+  it("reports the ids a poll asked for and the edge left out, and only those", async () => {
+    await vi.advanceTimersByTimeAsync(0);
+    heard = [];
+    known = (id) => id !== "b";
+    unfinished = ["a", "b", "c"];
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(heard.map((v) => v.id)).toEqual(["a", "c"]);
+    expect(absent).toEqual(["b"]);
   });
 
   it("goes back to polling every pollMs once the socket closes", async () => {

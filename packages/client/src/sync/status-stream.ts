@@ -5,7 +5,9 @@
  * `GET /v1/tasks?ids=…` for the tasks that are sent and not final: every `pollMs` while the
  * socket is down, once each time it opens (to catch what was missed), and every `checkMs` while
  * it is open, because the edge publishes status events best-effort (a lost event must not leave a
- * task waiting until the next reconnect).
+ * task waiting until the next reconnect). A sent task the edge leaves out of a poll long after
+ * its last news was removed by the edge's retention: it ends `dead` with `edge_forgot` instead of
+ * being polled for ever (outbox-transition.ts).
  */
 
 import { type Backoff, backoffDelay, MAX_IDS_PER_QUERY, type TaskView } from "@errand/core";
@@ -20,6 +22,8 @@ export interface StatusStreamParts {
   readonly unfinished: (subject: string) => Promise<string[]>;
   /** Statuses heard (from the socket or a poll). */
   readonly heard: (views: readonly TaskView[]) => Promise<void>;
+  /** Ids a poll asked for that the edge left out (it holds no such task of the subject now). */
+  readonly absent: (ids: readonly string[]) => Promise<void>;
   /** Socket state changes, for `sync.state`. */
   readonly connected: (open: boolean) => void;
   /** Poll period while the socket is down, ms. */
@@ -63,9 +67,13 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
       const token = await parts.tokens.get();
       const ids = await parts.unfinished(token.subject);
       for (let i = 0; i < ids.length && !stopped; i += MAX_IDS_PER_QUERY) {
-        const answer = await readTasks(parts.edge, token.token, ids.slice(i, i + MAX_IDS_PER_QUERY));
+        const asked = ids.slice(i, i + MAX_IDS_PER_QUERY);
+        const answer = await readTasks(parts.edge, token.token, asked);
         if ("failed" in answer) break;
         await parts.heard(answer.tasks);
+        const answered = new Set(answer.tasks.map((task) => task.id));
+        const absent = asked.filter((id) => !answered.has(id));
+        if (absent.length > 0) await parts.absent(absent);
       }
     } catch {
       // No token or no storage right now: the next poll tries again.
