@@ -18,6 +18,26 @@ async function rawStore(dbName: string): Promise<IdbTaskStore> {
   return store;
 }
 
+/**
+ * Leases task `id` to an owner "ghost" that holds no Web Lock (as if its page had closed), written
+ * straight to the store, whatever the task's `runAt`; returns the record written.
+ */
+async function claimAsGhost(dbName: string, id: string, leaseMs: number) {
+  const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
+  closeLater(() => db.close());
+  const tx = db.transaction("tasks", "readwrite");
+  const pending = fromStored((await tx.store.get(id)) as StoredTask);
+  const taken = transition(pending, {
+    type: "claim",
+    owner: "ghost",
+    now: Date.now(),
+    leaseMs,
+    maxAttempts: 5,
+  });
+  await Promise.all([tx.store.put(toStored(taken)), tx.done]);
+  return taken;
+}
+
 function deferred<T = void>() {
   let resolve: (value: T) => void = () => {};
   const promise = new Promise<T>((r) => {
@@ -220,18 +240,7 @@ describe("leases", () => {
     // has not seen running. The task waits a minute to be due, so the runtime cannot claim it
     // first; the other owner's claim, written straight to the store, ignores that.
     const handle = await errand.enqueue("work", "ghost's", { priority: 10, delay: 60_000 });
-    const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
-    closeLater(() => db.close());
-    const tx = db.transaction("tasks", "readwrite");
-    const pending = fromStored((await tx.store.get(handle.id)) as StoredTask);
-    const taken = transition(pending, {
-      type: "claim",
-      owner: "ghost",
-      now: Date.now(),
-      leaseMs: 300,
-      maxAttempts: 5,
-    });
-    await Promise.all([tx.store.put(toStored(taken)), tx.done]);
+    const taken = await claimAsGhost(dbName, handle.id, 300);
     const expiresAt = taken.lease?.expiresAt ?? 0;
 
     expect(await errand.handle(handle.id).result()).toBe("ghost's rescued");
@@ -264,18 +273,7 @@ describe("leases", () => {
     // The runtime looked as it started. Then an owner that never held a Web Lock takes a task the
     // runtime cannot claim first (it waits a minute to be due), writing straight to the store.
     const handle = await errand.enqueue("work", "ghost's", { delay: 60_000 });
-    const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
-    closeLater(() => db.close());
-    const tx = db.transaction("tasks", "readwrite");
-    const pending = fromStored((await tx.store.get(handle.id)) as StoredTask);
-    const taken = transition(pending, {
-      type: "claim",
-      owner: "ghost",
-      now: Date.now(),
-      leaseMs: 200,
-      maxAttempts: 5,
-    });
-    await Promise.all([tx.store.put(toStored(taken)), tx.done]);
+    await claimAsGhost(dbName, handle.id, 200);
 
     // The runtime runs a task of its own and goes idle. Its passes for it came within a second of
     // its last look, so they did not look, and nothing else wakes it before the poll.

@@ -1,18 +1,9 @@
 import { ErrandError } from "@errand/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { fakeEdge, grant, type SyncErrand, startErrand, within } from "./fixtures/fake-edge.ts";
+import { describe, expect, it } from "vitest";
+import { fakeEdge, grant, startErrand, startedErrands, within } from "./fixtures/fake-edge.ts";
 import type { TokenGrant } from "./token-source.ts";
 
-const open: SyncErrand[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((errand) => within(errand.close(), 10_000, "still closing")));
-});
-
-const start = async (...args: Parameters<typeof startErrand>) => {
-  const errand = await startErrand(...args);
-  open.push(errand);
-  return errand;
-};
+const { start } = startedErrands();
 
 const unauthorized = () =>
   Response.json({ error: { code: "unauthorized", message: "expired" } }, { status: 401 });
