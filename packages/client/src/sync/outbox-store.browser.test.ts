@@ -2,7 +2,7 @@ import { openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { openQueueDb, type QueueDb } from "../queue/db.ts";
 import { DEFAULT_RETENTION } from "../queue/runtime-options.ts";
-import { pendingRecord } from "./fixtures/records.ts";
+import { pendingRecord, pendingRequest } from "./fixtures/records.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import type { RequestRecord } from "./request-record.ts";
 
@@ -18,18 +18,6 @@ const unnumbered = (overrides: Parameters<typeof pendingRecord>[0] = {}) => {
   const { seq: _seq, ...rest } = pendingRecord({ id: crypto.randomUUID(), ...overrides });
   return rest;
 };
-const request = (overrides: Partial<RequestRecord> & { id: string }): Omit<RequestRecord, "seq"> => ({
-  subject: "ada",
-  method: "POST",
-  url: "https://app.example/x",
-  headers: [],
-  state: "pending",
-  attempts: 0,
-  runAt: 0,
-  createdAt: 0,
-  updatedAt: 0,
-  ...overrides,
-});
 const DAY = 86_400_000;
 
 /** Counts the records every `getAll` returns while it is installed, through any store or index. */
@@ -88,7 +76,7 @@ describe("OutboxStore", () => {
     const store = await freshStore();
     await store.add([unnumbered({ subject: "ada" }), unnumbered({ subject: "ada", state: "sent" })]);
     const [bob] = await store.add([unnumbered({ subject: "bob" })]);
-    await store.addRequest(request({ id: "r1" }));
+    await store.addRequest(pendingRequest({ id: "r1" }));
     expect(await store.dropSubject("ada")).toBe(3);
     expect((await store.list()).map((r) => r.id)).toEqual([bob?.record.id]);
     expect(await store.getRequest("r1")).toBeUndefined();
@@ -148,9 +136,11 @@ describe("OutboxStore", () => {
       unnumbered({ id: "pending" }),
       unnumbered({ id: "sent", state: "sent", edgeStatus: "queued" }),
     ]);
-    await store.addRequest(request({ id: "r-succeeded-due", state: "succeeded", finishedAt: now - 100 }));
-    await store.addRequest(request({ id: "r-dead-young", state: "dead", finishedAt: now - 500 }));
-    await store.addRequest(request({ id: "r-pending" }));
+    await store.addRequest(
+      pendingRequest({ id: "r-succeeded-due", state: "succeeded", finishedAt: now - 100 }),
+    );
+    await store.addRequest(pendingRequest({ id: "r-dead-young", state: "dead", finishedAt: now - 500 }));
+    await store.addRequest(pendingRequest({ id: "r-pending" }));
 
     expect(await store.sweep(now, retention)).toBe(4);
     expect((await store.list()).map((r) => r.id).sort()).toEqual([
@@ -206,7 +196,7 @@ describe("OutboxStore", () => {
       );
       await v3.put("counters", 4, "sync:seq");
       const stored = (id: string, seq: number, state: RequestRecord["state"], updatedAt: number) =>
-        v3.put("requests", { ...request({ id, state, updatedAt }), seq });
+        v3.put("requests", { ...pendingRequest({ id, state, updatedAt }), seq });
       await stored("r-old", 3, "succeeded", now - 2 * DAY);
       await stored("r-new", 4, "dead", now - 1_000);
       await stored("r-pending", 5, "pending", now - 2 * DAY);

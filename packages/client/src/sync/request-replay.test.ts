@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { pendingRequest } from "./fixtures/records.ts";
 import type { RequestRecord } from "./request-record.ts";
 import { replayHeaders, requestAfter } from "./request-replay.ts";
 
-const record: RequestRecord = {
-  id: "r1",
-  subject: "ada",
-  seq: 1,
-  method: "POST",
-  url: "https://app.example/api",
-  headers: [],
-  state: "pending",
-  attempts: 0,
-  runAt: 0,
-  createdAt: 0,
-  updatedAt: 0,
-};
+const record: RequestRecord = { ...pendingRequest({ id: "r1", url: "https://app.example/api" }), seq: 1 };
 const ctx = { now: 1000, backoff: { kind: "fixed", delayMs: 2000 } as const };
 const answer = (status: number, retryAfterMs?: number) => ({
   kind: "response" as const,
