@@ -455,8 +455,9 @@ export class Errand<M extends TaskMap> extends EventTarget {
       return;
     }
     const detail = message.detail as { id: string; state?: QueueState };
-    this.dispatchEvent(new CustomEvent(message.type, { detail: { ...detail, remote: true } }));
+    // Stopped before its listeners hear it, as a cancel made here is.
     if (message.type === "task.cancelled") this.#scheduler?.stop(detail.id, "cancel");
+    this.dispatchEvent(new CustomEvent(message.type, { detail: { ...detail, remote: true } }));
     const { state } = detail;
     if (state === "succeeded" || state === "dead" || state === "cancelled") this.#waiters.notify(detail.id);
   }

@@ -7,6 +7,23 @@ import type { TaskEventDetail, TaskEventType } from "./task-events.ts";
 
 const { runtime, closeLater } = testRuntimes();
 
+/** A handler that runs until its signal aborts; `running` settles once it started. */
+function holding() {
+  let signal: AbortSignal | undefined;
+  let started = () => {};
+  const running = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const hold = (_n: number, ctx: { signal: AbortSignal }) => {
+    signal = ctx.signal;
+    started();
+    return new Promise<number>((_resolve, reject) =>
+      ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+    );
+  };
+  return { hold, running, signal: () => signal };
+}
+
 const tasks = defineTasks({
   flaky: task<{ n: number }, string>(),
   work: task<number, number>(),
@@ -101,27 +118,33 @@ describe("task events", () => {
 
   describe("when a running task is cancelled", () => {
     it("has aborted the attempt's signal by the time task.cancelled is heard", async () => {
-      let signal: AbortSignal | undefined;
-      let started = () => {};
-      const running = new Promise<void>((resolve) => {
-        started = resolve;
-      });
-      const hold = (_n: number, ctx: { signal: AbortSignal }) => {
-        signal = ctx.signal;
-        started();
-        return new Promise<number>((_resolve, reject) =>
-          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
-        );
-      };
+      const { hold, running, signal } = holding();
       const errand = await runtime({ tasks, handlers: { hold } });
       const heard: (boolean | undefined)[] = [];
-      errand.on("task.cancelled", () => heard.push(signal?.aborted));
+      errand.on("task.cancelled", () => heard.push(signal()?.aborted));
       const handle = await errand.enqueue("hold", 1, { durable: false });
       await running;
       expect(await errand.cancel(handle.id)).toBe(true);
       await expect(handle.result()).rejects.toMatchObject({ code: "cancelled" });
       // Stopped in the turn that announces it, so no claim pass can start the task in between.
       expect(heard).toEqual([true]);
+    });
+
+    it("has aborted the attempt's signal when it hears another context's cancel", async () => {
+      const { hold, running, signal } = holding();
+      const dbName = `q-${crypto.randomUUID()}`;
+      const runner = await runtime({ tasks, dbName, handlers: { hold } });
+      const heard: { remote: boolean | undefined; aborted: boolean | undefined }[] = [];
+      runner.on("task.cancelled", (detail) =>
+        heard.push({ remote: detail.remote, aborted: signal()?.aborted }),
+      );
+      const handle = await runner.enqueue("hold", 1);
+      await running;
+      // Another context of the same database (as another tab), opened once the task runs here.
+      const other = await runtime({ tasks, dbName, handlers: {} });
+      expect(await other.cancel(handle.id)).toBe(true);
+      await expect(handle.result()).rejects.toMatchObject({ code: "cancelled" });
+      await vi.waitFor(() => expect(heard).toEqual([{ remote: true, aborted: true }]));
     });
   });
 });
