@@ -131,15 +131,22 @@ adminRoutes.get("/keys", async (c) => {
 });
 
 adminRoutes.delete("/keys/:id", async (c) => {
-  const revoked = await c.env.DB.prepare(
-    "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL RETURNING id",
+  const id = c.req.param("id");
+  const tenant = tenantOf(c);
+  // `revoked` 1 when this call revoked it, 0 when it was revoked before; no row: no such key.
+  const row = await c.env.DB.prepare(
+    `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND tenant = ?3
+     RETURNING revoked_at = ?1 AS revoked`,
   )
-    .bind(Date.now(), c.req.param("id"), tenantOf(c))
-    .first();
-  if (!revoked) throw new ApiError("not_found", "No such key.");
+    .bind(Date.now(), id, tenant)
+    .first<{ revoked: number }>();
+  if (!row) throw new ApiError("not_found", "No such key.");
   forgetCachedCredentials();
-  // Its live sockets close too: a ticket only checked the key when the socket opened.
-  await c.env.HUB.get(c.env.HUB.idFromName(tenantOf(c))).revokeKey(c.req.param("id"));
+  // Its live sockets close too (a ticket checked the key only when it was issued), and the hub
+  // refuses it from now on, whatever another isolate's credential cache still believes. Repeated
+  // on a second DELETE, so a first one that failed here still closes them.
+  await c.env.HUB.get(c.env.HUB.idFromName(tenant)).revokeKey(id);
+  if (row.revoked !== 1) throw new ApiError("not_found", "No such key.");
   return c.json({ revoked: true });
 });
 

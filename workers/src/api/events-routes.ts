@@ -24,13 +24,14 @@ export const eventsRoutes = new Hono<AppEnv>()
     const expiresAt = Date.now() + TICKET_TTL_MS;
     const ticket = await signTicket(signingSecret(c.env), principal.tenant.id, expiresAt);
     const hub = c.env.HUB.get(c.env.HUB.idFromName(principal.tenant.id));
-    await hub.issueTicket(
+    const issued = await hub.issueTicket(
       ticket,
       expiresAt,
       principal.kind === "token"
         ? { subject: principal.subject, expiresAt: principal.expiresAt, keyId: null }
         : { subject: null, expiresAt: null, keyId: principal.keyId },
     );
+    if (!issued) throw new ApiError("unauthorized", "The API key was revoked.");
     return c.json({ ticket, expiresAt: new Date(expiresAt).toISOString() } satisfies EventTicketResponse);
   })
   .get("/", async (c) => {

@@ -50,8 +50,8 @@ describe("live events", () => {
     expect(hubs).not.toContain(env.HUB.idFromName(tenant).toString());
   });
 
-  it("closes the sockets of a revoked key with 4401 and spends its unused tickets, leaving the others open", async () => {
-    const { key } = await newTenant();
+  it("closes the sockets of a revoked key with 4401, spends its unused tickets and refuses new ones, leaving the others open", async () => {
+    const { tenant, key } = await newTenant();
     const other = await json<{ id: string; key: string }>(
       key,
       "POST",
@@ -73,6 +73,13 @@ describe("live events", () => {
     ]);
     expect(closed.code).toBe(4401);
     expect((await openWith(unused)).status).toBe(401);
+    // A ticket asked for with the key as another isolate's cache still knows it: refused by the hub.
+    const hub = env.HUB.get(env.HUB.idFromName(tenant));
+    expect(
+      await hub.issueTicket("late", Date.now() + 60_000, { subject: null, expiresAt: null, keyId: other.id }),
+    ).toBe(false);
+    // A second DELETE answers 404 as before (it calls the hub again, which changes nothing now).
+    expect((await call(key, "DELETE", `/v1/keys/${other.id}`)).status).toBe(404);
     kept.socket.send("ping");
     await waitFor(async () => kept.messages.find((m) => m.type === "pong"));
     kept.socket.close();

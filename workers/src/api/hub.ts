@@ -35,6 +35,7 @@ export class Hub extends DurableObject<Env> {
         `CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, subject TEXT,
            credential_expires_at INTEGER, expires_at INTEGER NOT NULL)`,
       );
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS revoked_keys (key_id TEXT PRIMARY KEY)");
       // Hubs made before sockets were tagged with their key: add the column once.
       const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(tickets)").toArray();
       if (!columns.some((column) => column.name === "key_id")) {
@@ -58,8 +59,11 @@ export class Hub extends DurableObject<Env> {
   /**
    * Records a one-use ticket (signed by the API, usable until `expiresAt`) for opening a socket
    * with `credential`; the socket lives until the credential expires or its key is revoked.
+   * False, and nothing recorded, for a key revoked already (the caller authenticated it from a
+   * cache, or just before the revocation).
    */
-  issueTicket(ticket: string, expiresAt: number, credential: SocketCredential): void {
+  issueTicket(ticket: string, expiresAt: number, credential: SocketCredential): boolean {
+    if (credential.keyId !== null && this.isRevoked(credential.keyId)) return false;
     this.ctx.storage.sql.exec("DELETE FROM tickets WHERE expires_at <= ?", Date.now());
     this.ctx.storage.sql.exec(
       "INSERT INTO tickets (ticket, subject, credential_expires_at, expires_at, key_id) VALUES (?, ?, ?, ?, ?)",
@@ -69,10 +73,15 @@ export class Hub extends DurableObject<Env> {
       expiresAt,
       credential.keyId,
     );
+    return true;
   }
 
-  /** Closes the sockets opened with API key `keyId` and drops its unspent tickets (it was revoked). */
+  /**
+   * Closes the sockets opened with API key `keyId`, drops its unspent tickets and refuses it for
+   * good (it was revoked). Idempotent: the API calls it again when a revocation is repeated.
+   */
   revokeKey(keyId: string): number {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO revoked_keys (key_id) VALUES (?)", keyId);
     this.ctx.storage.sql.exec("DELETE FROM tickets WHERE key_id = ?", keyId);
     const sockets = this.ctx.getWebSockets(keyTag(keyId));
     for (const socket of sockets) {
@@ -95,7 +104,7 @@ export class Hub extends DurableObject<Env> {
         Date.now(),
       )
       .toArray()[0];
-    if (!row) {
+    if (!row || (row.key_id !== null && this.isRevoked(row.key_id))) {
       return Response.json(
         { error: { code: "unauthorized", message: "The ticket is unknown, used or expired." } },
         { status: 401 },
@@ -168,6 +177,12 @@ export class Hub extends DurableObject<Env> {
     } catch {
       // already closed
     }
+  }
+
+  private isRevoked(keyId: string): boolean {
+    return (
+      this.ctx.storage.sql.exec("SELECT 1 FROM revoked_keys WHERE key_id = ?", keyId).toArray().length > 0
+    );
   }
 
   private async scheduleExpiry(at: number): Promise<void> {

@@ -135,7 +135,8 @@ export async function rotateSecret(
   const secret = `whsec_${randomSecret(24)}`;
   const now = Date.now();
   // One statement, so two rotations at once cannot lose a secret: the current one joins the old
-  // ones still in their grace, newest first, at most MAX_GRACE_SECRETS.
+  // ones still in their grace, newest first, at most MAX_GRACE_SECRETS. The single old_secret is
+  // kept up too, for code from before migration 0006 (during a deploy, or after a rollback).
   const row = await env.DB.prepare(
     `UPDATE subscriptions SET
        old_secrets = (
@@ -146,6 +147,8 @@ export async function rotateSecret(
            ORDER BY until DESC LIMIT ?7
          )
        ),
+       old_secret = secret,
+       old_secret_until = ?1,
        secret = ?2
      WHERE id = ?3 AND tenant = ?4 AND topic = ?5 AND kind = 'webhook' AND deleted_at IS NULL
      RETURNING id, topic, kind, target, result_from, on_dead`,
