@@ -54,8 +54,13 @@ export async function readTasks(
     return await withDeadline(edge, async (signal) => {
       const response = await edge.fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
       if (response.status !== 200) return { failed: await statusOf(response, edge.now()) };
-      const body = (await response.json()) as { tasks?: TaskView[] };
-      return { tasks: Array.isArray(body.tasks) ? body.tasks : [] };
+      const body = (await response.json()) as { tasks?: TaskView[] } | null;
+      // Not an answer of the contract (a proxy's page, a wrong URL): a failed read, never "the
+      // edge holds none of these", which would end sent tasks as forgotten.
+      if (!Array.isArray(body?.tasks)) {
+        return { failed: { kind: "network", message: "GET /v1/tasks answered 200 without a tasks array" } };
+      }
+      return { tasks: body.tasks };
     });
   } catch (error) {
     return { failed: { kind: "network", message: messageOf(error) } };

@@ -32,7 +32,11 @@ export type OutboxEvent =
  */
 export const FORGOTTEN_AFTER_MS = 60 * 60 * 1000;
 
-/** The error of a task the edge finished and then forgot: its outcome cannot be known any more. */
+/**
+ * The error of a task the edge finished and then forgot. The edge removes only tasks that ended
+ * without dying (delivered, succeeded or cancelled; dead ones stay for replay), so its effect has
+ * most likely happened, but which of these it was, and its result, cannot be known any more.
+ */
 export const EDGE_FORGOT = "edge_forgot";
 
 /**
@@ -73,8 +77,9 @@ export function outboxTransition(record: OutboxRecord, event: OutboxEvent): Outb
         error: {
           name: "ErrandError",
           code: EDGE_FORGOT,
-          message: `The edge no longer holds task ${record.id}: it removes finished tasks after its retention, so this task's outcome is unknown`,
+          message: `The edge no longer holds task ${record.id}: it finished there without dying (delivered, succeeded or cancelled) and was removed after the edge's retention, so its result is unknown here; do not enqueue it again, its effect has most likely happened`,
           retryable: false,
+          details: { finishedAtEdge: true },
         },
       });
   }

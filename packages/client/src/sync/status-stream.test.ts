@@ -44,6 +44,7 @@ describe("startStatusStream", () => {
   let unfinished: string[];
   let absent: string[];
   let known: (id: string) => boolean;
+  let malformed: boolean;
   let stop: () => void;
 
   beforeEach(() => {
@@ -54,6 +55,7 @@ describe("startStatusStream", () => {
     unfinished = ["a", "b"];
     absent = [];
     known = () => true;
+    malformed = false;
     stop = startStatusStream({
       edge: {
         url: "http://127.0.0.1:1",
@@ -63,6 +65,7 @@ describe("startStatusStream", () => {
           if (url.pathname === "/v1/events/ticket") return Response.json({ ticket: "k" });
           const ids = url.searchParams.get("ids")?.split(",") ?? [];
           polls.push(ids);
+          if (malformed) return Response.json({});
           return Response.json({ tasks: ids.filter(known).map((id) => view(id, "succeeded")) });
         },
       },
@@ -125,6 +128,17 @@ describe("startStatusStream", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(heard.map((v) => v.id)).toEqual(["a", "c"]);
     expect(absent).toEqual(["b"]);
+  });
+
+  it("takes a 200 without a tasks array for a failed read, not for an edge that holds none of them", async () => {
+    await vi.advanceTimersByTimeAsync(0);
+    heard = [];
+    polls = [];
+    malformed = true;
+    unfinished = ["a", "b"];
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(polls).toEqual([["a", "b"]]);
+    expect(absent).toEqual([]);
   });
 
   it("goes back to polling every pollMs once the socket closes", async () => {
