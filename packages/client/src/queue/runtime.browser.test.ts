@@ -10,6 +10,7 @@ import { openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HandlerContext } from "../executor.ts";
 import { createErrand } from "./create-errand.ts";
+import { openShippedLayout } from "./fixtures/shipped-schema.ts";
 import type { Errand } from "./runtime.ts";
 import type { ErrandOptions } from "./runtime-options.ts";
 import type { TaskEventType } from "./task-events.ts";
@@ -475,22 +476,8 @@ describe("an Errand runtime", () => {
       const records = await raw.getAll("tasks");
       raw.close();
 
-      // The version 2 layout, as shipped: the tasks store carried a `state` index too.
       const dbName = `q-${crypto.randomUUID()}`;
-      const v2 = await openDB(dbName, 2, {
-        upgrade(db) {
-          const store = db.createObjectStore("tasks", { keyPath: "id" });
-          store.createIndex("due", ["state", "rank", "runAt"]);
-          store.createIndex("state", "state");
-          store.createIndex("gate", ["gate", "seq"]);
-          store.createIndex("dedup", "dedupGate");
-          store.createIndex("finished", "finishedAt");
-          db.createObjectStore("counters");
-          db.createObjectStore("outbox", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
-          db.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
-          db.createObjectStore("syncMeta");
-        },
-      });
+      const v2 = await openShippedLayout(dbName, 2);
       for (const r of records) await v2.put("tasks", r);
       v2.close();
 

@@ -7,6 +7,13 @@ import { transition } from "./transition.ts";
 const record = buildRecord("work", {}, {}, { id: "x", now: 0, defs: { work: { version: 1 } }, policies: {} });
 const running = transition(record, { type: "claim", owner: "a", now: 1, leaseMs: 10, maxAttempts: 2 });
 const error = serializeError(new Error("boom"));
+const retrying = transition(running, {
+  type: "fail",
+  token: 1,
+  now: 2,
+  error,
+  decision: { retry: true, delayMs: 5 },
+});
 
 describe("eventsFor", () => {
   it("names each lifecycle step", () => {
@@ -18,13 +25,6 @@ describe("eventsFor", () => {
     expect(eventsFor(running, transition(running, { type: "succeed", token: 1, now: 2, result: 1 }))).toEqual(
       ["task.succeeded"],
     );
-    const retrying = transition(running, {
-      type: "fail",
-      token: 1,
-      now: 2,
-      error,
-      decision: { retry: true, delayMs: 5 },
-    });
     expect(eventsFor(running, retrying)).toEqual(["task.failed", "task.retrying"]);
     const dead = transition(running, {
       type: "fail",
@@ -44,13 +44,6 @@ describe("eventsFor", () => {
 
 describe("detailOf", () => {
   describe("when a retried task runs again", () => {
-    const retrying = transition(running, {
-      type: "fail",
-      token: 1,
-      now: 2,
-      error,
-      decision: { retry: true, delayMs: 5 },
-    });
     const again = transition(retrying, { type: "claim", owner: "a", now: 7, leaseMs: 10, maxAttempts: 2 });
 
     it("says why it waits while it is pending", () => {

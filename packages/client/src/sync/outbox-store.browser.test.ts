@@ -1,6 +1,6 @@
-import { openDB } from "idb";
 import { afterEach, describe, expect, it } from "vitest";
 import { openQueueDb, type QueueDb } from "../queue/db.ts";
+import { openShippedLayout } from "../queue/fixtures/shipped-schema.ts";
 import { DEFAULT_RETENTION } from "../queue/runtime-options.ts";
 import { pendingRecord, pendingRequest } from "./fixtures/records.ts";
 import { OutboxStore } from "./outbox-store.ts";
@@ -168,20 +168,7 @@ describe("OutboxStore", () => {
     it("indexes the stored records by dedup key and finish time, and stamps final requests", async () => {
       const name = `outbox-${crypto.randomUUID()}`;
       const now = Date.now();
-      // The version 3 layout, as shipped.
-      const v3 = await openDB(name, 3, {
-        upgrade(raw) {
-          const tasks = raw.createObjectStore("tasks", { keyPath: "id" });
-          tasks.createIndex("due", ["state", "rank", "runAt"]);
-          tasks.createIndex("gate", ["gate", "seq"]);
-          tasks.createIndex("dedup", "dedupGate");
-          tasks.createIndex("finished", "finishedAt");
-          raw.createObjectStore("counters");
-          raw.createObjectStore("outbox", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
-          raw.createObjectStore("requests", { keyPath: "id" }).createIndex("subject", ["subject", "state"]);
-          raw.createObjectStore("syncMeta");
-        },
-      });
+      const v3 = await openShippedLayout(name, 3);
       await v3.put("outbox", pendingRecord({ id: "held", seq: 1, dedupKey: "once", state: "sent" }));
       await v3.put(
         "outbox",
