@@ -21,6 +21,7 @@ import type {
   Executor,
   HandlerContext,
 } from "./executor.ts";
+import { aborted } from "./pool/abortable-wait.ts";
 
 /** A handler per task type of `M`; a type without one fails its tasks with `no_handler`. */
 export type Handlers<M extends TaskMap> = {
@@ -124,11 +125,4 @@ export function createMainThreadExecutor<M extends TaskMap>(
       listeners.clear();
     },
   };
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
 }

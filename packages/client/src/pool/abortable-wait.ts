@@ -32,3 +32,22 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
   });
 }
+
+/** Rejects with `signal`'s reason as soon as it aborts (never settles otherwise): race work against it. */
+export function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+/** `promise`'s value, or `late` when it has not settled within `ms`. */
+export function within<T, const L>(promise: Promise<T>, ms: number, late: L): Promise<T | L> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<L>((resolve) => {
+      timer = setTimeout(() => resolve(late), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -4,6 +4,8 @@
  * leader keeps the Web Lock, `wake()` and `online` do nothing and `close()` never resolves.
  */
 
+import { aborted } from "../pool/abortable-wait.ts";
+
 /** How long a request may take, body included, unless the options say otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -31,45 +33,12 @@ export function withDeadline<T>(
   request: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ms = limits.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stop: (() => void) | undefined;
-  const ended = new Promise<never>((_, reject) => {
-    const end = (reason: unknown) => {
-      controller.abort(reason);
-      reject(reason);
-    };
-    timer = setTimeout(() => end(new DOMException(`No answer within ${ms} ms`, "TimeoutError")), ms);
-    const outer = limits.signal;
-    if (outer === undefined) return;
-    stop = () => end(outer.reason);
-    if (outer.aborted) stop();
-    else outer.addEventListener("abort", stop, { once: true });
-  });
-  ended.catch(() => {});
-  return Promise.race([request(controller.signal), ended]).finally(() => {
-    clearTimeout(timer);
-    if (stop !== undefined) limits.signal?.removeEventListener("abort", stop);
-  });
-}
-
-/**
- * Whether `promise` settled within `ms` (its outcome is left to its own handlers).
- *
- * @example
- * ```ts
- * if (!(await settlesWithin(startUp, 1_000))) useStoredSubject();
- * ```
- */
-export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException(`No answer within ${ms} ms`, "TimeoutError")),
+    ms,
+  );
+  const signal =
+    limits.signal === undefined ? deadline.signal : AbortSignal.any([limits.signal, deadline.signal]);
+  return Promise.race([request(signal), aborted(signal)]).finally(() => clearTimeout(timer));
 }

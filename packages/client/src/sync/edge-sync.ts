@@ -12,10 +12,10 @@ import {
   type TaskDef,
   type TaskView,
 } from "@errand/core";
+import { within } from "../pool/abortable-wait.ts";
 import { coalesce } from "../queue/coalescer.ts";
 import type { QueueDb } from "../queue/db.ts";
 import { FinalWaiters } from "../queue/final-waiters.ts";
-import { settlesWithin } from "./deadline.ts";
 import { buildOutboxRecord, type EdgeEnqueueOptions } from "./edge-enqueue.ts";
 import {
   type EdgeTaskEventDetail,
@@ -151,8 +151,7 @@ export class EdgeSync {
           pollMs: resolved.pollMs,
           checkMs: resolved.checkMs,
           unfinished: async (subject) => (await this.#store.inState(subject, "sent")).map((r) => r.id),
-          heard: (views) => this.#heard(views),
-          absent: (ids) => this.#absent(ids),
+          heard: (views, absent) => this.#heard(views, absent),
           connected: (connected) => this.#setState({ connected }),
         });
         return () => {
@@ -361,17 +360,14 @@ export class EdgeSync {
     return true;
   }
 
-  async #heard(views: readonly TaskView[]): Promise<void> {
+  /** One write for a poll's answer: the statuses heard and the ids the edge left out. */
+  async #heard(views: readonly TaskView[], absent: readonly string[] = []): Promise<void> {
     const now = Date.now();
-    const changes = await this.#store.apply(
-      views.map((view) => ({ id: view.id, event: { type: "status", now, view } })),
-    );
+    const changes = await this.#store.apply([
+      ...views.map((view) => ({ id: view.id, event: { type: "status", now, view } as const })),
+      ...absent.map((id) => ({ id, event: { type: "absent", now } as const })),
+    ]);
     this.#changed(changes);
-  }
-
-  async #absent(ids: readonly string[]): Promise<void> {
-    const now = Date.now();
-    this.#changed(await this.#store.apply(ids.map((id) => ({ id, event: { type: "absent", now } }))));
   }
 
   #changed(changes: readonly (OutboxChange | { before: undefined; after: OutboxRecord })[]): void {
@@ -437,7 +433,16 @@ export class EdgeSync {
    * disk must reach the caller, not pass for a missing token).
    */
   async #waitForToken(call: Promise<unknown>): Promise<boolean> {
-    const answered = this.#lastSubject === undefined || (await settlesWithin(call, STORED_SUBJECT_WAIT_MS));
+    const answered =
+      this.#lastSubject === undefined ||
+      (await within(
+        call.then(
+          () => true,
+          () => true,
+        ),
+        STORED_SUBJECT_WAIT_MS,
+        false,
+      ));
     if (answered) await call;
     return answered;
   }

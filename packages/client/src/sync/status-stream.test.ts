@@ -71,12 +71,10 @@ describe("startStatusStream", () => {
       },
       tokens,
       unfinished: async () => unfinished,
-      heard: async (views) => {
+      heard: async (views, missing = []) => {
         heard.push(...views);
+        absent.push(...missing);
         unfinished = unfinished.filter((id) => !views.some((v) => v.id === id && v.status === "succeeded"));
-      },
-      absent: async (ids) => {
-        absent.push(...ids);
       },
       connected: () => {},
       pollMs: 1_000,

@@ -20,10 +20,11 @@ export interface StatusStreamParts {
   readonly tokens: TokenSource;
   /** Ids of the subject's tasks still waiting for a final status. */
   readonly unfinished: (subject: string) => Promise<string[]>;
-  /** Statuses heard (from the socket or a poll). */
-  readonly heard: (views: readonly TaskView[]) => Promise<void>;
-  /** Ids a poll asked for that the edge left out (it holds no such task of the subject now). */
-  readonly absent: (ids: readonly string[]) => Promise<void>;
+  /**
+   * Statuses heard (from the socket or a poll), and the ids a poll asked for that the edge left
+   * out (it holds no such task of the subject now).
+   */
+  readonly heard: (views: readonly TaskView[], absent?: readonly string[]) => Promise<void>;
   /** Socket state changes, for `sync.state`. */
   readonly connected: (open: boolean) => void;
   /** Poll period while the socket is down, ms. */
@@ -70,10 +71,11 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
         const asked = ids.slice(i, i + MAX_IDS_PER_QUERY);
         const answer = await readTasks(parts.edge, token.token, asked);
         if ("failed" in answer) break;
-        await parts.heard(answer.tasks);
         const answered = new Set(answer.tasks.map((task) => task.id));
-        const absent = asked.filter((id) => !answered.has(id));
-        if (absent.length > 0) await parts.absent(absent);
+        await parts.heard(
+          answer.tasks,
+          asked.filter((id) => !answered.has(id)),
+        );
       }
     } catch {
       // No token or no storage right now: the next poll tries again.
