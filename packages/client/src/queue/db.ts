@@ -33,6 +33,7 @@ import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB, type St
 import type { OutboxRecord, OutboxState } from "../sync/outbox-record.ts";
 import type { RequestRecord, RequestState } from "../sync/request-record.ts";
 import { toStorageError } from "./storage-error.ts";
+import type { RetentionMs } from "./store.ts";
 import type { StoredTask } from "./stored-task.ts";
 import type { QueueState } from "./task-record.ts";
 
@@ -179,4 +180,35 @@ async function stampFinishedRequests(
       void cursor.update({ ...request, finishedAt: request.updatedAt });
     cursor = await cursor.continue();
   }
+}
+
+/** The stores whose final records carry `finishedAt` under a `finished` index. */
+export type FinishingStore = "tasks" | "outbox" | "requests";
+
+/**
+ * Removes, in one relaxed transaction, the final records of `stores` whose state's retention has
+ * passed since `finishedAt`; returns how many. Only final records are in a `finished` index.
+ */
+export async function sweepFinished(
+  db: QueueDb,
+  stores: readonly FinishingStore[],
+  now: number,
+  retention: RetentionMs,
+): Promise<number> {
+  const tx = db.transaction(stores, "readwrite", { durability: "relaxed" });
+  const oldest = now - Math.min(retention.succeeded, retention.cancelled, retention.dead);
+  let removed = 0;
+  for (const name of stores) {
+    let cursor = await tx.objectStore(name).index("finished").openCursor(IDBKeyRange.upperBound(oldest));
+    while (cursor !== null) {
+      const { state, finishedAt } = cursor.value as { state: string; finishedAt: number };
+      if (finishedAt + (retention[state as keyof RetentionMs] ?? Infinity) <= now) {
+        void cursor.delete();
+        removed += 1;
+      }
+      cursor = await cursor.continue();
+    }
+  }
+  await tx.done;
+  return removed;
 }

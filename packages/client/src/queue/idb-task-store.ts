@@ -19,7 +19,7 @@ import { ErrandError, StorageError } from "@errand/core";
 import { type IDBPTransaction, unwrap } from "idb";
 import { type ClaimRequest, type ClaimResult, claimIn } from "./claim.ts";
 import { coalesce } from "./coalescer.ts";
-import { type QueueDb, type QueueSchema, stateRange } from "./db.ts";
+import { type QueueDb, type QueueSchema, stateRange, sweepFinished } from "./db.ts";
 import { toStorageError } from "./storage-error.ts";
 import {
   type Committed,
@@ -144,23 +144,7 @@ export class IdbTaskStore implements TaskStore {
   }
 
   sweep(now: number, retention: RetentionMs): Promise<number> {
-    return this.#run("Sweeping finished tasks", async () => {
-      const tx = this.#db.transaction("tasks", "readwrite", { durability: "relaxed" });
-      const oldest = now - Math.min(retention.succeeded, retention.cancelled, retention.dead);
-      let removed = 0;
-      let cursor = await tx.store.index("finished").openCursor(IDBKeyRange.upperBound(oldest));
-      while (cursor !== null) {
-        const task = cursor.value;
-        const keep = retention[task.state as keyof RetentionMs] ?? Infinity;
-        if ((task.finishedAt ?? now) + keep <= now) {
-          void cursor.delete();
-          removed += 1;
-        }
-        cursor = await cursor.continue();
-      }
-      await tx.done;
-      return removed;
-    });
+    return this.#run("Sweeping finished tasks", () => sweepFinished(this.#db, ["tasks"], now, retention));
   }
 
   counts(): Promise<StoreCounts> {

@@ -9,7 +9,7 @@
  * the task store's, since a lost removal is redone by the next sweep.
  */
 
-import type { QueueDb } from "../queue/db.ts";
+import { type QueueDb, sweepFinished } from "../queue/db.ts";
 import { toStorageError } from "../queue/storage-error.ts";
 import type { RetentionMs } from "../queue/store.ts";
 import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
@@ -142,25 +142,9 @@ export class OutboxStore {
    * `retention`, as for its own tasks) has passed since `finishedAt`; returns how many.
    */
   sweep(now: number, retention: RetentionMs): Promise<number> {
-    return this.#run("Sweeping finished edge tasks and requests", async () => {
-      const tx = this.#db.transaction(["outbox", "requests"], "readwrite", { durability: "relaxed" });
-      const oldest = now - Math.min(retention.succeeded, retention.cancelled, retention.dead);
-      let removed = 0;
-      for (const name of ["outbox", "requests"] as const) {
-        let cursor = await tx.objectStore(name).index("finished").openCursor(IDBKeyRange.upperBound(oldest));
-        while (cursor !== null) {
-          const { state, finishedAt } = cursor.value;
-          const keep = retention[state as keyof RetentionMs] ?? Infinity;
-          if (finishedAt !== undefined && finishedAt + keep <= now) {
-            void cursor.delete();
-            removed += 1;
-          }
-          cursor = await cursor.continue();
-        }
-      }
-      await tx.done;
-      return removed;
-    });
+    return this.#run("Sweeping finished edge tasks and requests", () =>
+      sweepFinished(this.#db, ["outbox", "requests"], now, retention),
+    );
   }
 
   /** Adds a queued request, numbered like outbox records. */
