@@ -109,7 +109,7 @@ describe("the retention of the outbox", () => {
       "still waiting",
     );
     expect(outcome).toBeInstanceOf(ErrandError);
-    expect(outcome).toMatchObject({ code: EDGE_FORGOT });
+    expect(outcome).toMatchObject({ code: EDGE_FORGOT, details: { finishedAtEdge: true } });
     expect((await errand.edgeTask(task.id))?.state).toBe("dead");
   });
 });
