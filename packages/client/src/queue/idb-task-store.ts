@@ -117,11 +117,10 @@ export class IdbTaskStore implements TaskStore {
       // a main thread that is busy with the outcomes of the tasks just run, not three.
       const applying = changes.length === 0 ? Promise.resolve([]) : applyIn(tx.store, changes);
       const claiming = claim && claimIn(tx.store, claim);
-      const work = async (): Promise<Committed> => {
-        const [applied, claimed] = await Promise.all([applying, claiming]);
-        return claimed === undefined ? { applied } : { applied, claimed };
-      };
-      const [committed] = await Promise.all([abortOnError(tx, work(), claiming ? [claiming] : []), tx.done]);
+      const work = Promise.all([applying, claiming]).then(
+        ([applied, claimed]): Committed => (claimed === undefined ? { applied } : { applied, claimed }),
+      );
+      const [committed] = await Promise.all([abortOnError(tx, work), tx.done]);
       return committed;
     });
   }
@@ -283,6 +282,8 @@ async function applyIn(
       // transaction goes on, and the task keeps its last stored state.
       void store.put(toStored(after));
     } catch (error) {
+      // The transaction's own failure is the whole pass's, never this record's.
+      if (isTransactionState(error)) throw error;
       results.push({ ok: false, error: notStorable(id, error) });
       continue;
     }

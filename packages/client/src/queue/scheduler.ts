@@ -348,13 +348,13 @@ export class Scheduler {
         code: "result_not_storable",
       }),
     );
-    return {
-      type: "fail",
-      token: event.token,
-      now: Date.now(),
-      error,
-      decision: decideRetry(this.#o.policyOf(task), task.attempts, error),
-    };
+    return this.#failEvent(task, event.token, error);
+  }
+
+  /** A failed attempt, with what the task's retry policy decides about it. */
+  #failEvent(task: TaskRecord, token: number, error: SerializedError): OutcomeEvent<"fail"> {
+    const decision = decideRetry(this.#o.policyOf(task), task.attempts, error);
+    return { type: "fail", token, now: Date.now(), error, decision };
   }
 
   async #execute(task: TaskRecord, attempt: Attempt): Promise<ExecutionOutcome> {
@@ -399,17 +399,9 @@ export class Scheduler {
     outcome: ExecutionOutcome,
     attempt: Attempt,
   ): OutcomeEvent<"succeed" | "fail" | "release"> {
-    const now = Date.now();
-    if (attempt.stoppedBy === "close") return { type: "release", token, now };
-    if (outcome.ok) return { type: "succeed", token, now, result: outcome.result };
-    const error: SerializedError = outcome.error;
-    return {
-      type: "fail",
-      token,
-      now,
-      error,
-      decision: decideRetry(this.#o.policyOf(task), task.attempts, error),
-    };
+    if (attempt.stoppedBy === "close") return { type: "release", token, now: Date.now() };
+    if (outcome.ok) return { type: "succeed", token, now: Date.now(), result: outcome.result };
+    return this.#failEvent(task, token, outcome.error);
   }
 
   async #renew(slot: StoreSlot, task: TaskRecord, attempt: Attempt): Promise<void> {
