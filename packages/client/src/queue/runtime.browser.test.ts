@@ -182,6 +182,23 @@ describe("an Errand runtime", () => {
   });
 
   describe("when an attempt fails", () => {
+    it("times a durable task out after its own retry.timeoutMs, stored with it", async () => {
+      const errand = await start({
+        handlers: { slow: ({ ms }, ctx) => sleepSignal(ms, ctx.signal).then(() => "done") },
+      });
+      const handle = await errand.enqueue(
+        "slow",
+        { ms: 60_000 },
+        { retry: { timeoutMs: 50, maxAttempts: 1 } },
+      );
+      await expect(handle.result()).rejects.toMatchObject({ code: "timeout" });
+      expect(await errand.get(handle.id)).toMatchObject({
+        state: "dead",
+        attempts: 1,
+        error: { code: "timeout" },
+      });
+    });
+
     it("retries per the policy: failing twice then succeeding ends succeeded after 3 attempts, each retry waiting its backoff", async () => {
       const starts: number[] = [];
       const failedAt: number[] = [];
