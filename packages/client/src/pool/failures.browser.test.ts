@@ -1,6 +1,7 @@
 import { CancelledError, deserializeError, TimeoutError, WorkerCrashedError } from "@errand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ExecutionOutcome } from "../executor.ts";
+import { deferred } from "../queue/fixtures/deferred.ts";
 import {
   brokenWorkerUrl,
   closeAll,
@@ -37,10 +38,7 @@ describe("a worker pool", () => {
       const pool = fixturePool({ size: 1, graceMs: 10_000 });
       const cancel = new AbortController();
       const seen: number[] = [];
-      let started: () => void = () => undefined;
-      const running = new Promise<void>((resolve) => {
-        started = resolve;
-      });
+      const { promise: running, resolve: started } = deferred();
       const hooks = {
         progress: (value: number) => {
           seen.push(value);

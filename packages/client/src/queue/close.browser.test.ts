@@ -1,5 +1,6 @@
 import { defineTasks, task } from "@errand/core";
 import { describe, expect, it, vi } from "vitest";
+import { deferred } from "./fixtures/deferred.ts";
 import { testRuntimes } from "./fixtures/runtimes.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 
@@ -31,10 +32,7 @@ describe("closing a runtime", () => {
 
     // close() lands after a claim pass committed its leases and before it starts those tasks.
     const commit = IdbTaskStore.prototype.commit;
-    let closing: (closed: Promise<void>) => void = () => {};
-    const closed = new Promise<Promise<void>>((resolve) => {
-      closing = resolve;
-    });
+    const { promise: closed, resolve: closing } = deferred<Promise<void>>();
     let claimedBeforeClose = 0;
     const spy = vi.spyOn(IdbTaskStore.prototype, "commit").mockImplementation(async function (
       this: IdbTaskStore,

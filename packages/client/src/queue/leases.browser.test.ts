@@ -1,6 +1,7 @@
 import { defineTasks, task } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { openQueueDb } from "./db.ts";
+import { deferred } from "./fixtures/deferred.ts";
 import { fixtureTasks } from "./fixtures/runtime.worker.ts";
 import { testRuntimes } from "./fixtures/runtimes.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
@@ -36,14 +37,6 @@ async function claimAsGhost(dbName: string, id: string, leaseMs: number) {
   });
   await Promise.all([tx.store.put(toStored(taken)), tx.done]);
   return taken;
-}
-
-function deferred<T = void>() {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 describe("leases", () => {

@@ -1,6 +1,7 @@
 import { defineTasks, task } from "@errand/core";
 import { describe, expect, it, vi } from "vitest";
 import type { ClaimRequest } from "./claim.ts";
+import { deferred } from "./fixtures/deferred.ts";
 import { testRuntimes } from "./fixtures/runtimes.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
 import type { TaskEventDetail, TaskEventType } from "./task-events.ts";
@@ -10,10 +11,7 @@ const { runtime, closeLater } = testRuntimes();
 /** A handler that runs until its signal aborts; `running` settles once it started. */
 function holding() {
   let signal: AbortSignal | undefined;
-  let started = () => {};
-  const running = new Promise<void>((resolve) => {
-    started = resolve;
-  });
+  const { promise: running, resolve: started } = deferred();
   const hold = (_n: number, ctx: { signal: AbortSignal }) => {
     signal = ctx.signal;
     started();
