@@ -2,8 +2,9 @@
  * Cancelling a task: its pending deliveries are tombstoned (consumers skip them at claim), its
  * status becomes `cancelled`, and the next task of each of its ordering keys moves up: at once
  * for a delivery never claimed, and for one claimed (whose attempt may still be running) once
- * that attempt reports or a copy of its message is skipped at claim (delivery-ops), so the
- * next task of its key does not start beside it. Deliveries already made stay made.
+ * that attempt reports (delivery-ops), or the repair alarm re-routes the key's next task if it
+ * never does, so the next task of its key does not start beside it. Deliveries already made stay
+ * made.
  */
 
 import type { EdgeTaskStatus } from "@errand/core";

@@ -6,14 +6,14 @@
  * subscription) records it for `GET /v1/dead-letters`.
  */
 
-import { markDead } from "./delivery-ops.ts";
+import { markDead, recordDeadLetter } from "./delivery-ops.ts";
 import type { DeliveryMessage, IngestMessage } from "./messages.ts";
 import { routeTasks } from "./router.ts";
 
 /**
  * Records each dead message in D1. A delivery the platform gave up on is marked dead and
  * recorded here; one Errand gave up on was recorded when it died, so its message changes
- * nothing. An ingest message the router kept failing on clears its task's `queued_at`, so the
+ * nothing, even after a replay. An ingest message the router kept failing on clears its task's `queued_at`, so the
  * repair alarm queues the task again.
  */
 export async function recordDeadLetters(
@@ -33,14 +33,18 @@ export async function recordDeadLetters(
         .run();
       continue;
     }
-    await markDead(
-      env,
-      { task: body.task, subscription: body.subscription },
-      body.error ?? {
-        code: "redeliveries_exhausted",
-        message: "The queue gave up redelivering this delivery.",
-      },
-    );
+    const ref = { task: body.task, subscription: body.subscription };
+    if (body.error !== undefined) {
+      // Errand's own give-up: the delivery died, and its dead letter was recorded, before this
+      // message was sent. Recording again changes nothing (it records a death that a deploy
+      // caught between the two); marking dead again would kill a delivery replayed since.
+      await recordDeadLetter(env.DB, ref, Date.now()).run();
+      continue;
+    }
+    await markDead(env, ref, {
+      code: "redeliveries_exhausted",
+      message: "The queue gave up redelivering this delivery.",
+    });
   }
   batch.ackAll();
 }

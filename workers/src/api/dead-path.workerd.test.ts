@@ -59,10 +59,14 @@ describe("a delivery going dead", () => {
     const { key, id, ref } = await heldTask("platform");
     const message = { id: "d1", timestamp: new Date(), attempts: 101, body: ref };
     await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [message]), env);
+    const [first] = await deadLetters(key);
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [{ ...message, id: "d2" }]), env);
     expect((await deadLetters(key)).map((l) => [l.taskId, l.error.code])).toEqual([
       [id, "redeliveries_exhausted"],
     ]);
+    // The same letter: not recorded again (its time would move).
+    expect(await deadLetters(key)).toEqual([first]);
     expect((await views(key, [id]))[0]?.status).toBe("dead");
   });
 
@@ -84,6 +88,28 @@ describe("a delivery going dead", () => {
     await repairOnce(env, 0);
     expect((await queued())?.queued_at).not.toBeNull();
     expect((await views(key, [id]))[0]?.status).toBe("queued");
+  });
+
+  it("leaves a replayed delivery pending when the dead-letter queue's copy of its death arrives late", async () => {
+    const { key, ref } = await heldTask("late-copy");
+    await claimDeliveries(env, [ref]);
+    const sent: unknown[] = [];
+    const capturing = {
+      ...env,
+      DEAD_LETTER_QUEUE: { send: async (body: unknown) => sent.push(body) },
+    } as unknown as Env;
+    expect(await failDelivery(capturing, ref, fatal)).toEqual({ action: "dead" });
+    expect(sent).toHaveLength(1);
+    const [letter] = await deadLetters(key);
+    expect((await call(key, "POST", `/v1/dead-letters/${letter?.id}/replay`)).status).toBe(200);
+    const status = () =>
+      env.DB.prepare("SELECT status FROM deliveries WHERE task_key = ? AND subscription = ?")
+        .bind(ref.task, ref.subscription)
+        .first<{ status: string }>();
+    expect(await status()).toEqual({ status: "pending" });
+    const message = { id: "late", timestamp: new Date(), attempts: 1, body: sent[0] as typeof ref };
+    await handleQueue(createMessageBatch(env.DEAD_LETTER_QUEUE_NAME, [message]), env);
+    expect(await status()).toEqual({ status: "pending" });
   });
 
   it("is not replayed to a subscription deleted since", async () => {

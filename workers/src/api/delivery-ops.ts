@@ -50,11 +50,13 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
        RETURNING task_key, subscription, attempts`,
     ).bind(json, now, maxAttempts),
     env.DB.prepare(
+      // Whether it heads its key matters only to a pending delivery out of attempts (it dies
+      // here): the head test's subqueries run for that one alone.
       `SELECT d.task_key, d.subscription, t.id, t.topic, t.payload, t.tenant, t.subject, t.ordering_key, t.cancelled_at,
-         d.status, d.attempts, d.okey, ${IS_HEAD} AS head
+         d.status, d.attempts, CASE WHEN d.status = 'pending' AND d.attempts >= ?2 THEN ${IS_HEAD} ELSE 0 END AS out_of_attempts
        FROM deliveries d JOIN tasks t ON t.key = d.task_key
-       WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?))`,
-    ).bind(json),
+       WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?1))`,
+    ).bind(json, maxAttempts),
   ]);
   const attempts = new Map(
     (
@@ -72,7 +74,7 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
   const claims = refs.map((ref) => {
     const id = `${ref.task}:${ref.subscription}`;
     const row = rows.get(id);
-    const claim = toClaim(ref, row, attempts.get(id), maxAttempts);
+    const claim = toClaim(ref, row, attempts.get(id));
     if (claim.action === "skip" && claim.reason === "dead" && row?.status === "pending")
       exhausted.set(id, ref);
     return claim;
@@ -100,23 +102,17 @@ interface ClaimRow {
   cancelled_at: number | null;
   status: string;
   attempts: number;
-  okey: string | null;
-  head: number;
+  /** 1 when it is pending, heads its key and has no attempts left. */
+  out_of_attempts: number;
 }
 
-function toClaim(
-  ref: DeliveryMessage,
-  row: ClaimRow | undefined,
-  attempts: number | undefined,
-  maxAttempts: number,
-): Claim {
+function toClaim(ref: DeliveryMessage, row: ClaimRow | undefined, attempts: number | undefined): Claim {
   if (!row) return { action: "skip", reason: "unknown" };
   if (row.status === "delivered" || row.status === "dead" || row.status === "cancelled") {
     return { action: "skip", reason: row.status };
   }
   if (row.cancelled_at !== null) return { action: "skip", reason: "cancelled" };
-  if (attempts === undefined && row.head === 1 && row.attempts >= maxAttempts)
-    return { action: "skip", reason: "dead" };
+  if (attempts === undefined && row.out_of_attempts === 1) return { action: "skip", reason: "dead" };
   if (attempts === undefined) return { action: "wait", delaySeconds: WAIT_SECONDS };
   return {
     action: "run",
@@ -216,6 +212,25 @@ export async function failDelivery(
 }
 
 /**
+ * Records the dead letter of a delivery that is dead, once per death: a second record of the same
+ * death changes nothing, one after a replay and a new death renews it, and a delivery that is not
+ * dead (replayed since) gets none.
+ */
+export function recordDeadLetter(db: D1Database, ref: DeliveryMessage, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO dead_letters (id, tenant, task_key, subscription, error, created_at)
+       SELECT ?1, t.tenant, t.key, ?3, d.last_error, ?4 FROM tasks t
+       JOIN deliveries d ON d.task_key = t.key AND d.subscription = ?3
+       WHERE t.key = ?2 AND d.status = 'dead'
+       ON CONFLICT (task_key, subscription) DO UPDATE SET error = excluded.error,
+         created_at = excluded.created_at, replayed_at = NULL
+       WHERE dead_letters.replayed_at IS NOT NULL`,
+    )
+    .bind(crypto.randomUUID(), ref.task, ref.subscription, now);
+}
+
+/**
  * Marks a pending delivery dead, records its dead letter and recomputes its task's status in
  * one transaction, so the dead letter cannot be lost between them; then moves its ordering key
  * on and tells live sessions. With `notify`, also puts the dead delivery on the dead-letter queue
@@ -238,17 +253,7 @@ export async function markDead(
          WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
       )
       .bind(ref.task, ref.subscription, lastError, now),
-    db
-      .prepare(
-        `INSERT INTO dead_letters (id, tenant, task_key, subscription, error, created_at)
-         SELECT ?1, t.tenant, t.key, ?3, d.last_error, ?4 FROM tasks t
-         JOIN deliveries d ON d.task_key = t.key AND d.subscription = ?3
-         WHERE t.key = ?2 AND d.status = 'dead'
-         ON CONFLICT (task_key, subscription) DO UPDATE SET error = excluded.error,
-           created_at = excluded.created_at, replayed_at = NULL
-         WHERE dead_letters.replayed_at IS NOT NULL`,
-      )
-      .bind(crypto.randomUUID(), ref.task, ref.subscription, now),
+    recordDeadLetter(db, ref, now),
     ...statusUpdate(db, [ref.task], now),
   ]);
   const dead = (results[0]?.results ?? []) as unknown as { okey: string | null }[];
