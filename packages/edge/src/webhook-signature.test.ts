@@ -44,6 +44,15 @@ describe("verifyWebhookSignature", () => {
     });
   });
 
+  it("accepts a header signed with several secrets by a receiver that knows any one of them", async () => {
+    const header = await signWebhook(["new-secret", "old-secret"], body, now);
+    expect(header.split(",").map((part) => part.slice(0, 3))).toEqual(["t=1", "v1=", "v1="]);
+    for (const known of ["new-secret", "old-secret"]) {
+      expect((await verifyWebhookSignature(header, body, [known], { now })).ok).toBe(true);
+    }
+    expect((await verifyWebhookSignature(header, body, ["other"], { now })).ok).toBe(false);
+  });
+
   it("reports missing and malformed headers", async () => {
     expect(await verifyWebhookSignature(null, body, ["s"])).toEqual({ ok: false, reason: "missing" });
     expect(await verifyWebhookSignature("t=abc,v1=zz", body, ["s"])).toEqual({

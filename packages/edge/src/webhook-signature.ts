@@ -28,19 +28,24 @@ export interface VerifyOptions {
 const encoder = new TextEncoder();
 
 /**
- * Signs a raw body: the value of the `Errand-Signature` header.
+ * Signs a raw body: the value of the `Errand-Signature` header, with one `v1` signature per
+ * secret (the current one, then any still in a rotation's grace period).
  *
  * @example
  * ```ts
  * const header = await signWebhook(secret, body); // "t=1735689600,v1=5f2b…"
+ * const rotating = await signWebhook([secret, previous], body); // "t=…,v1=…,v1=…"
  * ```
  */
 export async function signWebhook(
-  secret: string,
+  secrets: string | readonly string[],
   body: string,
   timestamp = Math.floor(Date.now() / 1000),
 ): Promise<string> {
-  return `t=${timestamp},v1=${await hmacHex(secret, `${timestamp}.${body}`)}`;
+  const signed = `${timestamp}.${body}`;
+  const all = typeof secrets === "string" ? [secrets] : secrets;
+  const signatures = await Promise.all(all.map(async (secret) => `v1=${await hmacHex(secret, signed)}`));
+  return [`t=${timestamp}`, ...signatures].join(",");
 }
 
 /**

@@ -3,6 +3,7 @@
  * signature HMAC-SHA256 under the Worker's `TOKEN_SECRET`. A token names its tenant, subject
  * and topics and lives at most 24 hours; it is checked without a database read.
  */
+import { ApiError } from "./api-error.ts";
 import { base64url, fromBase64url, hmacSha256, signedUnderAny } from "./crypto.ts";
 
 /** What a token grants. */
@@ -70,4 +71,12 @@ export async function verifyToken(
 /** The secrets tokens are checked against: `TOKEN_SECRET`, then `TOKEN_SECRET_PREVIOUS`. */
 export function tokenSecrets(env: { TOKEN_SECRET?: string; TOKEN_SECRET_PREVIOUS?: string }): string[] {
   return [env.TOKEN_SECRET, env.TOKEN_SECRET_PREVIOUS].filter((s): s is string => !!s && s.length >= 16);
+}
+
+/** The secret that signs tokens and event tickets: `TOKEN_SECRET`. */
+export function signingSecret(env: { TOKEN_SECRET?: string; TOKEN_SECRET_PREVIOUS?: string }): string {
+  const [secret] = tokenSecrets(env);
+  if (!secret)
+    throw new ApiError("internal_error", "TOKEN_SECRET is not set: run `wrangler secret put TOKEN_SECRET`.");
+  return secret;
 }

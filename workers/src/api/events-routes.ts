@@ -9,10 +9,9 @@ import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { authenticate } from "./authenticate.ts";
-import { tokenSecrets } from "./client-token.ts";
+import { signingSecret, tokenSecrets } from "./client-token.ts";
 import { signTicket, TICKET_TTL_MS, verifyTicket } from "./event-ticket.ts";
 import { hasScope } from "./principal.ts";
-import { signingSecret } from "./tokens-routes.ts";
 
 /** The events routes, mounted at `/v1/events`. */
 export const eventsRoutes = new Hono<AppEnv>()

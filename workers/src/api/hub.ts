@@ -80,18 +80,16 @@ export class Hub extends DurableObject<Env> {
    * Closes the sockets opened with API key `keyId`, drops its unspent tickets and refuses it for
    * good (it was revoked). Idempotent: the API calls it again when a revocation is repeated.
    */
-  revokeKey(keyId: string): number {
+  revokeKey(keyId: string): void {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO revoked_keys (key_id) VALUES (?)", keyId);
     this.ctx.storage.sql.exec("DELETE FROM tickets WHERE key_id = ?", keyId);
-    const sockets = this.ctx.getWebSockets(keyTag(keyId));
-    for (const socket of sockets) {
+    for (const socket of this.ctx.getWebSockets(keyTag(keyId))) {
       try {
         socket.close(CLOSE_EXPIRED, "credential revoked");
       } catch {
         // already closing
       }
     }
-    return sockets.length;
   }
 
   /** Upgrades `GET /v1/events?ticket=…` to a WebSocket, spending the ticket. */
@@ -104,7 +102,8 @@ export class Hub extends DurableObject<Env> {
         Date.now(),
       )
       .toArray()[0];
-    if (!row || (row.key_id !== null && this.isRevoked(row.key_id))) {
+    // No ticket of a revoked key is left to spend: revokeKey drops them, issueTicket refuses new ones.
+    if (!row) {
       return Response.json(
         { error: { code: "unauthorized", message: "The ticket is unknown, used or expired." } },
         { status: 401 },

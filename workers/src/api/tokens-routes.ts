@@ -3,16 +3,8 @@ import { parseTokenRequest, type TokenResponse } from "@errand/core";
 import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { signToken, tokenSecrets } from "./client-token.ts";
+import { signingSecret, signToken } from "./client-token.ts";
 import { hasScope } from "./principal.ts";
-
-/** The secret that signs tokens and event tickets. */
-export function signingSecret(env: Env): string {
-  const [secret] = tokenSecrets(env);
-  if (!secret)
-    throw new ApiError("internal_error", "TOKEN_SECRET is not set: run `wrangler secret put TOKEN_SECRET`.");
-  return secret;
-}
 
 /** Mints a token; exported for the dev token endpoint, which mints without a key. */
 export async function mintToken(

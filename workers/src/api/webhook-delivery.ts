@@ -93,12 +93,7 @@ async function post(
     attempt: task.attempt,
   });
   const timestamp = Math.floor(Date.now() / 1000);
-  const [current, ...old] = signingSecrets(sub, Date.now());
-  let signature = await signWebhook(current as string, body, timestamp);
-  for (const secret of old) {
-    const more = await signWebhook(secret, body, timestamp);
-    signature += `,${more.slice(more.indexOf("v1="))}`;
-  }
+  const signature = await signWebhook(signingSecrets(sub, Date.now()), body, timestamp);
   let response: Response;
   try {
     response = await fetch(sub.target, {
