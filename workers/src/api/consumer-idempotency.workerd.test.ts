@@ -118,41 +118,47 @@ describe("defineConsumer", () => {
     expect(result.explicitAcks.sort()).toEqual(["c1", "junk"]);
   });
 
-  it("commits a batch's good runs when one run's write fails, and reports that one as a failed attempt", async () => {
-    const { key } = await newTenant();
-    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
-    const [good, poison] = ids("poison", 2) as [string, string];
-    await submit(key, [
-      { id: good, topic: "test.effect", payload: { n: 1 }, delaySeconds: 3600 },
-      { id: poison, topic: "test.effect", payload: { n: -1 }, delaySeconds: 3600 },
-    ]);
-    const keys = await env.DB.prepare("SELECT id, key FROM tasks WHERE id IN (?, ?)")
-      .bind(good, poison)
-      .all<{ id: string; key: number }>();
-    const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
-    const batch = createMessageBatch(
-      "errand-delivery",
-      [good, poison].map((id) => ({
-        id,
-        timestamp: new Date(),
-        attempts: 1,
-        body: { task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" },
-      })),
-    );
-    const ctx = createExecutionContext();
-    await consumer.queue(batch, env);
-    const result = await getQueueResult(batch, ctx);
-    expect(result.explicitAcks).toEqual([good]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual([poison]);
-    const [goodView, poisonView] = await views(key, [good, poison]);
-    expect(goodView?.status).toBe("delivered");
-    expect(poisonView?.status).toBe("queued");
-    expect(poisonView?.deliveries[0]).toMatchObject({ status: "pending", attempts: 1, lastError: {} });
-    const applied = await env.DB.prepare("SELECT count(*) AS n FROM test_effects WHERE task_id = ?")
-      .bind(good)
-      .first<{ n: number }>();
-    expect(applied?.n).toBe(1);
-  });
+  it.each([
+    ["beside a good one", true],
+    ["alone in its batch", false],
+  ])(
+    "commits a batch's good runs when one run's write fails (%s), and reports that one as a failed attempt",
+    async (_, withGood) => {
+      const { key } = await newTenant();
+      const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+      const [good, poison] = ids("poison", 2) as [string, string];
+      await submit(key, [
+        { id: good, topic: "test.effect", payload: { n: 1 }, delaySeconds: 3600 },
+        { id: poison, topic: "test.effect", payload: { n: -1 }, delaySeconds: 3600 },
+      ]);
+      const keys = await env.DB.prepare("SELECT id, key FROM tasks WHERE id IN (?, ?)")
+        .bind(good, poison)
+        .all<{ id: string; key: number }>();
+      const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
+      const batch = createMessageBatch(
+        "errand-delivery",
+        (withGood ? [good, poison] : [poison]).map((id) => ({
+          id,
+          timestamp: new Date(),
+          attempts: 1,
+          body: { task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" },
+        })),
+      );
+      const ctx = createExecutionContext();
+      await consumer.queue(batch, env);
+      const result = await getQueueResult(batch, ctx);
+      expect(result.explicitAcks).toEqual(withGood ? [good] : []);
+      expect(result.retryMessages.map((m) => m.msgId)).toEqual([poison]);
+      const [goodView, poisonView] = await views(key, [good, poison]);
+      expect(goodView?.status).toBe(withGood ? "delivered" : "queued");
+      expect(poisonView?.status).toBe("queued");
+      expect(poisonView?.deliveries[0]).toMatchObject({ status: "pending", attempts: 1, lastError: {} });
+      const applied = await env.DB.prepare("SELECT count(*) AS n FROM test_effects WHERE task_id = ?")
+        .bind(good)
+        .first<{ n: number }>();
+      expect(applied?.n).toBe(withGood ? 1 : 0);
+    },
+  );
 
   it("tells a handler the tenant that published its task", async () => {
     const first = await newTenant();

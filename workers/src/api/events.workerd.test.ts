@@ -85,6 +85,26 @@ describe("live events", () => {
     kept.socket.close();
   });
 
+  it("closes a key's sockets on a repeated DELETE, when the first revoked it in D1 but never reached the hub", async () => {
+    const { key } = await newTenant();
+    const other = await json<{ id: string; key: string }>(
+      key,
+      "POST",
+      "/v1/keys",
+      { scopes: ["read"], topics: ["notes"], name: "half revoked" },
+      201,
+    );
+    const socket = await openEvents(other.key);
+    // The first DELETE's D1 write, without its hub call.
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), other.id).run();
+    expect((await call(key, "DELETE", `/v1/keys/${other.id}`)).status).toBe(404);
+    const closed = await Promise.race([
+      socket.closed,
+      new Promise<{ code: number }>((resolve) => setTimeout(() => resolve({ code: -1 }), 20_000)),
+    ]);
+    expect(closed.code).toBe(4401);
+  });
+
   it("pushes a subject's task statuses to that subject and the admin, never to another subject", async () => {
     const { key } = await newTenant();
     await topicWith(key, "notes", [{ kind: "queue", target: "errand-delivery" }]);
