@@ -70,6 +70,7 @@ try {
     await call("errandPool", 10, WORKERS);
     await call("durable", 10, WORKERS);
     await call("bulkPut", 10);
+    await call("writeFloor", 10, 5);
     await call("coldStart", 1, bundled);
   });
   await load();
@@ -109,6 +110,10 @@ try {
       () => call("durable", DURABLE_OPS, WORKERS, false, PER_WORKER),
     ],
     ["same, handlers on the main thread (no pool)", () => call("durable", DURABLE_OPS, WORKERS, true)],
+    [
+      `floor: the queue's 3 writes a task alone, ${WORKERS * PER_WORKER} a commit, its indexes`,
+      () => call("writeFloor", DURABLE_OPS, WORKERS * PER_WORKER),
+    ],
   ];
   const ends = await inRounds(meter, ROUNDS, durable);
   const put = ends.get(durable[0]?.[0] ?? "") ?? new Rounds();
