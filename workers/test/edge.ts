@@ -153,7 +153,7 @@ export function ids(prefix: string, n: number): string[] {
 /** Opens `/v1/events` with a fresh ticket and collects what arrives. */
 export async function openEvents(credential: string): Promise<{
   socket: WebSocket;
-  messages: { type: string; task: { id: string; status: string } }[];
+  messages: { type: string; task: View }[];
   closed: Promise<{ code: number }>;
 }> {
   const { ticket } = await json<{ ticket: string }>(credential, "POST", "/v1/events/ticket");
@@ -163,7 +163,7 @@ export async function openEvents(credential: string): Promise<{
   const socket = response.webSocket;
   if (!socket) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
   socket.accept();
-  const messages: { type: string; task: { id: string; status: string } }[] = [];
+  const messages: { type: string; task: View }[] = [];
   socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data))));
   const closed = new Promise<{ code: number }>((resolve) =>
     socket.addEventListener("close", (event) => resolve({ code: event.code })),

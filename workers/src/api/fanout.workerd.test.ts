@@ -16,7 +16,8 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries } from "./delivery-ops.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
+import { routeTasks } from "./router.ts";
 
 describe("fan-out", () => {
   it("delivers one task to a queue consumer, a signed webhook and a live WebSocket client", async () => {
@@ -72,6 +73,41 @@ describe("fan-out", () => {
           : undefined,
       10_000,
     );
+  });
+
+  it("pushes to live sessions the view of a key's next task once the key moves on to it", async () => {
+    const { key } = await newTenant();
+    const [live] = await topicWith(key, "notes.live", [{ kind: "live", target: "sessions" }]);
+    const events = await openEvents(key);
+    const [first, next] = ids("live-advance", 2) as [string, string];
+    // Held back an hour on the ingest queue, so that only this test routes them, as one batch.
+    await submit(key, [
+      { id: first, topic: "notes.live", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+      { id: next, topic: "notes.live", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+    ]);
+    const keys = await env.DB.prepare("SELECT key FROM tasks WHERE id IN (?, ?)")
+      .bind(first, next)
+      .all<{ key: number }>();
+    // Routing delivers the key's head and pushes both tasks' new status, the next one's live
+    // delivery still pending: only moving the key on delivers it, and only that step pushes it so.
+    await routeTasks(
+      env,
+      keys.results.map((r) => r.key),
+    );
+    const pushed = await waitFor(
+      async () =>
+        events.messages.find((m) => m.task.id === next && m.task.deliveries[0]?.status === "delivered"),
+      10_000,
+      "the next task's view pushed with its live delivery made",
+    );
+    expect(pushed).toMatchObject({
+      type: "task.status",
+      task: {
+        status: "delivered",
+        deliveries: [{ subscription: live?.id, status: "delivered", attempts: 1 }],
+      },
+    });
+    events.socket.close();
   });
 
   it("marks a webhook delivery dead when the receiver refuses the signature (a 4xx)", async () => {
@@ -141,6 +177,35 @@ describe("fan-out", () => {
     expect(view.deliveries[0]?.lastError).toMatchObject({ code: "http_401" });
     expect((await receipts(receiver)).map((r) => r.task_id)).toEqual([kept]);
   });
+
+  it("keeps at most ten rotated-out secrets in their grace: an eleventh rotation the same day ends the oldest's", async () => {
+    const { key } = await newTenant();
+    const receiver = `r-${crypto.randomUUID().slice(0, 8)}`;
+    const [hook] = await topicWith(key, "hooks", [
+      { kind: "webhook", target: `http://127.0.0.1:9/webhook/${receiver}` },
+    ]);
+    const rotate = `/v1/topics/hooks/subscriptions/${hook?.id}/rotate-secret`;
+    const rotated: string[] = [];
+    for (let i = 0; i < 10; i++) rotated.push((await json<{ secret: string }>(key, "POST", rotate)).secret);
+    const [oldest, secondOldest] = [hook?.secret ?? "", rotated[0] ?? ""];
+    const taskIds = ids("rotate-eleven", 3);
+    // Sends one task to a receiver that knows only `secret`; returns the task once it is final.
+    const deliverTo = async (secret: string, id: string) => {
+      await registerReceiver(receiver, [secret]);
+      await submit(key, [{ id, topic: "hooks", payload: 1 }]);
+      return waitFor(async () => {
+        const [v] = await views(key, [id]);
+        return v?.status === "delivered" || v?.status === "dead" ? v : undefined;
+      });
+    };
+    expect((await deliverTo(oldest, taskIds[0] ?? "")).status).toBe("delivered");
+    await json(key, "POST", rotate);
+    const late = await deliverTo(oldest, taskIds[1] ?? "");
+    expect(late.status).toBe("dead");
+    expect(late.deliveries[0]?.lastError).toMatchObject({ code: "http_401" });
+    expect((await deliverTo(secondOldest, taskIds[2] ?? "")).status).toBe("delivered");
+    expect((await receipts(receiver)).map((r) => r.task_id)).toEqual([taskIds[0], taskIds[2]]);
+  });
 });
 
 describe("cancel", () => {
@@ -204,5 +269,40 @@ describe("cancel", () => {
     expect(await dispatched()).toBeNull();
     await completeDeliveries(env, [{ ref: ref(first) }]);
     expect(await dispatched()).not.toBeNull();
+  });
+
+  it("releases the key of a cancelled task when its running attempt reports a failure", async () => {
+    const { key } = await newTenant();
+    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+    const [first, next] = ids("cancel-failing", 2) as [string, string];
+    await submit(key, [
+      { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+      { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+    ]);
+    // As if both were routed and the first one's delivery sent: a consumer claims it.
+    const keys = await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE id IN (?, ?) RETURNING id, key")
+      .bind(first, next)
+      .all<{ id: string; key: number }>();
+    const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
+    const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
+    expect((await claimDeliveries(env, [ref(first)]))[0]?.action).toBe("run");
+    const dispatched = async () =>
+      (
+        await env.DB.prepare("SELECT dispatched_at FROM deliveries WHERE task_key = ?")
+          .bind(keyOf.get(next))
+          .first<{ dispatched_at: number | null }>()
+      )?.dispatched_at ?? null;
+    await json(key, "POST", `/v1/tasks/${first}/cancel`);
+    expect(await dispatched()).toBeNull();
+    // Retryable, with attempts left: had the delivery still been pending, this would be a retry.
+    const error = { name: "Error", message: "flaky", code: "unexpected_error", retryable: true };
+    expect(await failDelivery(env, ref(first), error)).toEqual({ action: "dead" });
+    // Checked at once: the repair alarm would re-route the next task by itself before long.
+    expect(await dispatched()).not.toBeNull();
+    await waitFor(async () => ((await views(key, [next]))[0]?.status === "delivered" ? true : undefined));
+    expect((await views(key, [first]))[0]).toMatchObject({
+      status: "cancelled",
+      deliveries: [{ status: "cancelled" }],
+    });
   });
 });
