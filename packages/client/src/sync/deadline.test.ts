@@ -24,6 +24,18 @@ describe("withDeadline", () => {
     await expect(outcome).rejects.toThrow("closed");
   });
 
+  it("starts no request once the stop signal has aborted", async () => {
+    const stop = new AbortController();
+    stop.abort(new Error("closed"));
+    let started = false;
+    const outcome = withDeadline({ signal: stop.signal }, async () => {
+      started = true;
+      return 7;
+    });
+    await expect(outcome).rejects.toThrow("closed");
+    expect(started).toBe(false);
+  });
+
   it("passes a request's answer through", async () => {
     await expect(withDeadline({ timeoutMs: 60_000 }, async () => 7)).resolves.toBe(7);
   });
@@ -43,6 +55,27 @@ describe("the sync's requests", () => {
     });
     const fetch = async () => new Response(stalled, { status: 200 });
     const response = await submitTasks({ ...edge, fetch }, "t", []);
+    expect(response).toMatchObject({ kind: "network" });
+  });
+
+  it("count a push that the caller's stop ended as stopped, not as a network failure", async () => {
+    const stop = new AbortController();
+    const response = submitTasks({ ...edge, timeoutMs: 60_000, signal: stop.signal, fetch: never }, "t", []);
+    stop.abort(new DOMException("The runtime closed", "AbortError"));
+    expect(await response).toEqual({ kind: "stopped" });
+  });
+
+  it("count a push that ran out of time as a network failure, though the caller stopped since", async () => {
+    const stop = new AbortController();
+    const fetch = (_input: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_, reject) =>
+        init?.signal?.addEventListener("abort", () => {
+          // The fetch gives up on its deadline; the caller stops before that failure reaches it.
+          stop.abort(new DOMException("The runtime closed", "AbortError"));
+          reject(init.signal?.reason);
+        }),
+      );
+    const response = await submitTasks({ ...edge, signal: stop.signal, fetch }, "t", []);
     expect(response).toMatchObject({ kind: "network" });
   });
 

@@ -2,11 +2,11 @@
  * The HTTP calls the sync makes to the edge (wire contract v1), each turned into plain data: no
  * exception leaves for an HTTP status, so callers decide on codes, not on caught errors. Each
  * call, body included, ends by the endpoint's deadline (deadline.ts); one that runs out is a
- * network failure.
+ * network failure, while a push that the endpoint's stop signal ended is `stopped`.
  */
 
 import type { SubmitItemResult, TaskView, WireTask } from "@errand/core";
-import { type RequestLimits, withDeadline } from "./deadline.ts";
+import { isStop, type RequestLimits, withDeadline } from "./deadline.ts";
 import { type PushResponse, parseRetryAfter } from "./push-outcome.ts";
 
 /** Where the edge is and how to call it (within `timeoutMs`, until `signal` aborts). */
@@ -17,7 +17,10 @@ export interface EdgeEndpoint extends RequestLimits {
   readonly now: () => number;
 }
 
-/** `POST /v1/tasks`. A body that breaks off mid-answer counts as a network failure. */
+/**
+ * `POST /v1/tasks`. A body that breaks off mid-answer counts as a network failure; one the
+ * endpoint's stop cut short, as `stopped`: only an answer read whole is the edge's answer.
+ */
 export function submitTasks(
   edge: EdgeEndpoint,
   token: string,
@@ -39,7 +42,10 @@ export function submitTasks(
       // The tasks may be stored: the resend is answered `duplicate`.
       return { kind: "network", message: `The answer broke off: ${messageOf(error)}` };
     }
-  }).catch((error: unknown) => ({ kind: "network", message: messageOf(error) }));
+  }).catch(
+    (error: unknown): PushResponse =>
+      isStop(edge, error) ? { kind: "stopped" } : { kind: "network", message: messageOf(error) },
+  );
 }
 
 /** `GET /v1/tasks?ids=…` (at most 100 ids); undefined when the call failed. */

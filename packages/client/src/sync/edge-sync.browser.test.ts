@@ -1,12 +1,33 @@
 import { ErrandError } from "@errand/core";
 import { describe, expect, it } from "vitest";
-import { fakeEdge, grant, startErrand, startedErrands, within } from "./fixtures/fake-edge.ts";
+import { openQueueDb } from "../queue/db.ts";
+import {
+  fakeEdge,
+  grant,
+  type SyncErrand,
+  startErrand,
+  startedErrands,
+  within,
+} from "./fixtures/fake-edge.ts";
+import { createOnlineManager } from "./online-manager.ts";
+import { OutboxStore } from "./outbox-store.ts";
 import type { TokenGrant } from "./token-source.ts";
 
 const { start } = startedErrands();
 
 const unauthorized = () =>
   Response.json({ error: { code: "unauthorized", message: "expired" } }, { status: 401 });
+const stall = () => new Promise<Response>(() => {});
+
+/** Reads database `dbName` through a connection of its own, beside any runtime over it. */
+async function stored<T>(dbName: string, read: (store: OutboxStore) => Promise<T>): Promise<T> {
+  const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
+  try {
+    return await read(new OutboxStore(db));
+  } finally {
+    db.close();
+  }
+}
 
 describe("EdgeSync", () => {
   describe("when the edge refuses a token and the refresh fails", () => {
@@ -61,8 +82,6 @@ describe("EdgeSync", () => {
   });
 
   describe("when a request never answers", () => {
-    const stall = () => new Promise<Response>(() => {});
-
     it("retries a push after its deadline instead of waiting for ever", async () => {
       const edge = fakeEdge({ post: (_token, n) => (n === 1 ? stall() : undefined) });
       const errand = await start({
@@ -130,6 +149,91 @@ describe("EdgeSync", () => {
           "still closing",
         ),
       ).toBe("closed");
+    });
+  });
+
+  describe("when the runtime closes with a request in flight", () => {
+    // No deadline, so only close can end a request; a retry it scheduled would wait a minute.
+    const options = {
+      getToken: async () => grant("t"),
+      backoff: { kind: "fixed", delayMs: 60_000 },
+      requestTimeoutMs: 2 ** 31 - 1,
+    } as const;
+
+    it("leaves the pushed tasks as they were, and pushes them at the next start", async () => {
+      const dbName = `sync-${crypto.randomUUID()}`;
+      const stalled = fakeEdge({ post: stall });
+      const first = await startErrand({ ...options, fetch: stalled.fetch }, dbName);
+      const a = await first.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(() => stalled.posts.length).toBe(1);
+      const before = await first.edgeTask(a.id);
+      expect(await within(first.close(), 10_000, "still closing")).toBeUndefined();
+      expect(await stored(dbName, (store) => store.get(a.id))).toEqual(before);
+
+      const edge = fakeEdge();
+      const errand = await start({ ...options, fetch: edge.fetch }, dbName);
+      await expect.poll(() => edge.effects).toEqual([a.id]);
+      expect(await errand.edgeTask(a.id)).toMatchObject({ state: "sent", attempts: 0 });
+    });
+
+    it("leaves the pushed tasks as they were when it closes during the token refresh after a 401", async () => {
+      const dbName = `sync-${crypto.randomUUID()}`;
+      let calls = 0;
+      const getToken = () => (++calls === 1 ? Promise.resolve(grant("t1")) : new Promise<never>(() => {}));
+      const edge = fakeEdge({ post: unauthorized });
+      const first = await startErrand({ ...options, fetch: edge.fetch, getToken }, dbName);
+      const a = await first.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(() => calls).toBe(2);
+      const before = await first.edgeTask(a.id);
+      expect(await within(first.close(), 10_000, "still closing")).toBeUndefined();
+      expect(await stored(dbName, (store) => store.get(a.id))).toEqual(before);
+    });
+
+    it("leaves the replayed request as it was, and replays it at the next start", async () => {
+      const dbName = `sync-${crypto.randomUUID()}`;
+      const edge = fakeEdge();
+      const app =
+        (answer: () => Promise<Response>): typeof globalThis.fetch =>
+        (input, init) =>
+          String(input).startsWith("https://app.example/") ? answer() : edge.fetch(input, init);
+      let attempts = 0;
+      const counted = () => {
+        attempts += 1;
+        return stall();
+      };
+      const first = await startErrand({ ...options, fetch: app(counted) }, dbName);
+      await within(first.edgeTasks(), 20_000, "no list"); // waits for the start-up token: the subject
+      const { id } = await first.queueRequest("https://app.example/save", { method: "POST", body: "x" });
+      await expect.poll(() => attempts).toBe(1);
+      const before = await stored(dbName, (store) => store.getRequest(id));
+      expect(await within(first.close(), 10_000, "still closing")).toBeUndefined();
+      expect(await stored(dbName, (store) => store.getRequest(id))).toEqual(before);
+
+      await start({ ...options, fetch: app(async () => new Response("saved")) }, dbName);
+      await expect
+        .poll(() => stored(dbName, (store) => store.getRequest(id)))
+        .toMatchObject({
+          state: "succeeded",
+          attempts: 0,
+        });
+    });
+
+    it("records the edge's answer to a push that arrived as it closed", async () => {
+      const dbName = `sync-${crypto.randomUUID()}`;
+      const online = createOnlineManager({ onLine: () => true, listen: () => () => {} });
+      let closing: Promise<void> | undefined;
+      // The pusher reports the edge reachable as soon as its answer is in, before writing it.
+      const reportReachable = () => {
+        closing ??= errand.close();
+      };
+      const errand: SyncErrand = await startErrand(
+        { ...options, fetch: fakeEdge().fetch, online: { ...online, reportReachable } },
+        dbName,
+      );
+      const a = await errand.enqueue("demo.echo", { a: 1 }, { target: "edge" });
+      await expect.poll(() => closing !== undefined).toBe(true);
+      expect(await within(closing ?? Promise.resolve(), 10_000, "still closing")).toBeUndefined();
+      expect(await stored(dbName, (store) => store.get(a.id))).toMatchObject({ state: "sent", attempts: 0 });
     });
   });
 

@@ -7,10 +7,15 @@
  * once; a second `401`, or a token endpoint that refuses (4xx), pauses pushing until `resume()`
  * or the next start, instead of looping on a credential that will not work. A token endpoint
  * that cannot answer (network, 429, 5xx) pauses nothing: the tasks retry with backoff.
+ *
+ * Stopping (the endpoint's signal, aborted by `close()`) is no failure: the tasks in flight are
+ * left exactly as they were and go out again on the next start, while an answer read whole
+ * before the stop is still written.
  */
 
 import { type Backoff, ErrandError } from "@errand/core";
 import { planBatches } from "./batch-planner.ts";
+import { isStop } from "./deadline.ts";
 import { type EdgeEndpoint, submitTasks } from "./edge-http.ts";
 import type { OnlineManager } from "./online-manager.ts";
 import { type OutboxRecord, toWireTask } from "./outbox-record.ts";
@@ -23,7 +28,9 @@ export type DrainResult =
   | { readonly kind: "idle" }
   | { readonly kind: "waiting"; readonly until: number }
   | { readonly kind: "offline" }
-  | { readonly kind: "paused"; readonly reason: "unauthorized" | "token_refused"; readonly subject?: string };
+  | { readonly kind: "paused"; readonly reason: "unauthorized" | "token_refused"; readonly subject?: string }
+  /** The endpoint's signal aborted (the runtime closed); nothing in flight was changed. */
+  | { readonly kind: "stopped" };
 
 /** What the pusher works with. */
 export interface PusherParts {
@@ -62,6 +69,7 @@ export class OutboxPusher {
       try {
         token = await this.#p.tokens.get();
       } catch (error) {
+        if (isStop(edge, error)) return { kind: "stopped" };
         if (error instanceof ErrandError && !error.retryable)
           return { kind: "paused", reason: "token_refused" };
         return { kind: "waiting", until: now + 5_000 };
@@ -76,6 +84,7 @@ export class OutboxPusher {
       );
       const paused = outcomes.find((o) => o === "paused");
       if (paused !== undefined) return { kind: "paused", reason: "unauthorized", subject: token.subject };
+      if (outcomes.includes("stopped")) return { kind: "stopped" };
       if (outcomes.includes("unreachable")) {
         const until = nextDue(await store.inState(token.subject, "pending"));
         return Number.isFinite(until) ? { kind: "waiting", until } : { kind: "idle" };
@@ -88,18 +97,20 @@ export class OutboxPusher {
     batch: readonly OutboxRecord[],
     token: EdgeToken,
     refreshed = false,
-  ): Promise<"ok" | "paused" | "unreachable"> {
+  ): Promise<"ok" | "paused" | "unreachable" | "stopped"> {
     const { edge, online, store } = this.#p;
     const response = await submitTasks(edge, token.token, batch.map(toWireTask));
     if (response.kind === "network") online.reportUnreachable();
-    else online.reportReachable();
+    else if (response.kind !== "stopped") online.reportReachable();
     const decision = decidePush(batch, response, { now: edge.now(), backoff: this.#p.backoff });
+    if (decision.stopped) return "stopped";
     if (decision.unauthorized) {
       if (refreshed) return "paused";
       let fresh: EdgeToken;
       try {
         fresh = await this.#p.tokens.refresh();
       } catch (error) {
+        if (isStop(edge, error)) return "stopped";
         if (error instanceof ErrandError && !error.retryable) return "paused";
         // The token endpoint is down or busy, which says nothing about the credential: retry.
         await this.#retryLater(batch, error);

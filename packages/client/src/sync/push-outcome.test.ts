@@ -113,6 +113,11 @@ describe("decidePush", () => {
       expect(decision).toEqual({ changes: [], split: true });
     });
 
+    it("changes nothing when our own stop (close) ended the request, and says so", () => {
+      const decision = decidePush([pendingRecord({ attempts: 2 })], { kind: "stopped" }, ctx);
+      expect(decision).toEqual({ changes: [], stopped: true });
+    });
+
     it("sends a single item the edge refused whole to dead with the code", () => {
       const decision = decidePush(
         [pendingRecord()],

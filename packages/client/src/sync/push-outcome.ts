@@ -11,6 +11,9 @@
  *   sooner than `Retry-After`; pushing never gives up on a transient failure (Workbox counted a
  *   5xx as delivered and lost the request: workbox#2599);
  * - `401` → nothing changes; the caller refreshes the token once, then pauses the subject;
+ * - stopped (our own `close()` ended the request before its answer was in) → nothing changes:
+ *   closing is no failure of the edge, so the records go out again as they were, at once, on
+ *   the next start;
  * - any other `4xx` for the whole request: when it carried several records, the request is split
  *   so the one that caused it cannot hold back the others; a single record goes dead with the code.
  */
@@ -29,7 +32,9 @@ export type PushResponse =
       readonly message?: string;
       readonly retryAfterMs?: number;
     }
-  | { readonly kind: "network"; readonly message: string };
+  | { readonly kind: "network"; readonly message: string }
+  /** Our own stop (`close()`) ended the request before its answer was in. */
+  | { readonly kind: "stopped" };
 
 /** What to do about a push's answer. */
 export interface PushDecision {
@@ -40,6 +45,8 @@ export interface PushDecision {
   readonly unauthorized?: boolean;
   /** Send these records again in smaller requests. */
   readonly split?: boolean;
+  /** The caller stopped: send nothing more. */
+  readonly stopped?: boolean;
 }
 
 /** Context of {@link decidePush}. */
@@ -69,6 +76,8 @@ export function decidePush(
       return { changes: batch.map((r) => retry(r, ctx, error("network_error", response.message, true))) };
     case "status":
       return fromStatus(batch, response, ctx);
+    case "stopped":
+      return { changes: [], stopped: true };
   }
 }
 

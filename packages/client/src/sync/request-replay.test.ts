@@ -40,6 +40,11 @@ describe("requestAfter", () => {
     expect(offline).toMatchObject({ state: "pending", error: { code: "network_error" } });
     expect(offline.finishedAt).toBeUndefined();
   });
+
+  it("leaves the record as it was, the same object, when our own stop (close) ended the attempt", () => {
+    const retried = requestAfter(record, { kind: "network", message: "offline" }, ctx);
+    expect(requestAfter(retried, { kind: "stopped" }, ctx)).toBe(retried);
+  });
 });
 
 describe("replayHeaders", () => {

@@ -2,7 +2,9 @@
  * Replaying queued HTTP requests (`queueRequest`) with the outbox's rules: a `2xx` ends it with
  * its response; `408`, `429`, `5xx` and network failures retry with core's backoff, never
  * sooner than `Retry-After`; any other `4xx` ends it dead, with its response kept for the
- * caller. One request failing never holds back the others.
+ * caller. One request failing never holds back the others. A replay that the runtime's own
+ * `close()` cut short is no failure: the request stays exactly as it was (no attempt counted, no
+ * backoff) and goes out again at once on the next start.
  *
  * A request whose answer was lost after the server acted is sent again, so every attempt
  * carries the same `Idempotency-Key` (the record's id, unless the app set its own): the server
@@ -10,7 +12,7 @@
  */
 
 import { type Backoff, backoffDelay, type SerializedError } from "@errand/core";
-import { type RequestLimits, withDeadline } from "./deadline.ts";
+import { isStop, type RequestLimits, withDeadline } from "./deadline.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import { parseRetryAfter } from "./push-outcome.ts";
 import type { RequestRecord, StoredResponse } from "./request-record.ts";
@@ -18,10 +20,13 @@ import type { RequestRecord, StoredResponse } from "./request-record.ts";
 /** How one replay went. */
 export type ReplayOutcome =
   | { readonly kind: "response"; readonly response: StoredResponse; readonly retryAfterMs?: number }
-  | { readonly kind: "network"; readonly message: string };
+  | { readonly kind: "network"; readonly message: string }
+  /** Our own stop (`close()`) ended the attempt before its answer was in. */
+  | { readonly kind: "stopped" };
 
 /**
- * The record after one replay. Pure.
+ * The record after one replay. Pure. Returns the record itself (the same object) when the
+ * replay changes nothing (it was stopped), so callers skip the write.
  *
  * @example
  * ```ts
@@ -33,6 +38,7 @@ export function requestAfter(
   outcome: ReplayOutcome,
   ctx: { now: number; backoff: Backoff; random?: () => number },
 ): RequestRecord {
+  if (outcome.kind === "stopped") return record;
   const { error: _error, ...rest } = record;
   if (outcome.kind === "response") {
     const { status } = outcome.response;
@@ -56,7 +62,8 @@ export function requestAfter(
 
 /**
  * Replays the due requests of `subject`, one after another; returns the next retry time, if any.
- * A record removed meanwhile (sign-out) is not written back.
+ * A record removed meanwhile (sign-out) is not written back; a stop (`ctx.signal`) ends the
+ * replay with nothing written for the request it cut short.
  */
 export async function replayRequests(
   store: OutboxStore,
@@ -78,6 +85,8 @@ export async function replayRequests(
       now: ctx.now(),
       backoff: ctx.backoff,
     });
+    // Stopped: the rest stay as they are too, for the next start.
+    if (after === record) break;
     if (!(await store.putRequest(after))) continue;
     ctx.changed(after);
     if (after.state === "pending") next = Math.min(next ?? Infinity, after.runAt);
@@ -110,7 +119,10 @@ export function toResponse(stored: StoredResponse): Response {
   });
 }
 
-/** One attempt, body included, within the deadline; running out of it is a network failure. */
+/**
+ * One attempt, body included, within the deadline; running out of it is a network failure, and
+ * the caller's stop cutting it short is `stopped`.
+ */
 async function send(
   record: RequestRecord,
   ctx: RequestLimits & { fetch: typeof fetch; now: () => number },
@@ -134,6 +146,7 @@ async function send(
       return { kind: "response", response: stored, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     });
   } catch (error) {
+    if (isStop(ctx, error)) return { kind: "stopped" };
     return { kind: "network", message: error instanceof Error ? error.message : String(error) };
   }
 }
