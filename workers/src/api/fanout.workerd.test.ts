@@ -245,55 +245,13 @@ describe("cancel", () => {
   });
 
   it("holds the key of a cancelled task whose attempt is running until that attempt reports", async () => {
-    const { key } = await newTenant();
-    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
-    const [first, next] = ids("cancel-running", 2) as [string, string];
-    await submit(key, [
-      { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
-      { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
-    ]);
-    // As if both were routed and the first one's delivery sent: a consumer claims it.
-    const keys = await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE id IN (?, ?) RETURNING id, key")
-      .bind(first, next)
-      .all<{ id: string; key: number }>();
-    const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
-    const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
-    expect((await claimDeliveries(env, [ref(first)]))[0]?.action).toBe("run");
-    const dispatched = async () =>
-      (
-        await env.DB.prepare("SELECT dispatched_at FROM deliveries WHERE task_key = ?")
-          .bind(keyOf.get(next))
-          .first<{ dispatched_at: number | null }>()
-      )?.dispatched_at ?? null;
-    await json(key, "POST", `/v1/tasks/${first}/cancel`);
-    expect(await dispatched()).toBeNull();
+    const { first, ref, dispatched } = await cancelRunningHead("cancel-running");
     await completeDeliveries(env, [{ ref: ref(first) }]);
     expect(await dispatched()).not.toBeNull();
   });
 
   it("releases the key of a cancelled task when its running attempt reports a failure", async () => {
-    const { key } = await newTenant();
-    const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
-    const [first, next] = ids("cancel-failing", 2) as [string, string];
-    await submit(key, [
-      { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
-      { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
-    ]);
-    // As if both were routed and the first one's delivery sent: a consumer claims it.
-    const keys = await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE id IN (?, ?) RETURNING id, key")
-      .bind(first, next)
-      .all<{ id: string; key: number }>();
-    const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
-    const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
-    expect((await claimDeliveries(env, [ref(first)]))[0]?.action).toBe("run");
-    const dispatched = async () =>
-      (
-        await env.DB.prepare("SELECT dispatched_at FROM deliveries WHERE task_key = ?")
-          .bind(keyOf.get(next))
-          .first<{ dispatched_at: number | null }>()
-      )?.dispatched_at ?? null;
-    await json(key, "POST", `/v1/tasks/${first}/cancel`);
-    expect(await dispatched()).toBeNull();
+    const { key, first, next, ref, dispatched } = await cancelRunningHead("cancel-failing");
     // Retryable, with attempts left: had the delivery still been pending, this would be a retry.
     const error = { name: "Error", message: "flaky", code: "unexpected_error", retryable: true };
     expect(await failDelivery(env, ref(first), error)).toEqual({ action: "dead" });
@@ -306,3 +264,33 @@ describe("cancel", () => {
     });
   });
 });
+
+/**
+ * Two tasks on one ordering key, both as if routed; a consumer claims the first one's delivery
+ * (its attempt runs) and the first task is then cancelled. The next task's delivery is not sent.
+ */
+async function cancelRunningHead(label: string) {
+  const { key } = await newTenant();
+  const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
+  const [first, next] = ids(label, 2) as [string, string];
+  await submit(key, [
+    { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+    { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+  ]);
+  // As if both were routed and the first one's delivery sent: a consumer claims it.
+  const keys = await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE id IN (?, ?) RETURNING id, key")
+    .bind(first, next)
+    .all<{ id: string; key: number }>();
+  const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
+  const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
+  expect((await claimDeliveries(env, [ref(first)]))[0]?.action).toBe("run");
+  const dispatched = async () =>
+    (
+      await env.DB.prepare("SELECT dispatched_at FROM deliveries WHERE task_key = ?")
+        .bind(keyOf.get(next))
+        .first<{ dispatched_at: number | null }>()
+    )?.dispatched_at ?? null;
+  await json(key, "POST", `/v1/tasks/${first}/cancel`);
+  expect(await dispatched()).toBeNull();
+  return { key, first, next, ref, dispatched };
+}
