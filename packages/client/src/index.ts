@@ -30,7 +30,7 @@ export {
 } from "./pool/index.ts";
 export { createErrand } from "./queue/create-errand.ts";
 export { DB_VERSION } from "./queue/db.ts";
-export type { EnqueueOptions } from "./queue/enqueue-options.ts";
+export type { EnqueueOptions, LocalEnqueueOptions } from "./queue/enqueue-options.ts";
 export { Errand } from "./queue/runtime.ts";
 export { DEFAULT_RETENTION, type ErrandOptions } from "./queue/runtime-options.ts";
 export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./queue/runtime-types.ts";

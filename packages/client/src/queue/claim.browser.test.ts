@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ClaimRequest } from "./claim.ts";
 import { openQueueDb } from "./db.ts";
-import { buildRecord, type EnqueueOptions } from "./enqueue-options.ts";
+import { buildRecord, type LocalEnqueueOptions } from "./enqueue-options.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 
 // The claim walk in IndexedDB: one read for the first batch, a cursor past it only when needed.
 const defs = { work: { version: 1 } };
 const NOW = 1_000_000;
 let ids = 0;
-const make = (options: EnqueueOptions = {}) =>
+const make = (options: LocalEnqueueOptions = {}) =>
   buildRecord("work", {}, options, {
     id: `t${String(++ids).padStart(5, "0")}`,
     now: NOW,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildRecord, effectivePolicy, unstorablePayload } from "./enqueue-options.ts";
+import {
+  buildRecord,
+  effectivePolicy,
+  type LocalEnqueueOptions,
+  unstorablePayload,
+} from "./enqueue-options.ts";
 import { issuesOf } from "./fixtures/issues.ts";
 
 const ctx = {
@@ -69,6 +74,15 @@ describe("buildRecord", () => {
         "items.4.options.orderingKey",
         "items.4.options.onDead",
       ]);
+    });
+
+    it("rejects, from untyped callers, a target that is neither local nor edge and a topic without target edge", () => {
+      const untyped = { target: "egde", topic: "demo.echo" } as unknown as LocalEnqueueOptions;
+      expect(issuesOf(() => buildRecord("work", {}, untyped, ctx))).toEqual([
+        "options.target",
+        "options.topic",
+      ]);
+      expect(buildRecord("work", {}, { target: "local" }, ctx).state).toBe("pending");
     });
 
     it("rejects a TTL that ends before the delay does", () => {

@@ -8,16 +8,23 @@ import {
   type RetryPolicy,
   resolvePolicy,
   type TaskDef,
-  type TaskTarget,
   timerMsProblem,
   ValidationError,
   type ValidationIssue,
 } from "@errand/core";
+import type { EdgeEnqueueOptions } from "../sync/edge-enqueue.ts";
 import type { OnDead, StoredRetry, TaskRecord } from "./task-record.ts";
 import { withDerivedFields } from "./transition.ts";
 
-/** Options of one `enqueue` (and of each item of `enqueueMany`). */
-export interface EnqueueOptions {
+/**
+ * Options of one `enqueue` (and of each item of `enqueueMany`): a local task's, or with
+ * `target: "edge"` an edge task's, which take only the options the edge applies (a local option
+ * on an edge task is refused, at compile time and at run time, not dropped).
+ */
+export type EnqueueOptions = LocalEnqueueOptions | EdgeEnqueueOptions;
+
+/** Options of a task run by this runtime (the default target). */
+export interface LocalEnqueueOptions {
   /** Higher runs first among due tasks; any finite number, 0 by default. */
   readonly priority?: number;
   /** Milliseconds to wait before the first attempt; 0 by default. */
@@ -47,10 +54,8 @@ export interface EnqueueOptions {
    * `retry: { maxAttempts: 1 }` or a handler that tolerates it.
    */
   readonly transfer?: readonly Transferable[];
-  /** `"edge"` ships the task to the edge through the outbox (needs `createErrand({ edge })`). */
-  readonly target?: TaskTarget;
-  /** The edge topic of a `target: "edge"` task; its type by default. */
-  readonly topic?: string;
+  /** `"edge"` ships the task to the edge instead (see {@link EdgeEnqueueOptions}). */
+  readonly target?: "local";
 }
 
 /** What {@link buildRecord} needs besides the call's own arguments. */
@@ -69,20 +74,24 @@ export interface BuildContext {
  * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a negative or
  *   non-finite delay, priority, timeout or TTL, a timeout over `MAX_TIMER_MS` (setTimeout's
  *   limit), a TTL not longer than the delay, empty keys, an
- *   unknown `onDead`, or an invalid retry policy. (A payload IndexedDB cannot store is refused by
+ *   unknown `onDead`, an invalid retry policy, or a `target` or `topic` that is not a local task's. (A payload IndexedDB cannot store is refused by
  *   the store's write: {@link unstorablePayload}.)
  */
 export function buildRecord(
   type: string,
   payload: unknown,
-  options: EnqueueOptions,
+  options: LocalEnqueueOptions,
   ctx: BuildContext,
 ): TaskRecord {
   const at = (field: string) => `${ctx.path ?? ""}${field}`;
   const issues: ValidationIssue[] = [];
   const fail = (field: string, message: string) => issues.push({ path: at(field), message });
-  const opts: EnqueueOptions = typeof options === "object" && options !== null ? options : {};
+  const opts: LocalEnqueueOptions = typeof options === "object" && options !== null ? options : {};
   if (options !== undefined && opts !== options) fail("options", "must be an object");
+  // Untyped callers: a target or topic that would not make this an edge task is a mistake.
+  const { target, topic } = opts as { target?: unknown; topic?: unknown };
+  if (target !== undefined && target !== "local") fail("options.target", 'must be "local" or "edge"');
+  if (topic !== undefined) fail("options.topic", 'is an edge option: it needs target: "edge"');
 
   // Own properties only: `toString` or `__proto__` must not pass for a type through the prototype.
   const def = typeof type === "string" && Object.hasOwn(ctx.defs, type) ? ctx.defs[type] : undefined;

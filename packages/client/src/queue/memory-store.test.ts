@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ClaimRequest } from "./claim.ts";
-import { buildRecord, type EnqueueOptions } from "./enqueue-options.ts";
+import { buildRecord, type LocalEnqueueOptions } from "./enqueue-options.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
 
 const defs = { work: { version: 1 } };
 let ids = 0;
-const make = (options: EnqueueOptions, now = 0) =>
+const make = (options: LocalEnqueueOptions, now = 0) =>
   buildRecord(
     "work",
     {},

@@ -16,6 +16,7 @@ import {
   type TaskType,
   ValidationError,
 } from "@errand/core";
+import type { EdgeEnqueueOptions } from "../sync/edge-enqueue.ts";
 import type { EdgeTaskEventDetail, SyncEventType, SyncStateDetail } from "../sync/edge-events.ts";
 import type { EdgeSync } from "../sync/edge-sync.ts";
 import type { OutboxRecord } from "../sync/outbox-record.ts";
@@ -28,6 +29,7 @@ import {
   buildRecord,
   type EnqueueOptions,
   effectivePolicy,
+  type LocalEnqueueOptions,
   ownPolicy,
   unstorablePayload,
 } from "./enqueue-options.ts";
@@ -141,8 +143,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
     if (!Array.isArray(items))
       throw new ValidationError("enqueueMany expects an array", [{ path: "", message: "must be an array" }]);
     if (items.some((item) => item?.options?.target === "edge")) return this.#enqueueManyEdge(items);
+    // None is an edge task: every item's options are a local task's.
+    const local = (item: EnqueueItem<M> | undefined) => (item?.options ?? {}) as LocalEnqueueOptions;
     const records = items.map((item, i) =>
-      this.#build(item?.type, item?.payload, item?.options ?? {}, `items.${i}.`),
+      this.#build(item?.type, item?.payload, local(item), `items.${i}.`),
     );
     const durable = records.filter((r) => r.durable);
     const stored = durable.length === 0 ? [] : await this.#insertAll(durable, records);
@@ -150,7 +154,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     let d = 0;
     let e = 0;
     const inOrder = records.map((r) => (r.durable ? stored[d++] : ephemeral[e++]) as StoreInserted);
-    return inOrder.map((one, i) => this.#accepted([one], items[i]?.options ?? {})[0] as TaskHandle);
+    return inOrder.map((one, i) => this.#accepted([one], local(items[i]))[0] as TaskHandle);
   }
 
   /** A handle to an existing task (e.g. after a reload); `result()` rejects with `not_found` if there is none. */
@@ -375,7 +379,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  #build(type: unknown, payload: unknown, options: EnqueueOptions, path: string): TaskRecord {
+  #build(type: unknown, payload: unknown, options: LocalEnqueueOptions, path: string): TaskRecord {
     if (this.#closed) throw closedError();
     const record = buildRecord(type as string, payload, options, {
       id: newTaskId(),
@@ -387,7 +391,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     return record;
   }
 
-  #accepted(inserted: StoreInserted[], options: EnqueueOptions): TaskHandle[] {
+  #accepted(inserted: StoreInserted[], options: LocalEnqueueOptions): TaskHandle[] {
     return inserted.map(({ record, created }) => {
       if (created) {
         if (!record.durable && options.retry !== undefined)
@@ -401,7 +405,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     });
   }
 
-  async #enqueueEdge<R>(type: string, payload: unknown, options: EnqueueOptions): Promise<TaskHandle<R>> {
+  async #enqueueEdge<R>(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<TaskHandle<R>> {
     if (this.#closed) throw closedError();
     const { record, created } = await this.#edge.enqueue(type, payload, options);
     return { ...this.handle<R>(record.id), created };

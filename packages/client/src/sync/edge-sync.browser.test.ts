@@ -30,6 +30,25 @@ async function stored<T>(dbName: string, read: (store: OutboxStore) => Promise<T
 }
 
 describe("EdgeSync", () => {
+  it("refuses a local option on an edge task, storing and sending nothing", async () => {
+    const edge = fakeEdge();
+    const errand = await start({ fetch: edge.fetch, getToken: async () => grant("t") });
+    // An untyped caller: the types refuse these options (edge-facade.test.ts).
+    const local = { target: "edge", priority: 5, retry: { maxAttempts: 1 } } as never;
+    await expect(errand.enqueue("demo.echo", { a: 1 }, local)).rejects.toMatchObject({
+      code: "invalid_input",
+      issues: [{ path: "options.priority" }, { path: "options.retry" }],
+    });
+    await expect(
+      errand.enqueueMany([{ type: "demo.echo", payload: {}, options: local }]),
+    ).rejects.toMatchObject({
+      issues: [{ path: "items.0.options.priority" }, { path: "items.0.options.retry" }],
+    });
+    expect(await errand.edgeTasks()).toEqual([]);
+    expect(await errand.list()).toEqual([]);
+    expect(edge.posts).toEqual([]);
+  });
+
   describe("when the edge refuses a token and the refresh fails", () => {
     it("keeps pushing after a refresh that failed for a passing reason", async () => {
       let calls = 0;
