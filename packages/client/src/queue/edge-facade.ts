@@ -4,7 +4,7 @@
  * `edge`; without one, reads answer empty and writes fail with `no_edge`.
  */
 
-import { ErrandError, ValidationError, type ValidationIssue } from "@errand/core";
+import { ErrandError, ValidationError } from "@errand/core";
 import type { EdgeEnqueueOptions } from "../sync/edge-enqueue.ts";
 import type { SyncStateDetail } from "../sync/edge-events.ts";
 import type { EdgeSync } from "../sync/edge-sync.ts";
@@ -67,25 +67,15 @@ export class EdgeFacade {
     return { value: edge.result(id) };
   }
 
-  /**
-   * Puts one task in the outbox.
-   *
-   * @throws {ValidationError} naming every local option given (they do not apply at the edge).
-   */
+  /** Puts one task in the outbox (a local option given is refused there, with the rest). */
   enqueue(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<OutboxAdded> {
-    try {
-      refuse(localOptionIssues(options, ""), type);
-      return this.#required().enqueue(type, payload, edgeOptions(options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#required().enqueue(type, payload, options);
   }
 
   /**
    * Puts a batch in the outbox, all or none.
    *
-   * @throws {ValidationError} when the batch mixes local and edge tasks, or names every local
-   *   option an item gives.
+   * @throws {ValidationError} when the batch mixes local and edge tasks.
    */
   enqueueMany(items: readonly EdgeItem[]): Promise<OutboxAdded[]> {
     if (items.some((item) => item?.options?.target !== "edge")) {
@@ -93,15 +83,11 @@ export class EdgeFacade {
         { path: "items", message: 'must all have target "edge", or none' },
       ]);
     }
-    refuse(
-      items.flatMap((item, i) => localOptionIssues(item.options ?? {}, `items.${i}.`)),
-      "a batch",
-    );
     return this.#required().enqueueMany(
       items.map((item) => ({
         type: item.type,
         payload: item.payload,
-        options: edgeOptions(item.options as EdgeEnqueueOptions),
+        options: item.options as EdgeEnqueueOptions,
       })),
     );
   }
@@ -122,34 +108,4 @@ export class EdgeFacade {
     }
     return this.#edge;
   }
-}
-
-/** What a local task takes and an edge task does not (its policy is the subscription's). */
-const LOCAL_ONLY = ["priority", "onDead", "retry", "timeout", "ttl", "durable", "transfer"] as const;
-
-/** One issue per local-only option set on an edge task's `options` (from untyped callers). */
-export function localOptionIssues(options: EnqueueOptions, path: string): ValidationIssue[] {
-  return LOCAL_ONLY.filter((name) => (options as Record<string, unknown>)[name] !== undefined).map(
-    (name) => ({
-      path: `${path}options.${name}`,
-      message: 'is a local option: a target: "edge" task takes topic, orderingKey, dedupKey and delay',
-    }),
-  );
-}
-
-function refuse(issues: ValidationIssue[], what: unknown): void {
-  if (issues.length === 0) return;
-  const summary = issues.map((issue) => `${issue.path} ${issue.message}`).join("; ");
-  const subject = typeof what === "string" && what !== "a batch" ? JSON.stringify(what) : "a batch";
-  throw new ValidationError(`Cannot enqueue ${subject} for the edge: ${summary}`, issues);
-}
-
-function edgeOptions(options: EdgeEnqueueOptions): EdgeEnqueueOptions {
-  return {
-    target: "edge" as const,
-    ...(options.topic === undefined ? {} : { topic: options.topic }),
-    ...(options.orderingKey === undefined ? {} : { orderingKey: options.orderingKey }),
-    ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),
-    ...(options.delay === undefined ? {} : { delay: options.delay }),
-  };
 }

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   buildRecord,
+  type EnqueueOptions,
   effectivePolicy,
   type LocalEnqueueOptions,
   unstorablePayload,
@@ -116,5 +117,17 @@ describe("effectivePolicy", () => {
     const durable = buildRecord("work", {}, { retry: { timeoutMs: 500 } }, ctx);
     expect(durable.retry).toEqual({ timeoutMs: 500 });
     expect(effectivePolicy(durable, ctx.policies.work)).toMatchObject({ maxAttempts: 2, timeoutMs: 500 });
+  });
+});
+
+describe("EnqueueOptions", () => {
+  it("are typed: a local option on an edge task, or a topic on a local one, does not compile", () => {
+    expectTypeOf<{ target: "edge"; topic: "t"; delay: 5 }>().toExtend<EnqueueOptions>();
+    expectTypeOf<{ priority: 1; retry: { maxAttempts: 2 } }>().toExtend<EnqueueOptions>();
+    // @ts-expect-error: priority is a local option
+    const edgeWithPriority: EnqueueOptions = { target: "edge", priority: 1 };
+    // @ts-expect-error: a topic needs target: "edge"
+    const localWithTopic: EnqueueOptions = { topic: "demo.echo" };
+    expect([edgeWithPriority, localWithTopic]).toHaveLength(2);
   });
 });

@@ -73,9 +73,9 @@ export interface BuildContext {
  *
  * @throws {ValidationError} `invalid_input` listing every problem: unknown type, a negative or
  *   non-finite delay, priority, timeout or TTL, a timeout over `MAX_TIMER_MS` (setTimeout's
- *   limit), a TTL not longer than the delay, empty keys, an
- *   unknown `onDead`, an invalid retry policy, or a `target` or `topic` that is not a local task's. (A payload IndexedDB cannot store is refused by
- *   the store's write: {@link unstorablePayload}.)
+ *   limit), a TTL not longer than the delay, empty keys, an unknown `onDead`, an invalid retry
+ *   policy, or a `target` or `topic` that is not a local task's. (A payload IndexedDB cannot
+ *   store is refused by the store's write: {@link unstorablePayload}.)
  */
 export function buildRecord(
   type: string,

@@ -1,6 +1,7 @@
 import { MAX_MESSAGE_BYTES } from "@errand/core";
 import { describe, expect, it } from "vitest";
-import { buildOutboxRecord } from "./edge-enqueue.ts";
+import { issuesOf } from "../queue/fixtures/issues.ts";
+import { buildOutboxRecord, type EdgeEnqueueOptions } from "./edge-enqueue.ts";
 
 const ctx = {
   id: "0190b3c8-0000-7000-8000-000000000001",
@@ -56,6 +57,27 @@ describe("buildOutboxRecord", () => {
           "options.delay",
         ]);
       }
+    });
+
+    it("refuses a local task's option, which does not apply at the edge, with the others", () => {
+      const options = {
+        target: "edge",
+        topic: "Bad Topic",
+        priority: 2,
+        retry: { maxAttempts: 1 },
+        durable: false,
+      };
+      const attempt = () =>
+        buildOutboxRecord("demo.echo", {}, options as unknown as EdgeEnqueueOptions, {
+          ...ctx,
+          path: "items.3.",
+        });
+      expect(issuesOf(attempt)).toEqual([
+        "items.3.options.topic",
+        "items.3.options.priority",
+        "items.3.options.retry",
+        "items.3.options.durable",
+      ]);
     });
 
     it("refuses a type named after an inherited property", () => {

@@ -32,6 +32,9 @@ export interface EdgeEnqueueOptions {
   readonly delay?: number;
 }
 
+/** The options of a local task, which an edge task does not take. */
+const LOCAL_ONLY = ["priority", "onDead", "retry", "timeout", "ttl", "durable", "transfer"] as const;
+
 /** What {@link buildOutboxRecord} needs besides the call's arguments. */
 export interface EdgeBuildContext {
   readonly id: string;
@@ -47,7 +50,7 @@ export interface EdgeBuildContext {
  *
  * @throws {ValidationError} `invalid_input` listing every problem: unknown type, an invalid
  *   topic, a payload that is not JSON or is over the contract's 128 KB, empty or invalid keys, a
- *   delay that is negative or over 12 hours.
+ *   delay that is negative or over 12 hours, a local task's option (`priority`, `retry`, …).
  */
 export function buildOutboxRecord(
   type: string,
@@ -77,6 +80,14 @@ export function buildOutboxRecord(
   const delay = options.delay;
   if (delay !== undefined && (typeof delay !== "number" || !(delay >= 0) || delay > MAX_DELAY_SECONDS * 1000))
     fail("options.delay", `must be 0 to ${MAX_DELAY_SECONDS * 1000} ms`);
+  // Untyped callers: a local option does not apply at the edge (its policy is the subscription's).
+  for (const name of LOCAL_ONLY) {
+    if ((options as unknown as { readonly [option: string]: unknown })[name] !== undefined)
+      fail(
+        `options.${name}`,
+        'is a local option: a target: "edge" task takes topic, orderingKey, dedupKey and delay',
+      );
+  }
   if (!isWireId(ctx.id)) fail("id", "must be a wire id");
   if (issues.length > 0) {
     const summary = issues.map((issue) => `${issue.path} ${issue.message}`).join("; ");
