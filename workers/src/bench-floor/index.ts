@@ -20,15 +20,48 @@
  * It leaves out all that Errand does besides: auth, rate limits, validation, dedup keys, reading
  * subscriptions, ordering keys, task status aggregation, live events, service-binding calls from
  * the consumer to the API, and a consumer Worker and database of its own. So it runs faster
- * than any pipeline that keeps the guarantees and does those too. `GET /count` and `GET /stats`
- * read the committed effects (each with its latency from the client's send to the commit).
+ * than any pipeline that keeps the guarantees and does those too.
+ *
+ * `POST /send?n=…&musts=1` adds the two cheapest of those the issue also names: one Durable
+ * Object call per request that charges in-memory counters per tenant, subject and client IP
+ * ("rate limits per tenant, per subject and per client IP"), and a router that reads the
+ * topic's subscriptions ("looks up the topic's subscriptions") in one D1 round trip per batch.
+ *
+ * `GET /count` and `GET /stats` read the committed effects (each with its latency from the
+ * client's send to the commit).
  */
+import { DurableObject } from "cloudflare:workers";
 
 /** The floor's bindings. */
 export interface FloorEnv {
-  INGEST: Queue<string>;
+  INGEST: Queue<Ingested>;
   DELIVERY: Queue<string>;
   DB: D1Database;
+  LIMITS: DurableObjectNamespace<Limits>;
+}
+
+/** An ingest message: the task's id, and whether the router looks up subscriptions. */
+interface Ingested {
+  id: string;
+  musts?: true;
+}
+
+/** Fixed-window counters per key, in memory: the cheapest rate limit every isolate shares. */
+export class Limits extends DurableObject<FloorEnv> {
+  readonly #windows = new Map<string, { start: number; count: number }>();
+
+  charge(keys: readonly string[], limit: number): boolean {
+    const now = Date.now();
+    const windows = keys.map((key) => {
+      const current = this.#windows.get(key);
+      const window = current && now - current.start < 60_000 ? current : { start: now, count: 0 };
+      this.#windows.set(key, window);
+      return window;
+    });
+    if (windows.some((w) => w.count >= limit)) return false;
+    for (const w of windows) w.count += 1;
+    return true;
+  }
 }
 
 const SCHEMA = [
@@ -36,6 +69,10 @@ const SCHEMA = [
      status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, cancelled_at INTEGER,
      updated_at INTEGER)`,
   "CREATE TABLE IF NOT EXISTS applied (delivery TEXT PRIMARY KEY, ms INTEGER NOT NULL)",
+  `CREATE TABLE IF NOT EXISTS subscriptions (id TEXT PRIMARY KEY, topic TEXT NOT NULL, queue TEXT NOT NULL,
+     deleted_at INTEGER)`,
+  "CREATE INDEX IF NOT EXISTS subscriptions_topic ON subscriptions(topic) WHERE deleted_at IS NULL",
+  "INSERT OR IGNORE INTO subscriptions (id, topic, queue) VALUES ('s1', 'bench', 'DELIVERY')",
 ];
 
 let ready: Promise<unknown> | undefined;
@@ -57,11 +94,18 @@ export default {
     if (url.pathname === "/send" && request.method === "POST") {
       const n = Math.min(100, Number(url.searchParams.get("n") ?? 100));
       const { sentAt } = await request.json<{ sentAt: number }>();
+      const musts = url.searchParams.get("musts") === "1";
+      if (musts) {
+        const ip = request.headers.get("cf-connecting-ip") ?? "127.0.0.1";
+        const limits = env.LIMITS.get(env.LIMITS.idFromName("tenant"));
+        if (!(await limits.charge(["tenant", "subject:bench", `ip:${ip}`], 10_000_000)))
+          return Response.json({ error: "rate_limited" }, { status: 429 });
+      }
       const ids = Array.from({ length: n }, () => crypto.randomUUID());
       await env.DB.prepare("INSERT INTO tasks (id, payload) SELECT value, ?1 FROM json_each(?2)")
         .bind(JSON.stringify({ sentAt }), JSON.stringify(ids))
         .run();
-      await env.INGEST.sendBatch(ids.map((id) => ({ body: id })));
+      await env.INGEST.sendBatch(ids.map((id) => ({ body: musts ? { id, musts } : { id } })));
       return Response.json({ sent: n });
     }
     if (url.pathname === "/count") {
@@ -79,12 +123,20 @@ export default {
     return new Response("not found", { status: 404 });
   },
   async queue(batch, env) {
-    const ids = batch.messages.map((m) => m.body);
     if (batch.queue.endsWith("-ingest")) {
-      await env.DELIVERY.sendBatch(ids.map((id) => ({ body: id })));
+      const bodies = (batch as MessageBatch<Ingested>).messages.map((m) => m.body);
+      if (bodies.some((b) => b.musts)) {
+        await tables(env.DB);
+        const subscriptions = await env.DB.prepare(
+          "SELECT id, queue FROM subscriptions WHERE topic = 'bench' AND deleted_at IS NULL",
+        ).all<{ id: string; queue: string }>();
+        if (subscriptions.results.length === 0) throw new Error("no subscription");
+      }
+      await env.DELIVERY.sendBatch(bodies.map((b) => ({ body: b.id })));
       batch.ackAll();
       return;
     }
+    const ids = (batch as MessageBatch<string>).messages.map((m) => m.body);
     await tables(env.DB);
     const { results: claimed } = await env.DB.prepare(
       `UPDATE tasks SET attempts = attempts + 1
@@ -99,7 +151,9 @@ export default {
       ms: now - (JSON.parse(t.payload) as { sentAt: number }).sentAt,
     }));
     await env.DB.prepare(
-      "INSERT INTO applied (delivery, ms) SELECT value ->> '$.d', value ->> '$.ms' FROM json_each(?1)",
+      // A batch redelivered after its commit (its report failed) applies nothing twice.
+      `INSERT INTO applied (delivery, ms) SELECT value ->> '$.d', value ->> '$.ms' FROM json_each(?1) WHERE 1
+       ON CONFLICT (delivery) DO NOTHING`,
     )
       .bind(JSON.stringify(effects))
       .run();
@@ -111,4 +165,4 @@ export default {
       .run();
     batch.ackAll();
   },
-} satisfies ExportedHandler<FloorEnv, string>;
+} satisfies ExportedHandler<FloorEnv, Ingested | string>;
