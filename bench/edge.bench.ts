@@ -15,8 +15,7 @@
 //   topic's subscriptions per routed batch). No pipeline that keeps the guarantees beats it.
 // Errand's count is per tenant, so each measurement starts on a fresh tenant, warmed up first
 // with tasks that carry no send time: a cold tenant's first requests create its rate limiter's
-// Durable Object and fill caches, a one-off stall that made the paced p99 (cold: 109–126 ms in
-// two runs) a measure of the start rather than of the pace.
+// Durable Object and fill caches while the paced run's first batches queue behind them.
 // Every pipeline runs with wrangler dev's local observability off (X_LOCAL_OBSERVABILITY=false):
 // on by default, it streams every invocation (each D1 query and Durable Object call included)
 // to a collector Worker in the same workerd, which production does not run. It cost Errand's
