@@ -7,6 +7,7 @@ import type { OnDead, Subscription, SubscriptionRequest } from "@errand/core";
 import { ApiError } from "./api-error.ts";
 import { randomSecret } from "./crypto.ts";
 import { deliveryQueues } from "./delivery-queues.ts";
+import { publishViews } from "./live-publish.ts";
 import { refreshStatus } from "./task-views.ts";
 import { checkWebhookTarget } from "./webhook-target.ts";
 
@@ -99,7 +100,10 @@ export async function listSubscriptions(
   }));
 }
 
-/** Deletes a subscription; false when unknown. */
+/**
+ * Deletes a subscription, cancelling its pending deliveries, and pushes the statuses that
+ * changed to live sessions; false when unknown.
+ */
 export async function deleteSubscription(
   env: Env,
   tenant: string,
@@ -118,9 +122,13 @@ export async function deleteSubscription(
     ).bind(now, id, tenant),
   ]);
   if ((deleted?.results.length ?? 0) === 0) return false;
-  await refreshStatus(
-    env.DB,
-    (cancelled?.results ?? []).map((r) => r.task_key),
+  // A task whose last pending delivery this cancelled is done: its live sessions hear it.
+  await publishViews(
+    env,
+    await refreshStatus(
+      env.DB,
+      (cancelled?.results ?? []).map((r) => r.task_key),
+    ),
   );
   return true;
 }
