@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, call, ids, json, newTenant, submit, topicWith, waitFor } from "../../test/edge.ts";
+import { api, call, ids, json, newTenant, openEvents, submit, topicWith, waitFor } from "../../test/edge.ts";
 
 describe("topics and subscriptions", () => {
   it("creates and lists topics and subscriptions, and returns a webhook secret only once", async () => {
@@ -47,13 +47,14 @@ describe("topics and subscriptions", () => {
     expect((await call(key, "DELETE", `/v1/topics/orders/subscriptions/${hook.id}`)).status).toBe(404);
   });
 
-  it("lets a task waiting only on a deleted subscription finish as delivered", async () => {
+  it("lets a task waiting only on a deleted subscription finish as delivered, and says so to live sessions", async () => {
     const { key } = await newTenant();
     const [hook] = await topicWith(key, "orders", [
       { kind: "webhook", target: "https://hooks.example.com/x" },
     ]);
     const [id] = ids("orphan", 1) as [string];
     await submit(key, [{ id, topic: "orders", payload: {}, delaySeconds: 3600 }]);
+    const events = await openEvents(key);
     await json(key, "DELETE", `/v1/topics/orders/subscriptions/${hook?.id}`);
     const view = await json<{ status: string; deliveries: { status: string }[] }>(
       key,
@@ -61,6 +62,13 @@ describe("topics and subscriptions", () => {
       `/v1/tasks/${id}`,
     );
     expect([view.status, view.deliveries.map((d) => d.status)]).toEqual(["delivered", ["cancelled"]]);
+    // The session hears it without asking.
+    await waitFor(
+      async () => events.messages.find((m) => m.task.id === id && m.task.status === "delivered"),
+      5_000,
+      "the delivered status pushed",
+    );
+    events.socket.close();
   });
 
   it("refuses a queue that wrangler.toml does not declare", async () => {

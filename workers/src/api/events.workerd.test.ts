@@ -132,24 +132,6 @@ describe("live events", () => {
     for (const events of [aliceEvents, bobEvents, adminEvents]) events.socket.close();
   });
 
-  it("tells live sessions of a status that deleting a subscription changed", async () => {
-    const { key } = await newTenant();
-    const [hook] = await topicWith(key, "orders", [
-      { kind: "webhook", target: "https://hooks.example.com/x" },
-    ]);
-    const [id] = ids("unsubscribed", 1) as [string];
-    await submit(key, [{ id, topic: "orders", payload: {}, delaySeconds: 3600 }]);
-    const events = await openEvents(key);
-    await json(key, "DELETE", `/v1/topics/orders/subscriptions/${hook?.id}`);
-    // Its only delivery cancelled, the task is done: the session hears it without asking.
-    await waitFor(
-      async () => events.messages.find((m) => m.task.id === id && m.task.status === "delivered"),
-      5_000,
-      "the delivered status pushed",
-    );
-    events.socket.close();
-  });
-
   it("closes the socket with 4401 when the token behind it expires", async () => {
     const { key } = await newTenant();
     const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
