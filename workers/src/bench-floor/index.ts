@@ -22,46 +22,32 @@
  * the consumer to the API, and a consumer Worker and database of its own. So it runs faster
  * than any pipeline that keeps the guarantees and does those too.
  *
- * `POST /send?n=…&musts=1` adds the two cheapest of those the issue also names: one Durable
- * Object call per request that charges in-memory counters per tenant, subject and client IP
+ * `POST /send?n=…&musts=1` adds the two cheapest of those the issue also names: one call per
+ * request to Errand's own `RateLimiter` Durable Object, charging tenant, subject and client IP
  * ("rate limits per tenant, per subject and per client IP"), and a router that reads the
  * topic's subscriptions ("looks up the topic's subscriptions") in one D1 round trip per batch.
  *
  * `GET /count` and `GET /stats` read the committed effects (each with its latency from the
  * client's send to the commit).
  */
-import { DurableObject } from "cloudflare:workers";
+import { ipLimitKey, subjectLimitKey, tenantLimitKey } from "../api/rate-limit.ts";
+import type { RateLimiter } from "../api/rate-limiter.ts";
+
+/** Errand's own limiter, so the floor pays for rate limits what Errand pays. */
+export { RateLimiter } from "../api/rate-limiter.ts";
 
 /** The floor's bindings. */
 export interface FloorEnv {
   INGEST: Queue<Ingested>;
   DELIVERY: Queue<string>;
   DB: D1Database;
-  LIMITS: DurableObjectNamespace<Limits>;
+  LIMITS: DurableObjectNamespace<RateLimiter>;
 }
 
 /** An ingest message: the task's id, and whether the router looks up subscriptions. */
 interface Ingested {
   id: string;
   musts?: true;
-}
-
-/** Fixed-window counters per key, in memory: the cheapest rate limit every isolate shares. */
-export class Limits extends DurableObject<FloorEnv> {
-  readonly #windows = new Map<string, { start: number; count: number }>();
-
-  charge(keys: readonly string[], limit: number): boolean {
-    const now = Date.now();
-    const windows = keys.map((key) => {
-      const current = this.#windows.get(key);
-      const window = current && now - current.start < 60_000 ? current : { start: now, count: 0 };
-      this.#windows.set(key, window);
-      return window;
-    });
-    if (windows.some((w) => w.count >= limit)) return false;
-    for (const w of windows) w.count += 1;
-    return true;
-  }
 }
 
 const SCHEMA = [
@@ -97,9 +83,13 @@ export default {
       const musts = url.searchParams.get("musts") === "1";
       if (musts) {
         const ip = request.headers.get("cf-connecting-ip") ?? "127.0.0.1";
-        const limits = env.LIMITS.get(env.LIMITS.idFromName("tenant"));
-        if (!(await limits.charge(["tenant", "subject:bench", `ip:${ip}`], 10_000_000)))
-          return Response.json({ error: "rate_limited" }, { status: 429 });
+        const limit = 10_000_000;
+        const wait = await env.LIMITS.get(env.LIMITS.idFromName("bench")).charge([
+          { key: tenantLimitKey("bench"), limit },
+          { key: subjectLimitKey("bench", "bench"), limit },
+          { key: ipLimitKey("bench", ip), limit },
+        ]);
+        if (wait !== undefined) return Response.json({ error: "rate_limited" }, { status: 429 });
       }
       const ids = Array.from({ length: n }, () => crypto.randomUUID());
       await env.DB.prepare("INSERT INTO tasks (id, payload) SELECT value, ?1 FROM json_each(?2)")
