@@ -403,15 +403,12 @@ export class EdgeSync {
   }
 
   async #currentSubject(): Promise<string> {
-    await this.#waitForToken(this.#subjectAtStart);
+    const startAnswered = await this.#waitForToken(this.#subjectAtStart);
     if (this.#subject !== undefined) return this.#subject;
-    const asked = this.#tokens.get().then(
-      (token) => token.subject,
-      () => undefined,
-    );
-    const answered = await this.#waitForToken(asked);
-    const subject =
-      (answered ? await asked : undefined) ?? this.#lastSubject ?? (await this.#store.lastSubject());
+    // The start-up call still stalling, a new ask would get that same call (the token source
+    // shares a call in flight) and wait for it again: fall back at once.
+    const asked = startAnswered ? await this.#askSubject() : undefined;
+    const subject = asked ?? this.#lastSubject ?? (await this.#store.lastSubject());
     if (subject === undefined) {
       throw new ErrandError(
         "signed_out",
@@ -424,6 +421,15 @@ export class EdgeSync {
     this.#subject = subject;
     await this.#store.setLastSubject(subject);
     return subject;
+  }
+
+  /** Asks for a token; its subject, or undefined when it failed or stalls past the wait. */
+  async #askSubject(): Promise<string | undefined> {
+    const asked = this.#tokens.get().then(
+      (token) => token.subject,
+      () => undefined,
+    );
+    return (await this.#waitForToken(asked)) ? await asked : undefined;
   }
 
   /**
