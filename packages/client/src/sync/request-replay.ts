@@ -81,12 +81,10 @@ export async function replayRequests(
       next = Math.min(next ?? Infinity, record.runAt);
       continue;
     }
-    const after = requestAfter(record, await send(record, ctx), {
-      now: ctx.now(),
-      backoff: ctx.backoff,
-    });
-    // Stopped: the rest stay as they are too, for the next start.
-    if (after === record) break;
+    const outcome = await send(record, ctx);
+    // Stopped: this one and the rest stay as they are, for the next start.
+    if (outcome.kind === "stopped") break;
+    const after = requestAfter(record, outcome, { now: ctx.now(), backoff: ctx.backoff });
     if (!(await store.putRequest(after))) continue;
     ctx.changed(after);
     if (after.state === "pending") next = Math.min(next ?? Infinity, after.runAt);
