@@ -96,17 +96,12 @@ function isInternalIpv6(host: string): boolean {
   );
 }
 
-/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 allowed), or undefined. */
+/**
+ * The eight 16-bit groups of an IPv6 address, or undefined. The host comes from `URL.hostname`,
+ * which writes an embedded dotted IPv4 in hex (`[::ffff:10.0.0.1]` → `::ffff:a00:1`).
+ */
 function parseIpv6(host: string): number[] | undefined {
-  let text = host;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    const bytes = parseIpv4(dotted[1]);
-    if (!bytes) return undefined;
-    const [a = 0, b = 0, c = 0, d = 0] = bytes;
-    text = `${text.slice(0, -dotted[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = text.split("::");
+  const halves = host.split("::");
   if (halves.length > 2) return undefined;
   const part = (s: string | undefined) => (s ? s.split(":") : []);
   const head = part(halves[0]);
