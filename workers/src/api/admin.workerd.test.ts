@@ -85,7 +85,7 @@ describe("topics and subscriptions", () => {
   it("refuses webhook targets that are not https, private, loopback or the API's own host", async () => {
     const { key } = await newTenant();
     await json(key, "PUT", "/v1/topics/orders", {});
-    for (const target of [
+    const refused = [
       "http://hooks.example.com/x",
       "https://10.0.0.5/x",
       "https://192.168.1.1/x",
@@ -109,24 +109,22 @@ describe("topics and subscriptions", () => {
       "https://[2002:7f00:1::1]/x",
       "https://[fd00::1]/x",
       "https://[fe80::1]/x",
-    ]) {
-      const response = await call(key, "POST", "/v1/topics/orders/subscriptions", {
-        kind: "webhook",
-        target,
-      });
-      expect([target, response.status]).toEqual([target, 400]);
-    }
-    for (const target of [
+    ];
+    const allowed = [
       "http://127.0.0.1:8999/hook",
       "https://hooks.example.com./x",
       "https://[2606:4700::1111]/x",
       "https://[64:ff9b::808:808]/x",
+    ];
+    for (const [target, status] of [
+      ...refused.map((t) => [t, 400] as const),
+      ...allowed.map((t) => [t, 201] as const),
     ]) {
       const response = await call(key, "POST", "/v1/topics/orders/subscriptions", {
         kind: "webhook",
         target,
       });
-      expect([target, response.status]).toEqual([target, 201]);
+      expect([target, response.status]).toEqual([target, status]);
     }
   });
 });
