@@ -43,7 +43,7 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
   const json = JSON.stringify(refs.map((r) => ({ task: r.task, subscription: r.subscription })));
   const [counted, read] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(
-      `UPDATE deliveries AS d SET attempts = attempts + 1, updated_at = ?2
+      `UPDATE deliveries AS d SET attempts = attempts + 1, awaiting_retry = 0, updated_at = ?2
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?1))
          AND d.status = 'pending' AND d.attempts < ?3 AND ${IS_HEAD}
          AND NOT EXISTS (SELECT 1 FROM tasks c WHERE c.key = d.task_key AND c.cancelled_at IS NOT NULL)
@@ -200,11 +200,18 @@ export async function failDelivery(
   const lastError = { code: error.code, message: error.message };
   const decision = decideRetry(deliveryPolicy(env), Math.max(1, row.attempts), error);
   if (decision.retry) {
-    await env.DB.prepare(
-      "UPDATE deliveries SET last_error = ?3, updated_at = ?4 WHERE task_key = ?1 AND subscription = ?2",
+    // Only while still pending: a cancel since the read above found the attempt running and
+    // left the key held, so this report moves it on, as one from a cancelled delivery does.
+    const waiting = await env.DB.prepare(
+      `UPDATE deliveries SET last_error = ?3, awaiting_retry = 1, updated_at = ?4
+       WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
     )
       .bind(ref.task, ref.subscription, JSON.stringify(lastError), Date.now())
-      .run();
+      .first<{ okey: string | null }>();
+    if (waiting === null) {
+      await advanceKeys(env, [{ subscription: ref.subscription, okey: row.okey }]);
+      return { action: "dead" };
+    }
     return { action: "retry", delaySeconds: Math.max(Math.ceil(decision.delayMs / 1000), retryAfterSeconds) };
   }
   await markDead(env, ref, lastError, { notify: true });

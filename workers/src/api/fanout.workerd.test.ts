@@ -246,15 +246,16 @@ describe("cancel", () => {
 
   it("holds the key of a cancelled task whose attempt is running until that attempt reports", async () => {
     const { first, ref, dispatched } = await cancelRunningHead("cancel-running");
+    expect(await dispatched()).toBeNull();
     await completeDeliveries(env, [{ ref: ref(first) }]);
     expect(await dispatched()).not.toBeNull();
   });
 
   it("releases the key of a cancelled task when its running attempt reports a failure", async () => {
     const { key, first, next, ref, dispatched } = await cancelRunningHead("cancel-failing");
+    expect(await dispatched()).toBeNull();
     // Retryable, with attempts left: had the delivery still been pending, this would be a retry.
-    const error = { name: "Error", message: "flaky", code: "unexpected_error", retryable: true };
-    expect(await failDelivery(env, ref(first), error)).toEqual({ action: "dead" });
+    expect(await failDelivery(env, ref(first), flaky)).toEqual({ action: "dead" });
     // Checked at once: the repair alarm would re-route the next task by itself before long.
     expect(await dispatched()).not.toBeNull();
     await waitFor(async () => ((await views(key, [next]))[0]?.status === "delivered" ? true : undefined));
@@ -263,13 +264,39 @@ describe("cancel", () => {
       deliveries: [{ status: "cancelled" }],
     });
   });
+
+  it("releases the key at once when the cancelled task's delivery is waiting out a retry backoff", async () => {
+    const { key, next, dispatched } = await cancelRunningHead("cancel-backoff", async (first) => {
+      // Its attempt failed and reported a retry an hour away: nothing of it runs any more.
+      expect(await failDelivery(env, first, flaky, 3600)).toEqual({ action: "retry", delaySeconds: 3600 });
+    });
+    // Checked at once: without this the key would wait for the repair alarm.
+    expect(await dispatched()).not.toBeNull();
+    await waitFor(async () => ((await views(key, [next]))[0]?.status === "delivered" ? true : undefined));
+  });
+
+  it("holds the key when the cancelled task's failed attempt is claimed again before the cancel", async () => {
+    const { dispatched } = await cancelRunningHead("cancel-reclaimed", async (first) => {
+      expect((await failDelivery(env, first, flaky, 3600)).action).toBe("retry");
+      // A duplicate message claims the next attempt: it runs, so the key stays held.
+      expect((await claimDeliveries(env, [first]))[0]?.action).toBe("run");
+    });
+    expect(await dispatched()).toBeNull();
+  });
 });
+
+/** A retryable failure, as a consumer reports one. */
+const flaky = { name: "Error", message: "flaky", code: "unexpected_error", retryable: true };
 
 /**
  * Two tasks on one ordering key, both as if routed; a consumer claims the first one's delivery
- * (its attempt runs) and the first task is then cancelled. The next task's delivery is not sent.
+ * (its attempt runs), `beforeCancel` does what else the test needs, and the first task is then
+ * cancelled.
  */
-async function cancelRunningHead(label: string) {
+async function cancelRunningHead(
+  label: string,
+  beforeCancel: (first: { task: number; subscription: string }) => Promise<void> = async () => {},
+) {
   const { key } = await newTenant();
   const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
   const [first, next] = ids(label, 2) as [string, string];
@@ -290,7 +317,7 @@ async function cancelRunningHead(label: string) {
         .bind(keyOf.get(next))
         .first<{ dispatched_at: number | null }>()
     )?.dispatched_at ?? null;
+  await beforeCancel(ref(first));
   await json(key, "POST", `/v1/tasks/${first}/cancel`);
-  expect(await dispatched()).toBeNull();
   return { key, first, next, ref, dispatched };
 }
