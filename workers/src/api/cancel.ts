@@ -2,9 +2,10 @@
  * Cancelling a task: its pending deliveries are tombstoned (consumers skip them at claim), its
  * status becomes `cancelled`, and the next task of each of its ordering keys moves up: at once
  * for a delivery with no attempt running (never claimed, or waiting out a retry backoff after a
- * reported failure), and for one claimed whose attempt may still be running once that attempt
- * reports (delivery-ops), or the repair alarm re-routes the key's next task if it never does,
- * so the next task of its key does not start beside it. Deliveries already made stay made.
+ * reported failure), and for one with attempts claimed and not reported (`attempts` over
+ * `reported`) once the last of them reports (delivery-ops), or the repair alarm re-routes the key's next task if none
+ * ever does, so the next task of its key does not start beside it. Deliveries already made stay
+ * made.
  */
 
 import type { EdgeTaskStatus } from "@errand/core";
@@ -28,19 +29,19 @@ export async function cancelTask(env: Env, key: number): Promise<CancelOutcome> 
     subscription: string;
     okey: string | null;
     attempts: number;
-    awaiting_retry: number;
+    reported: number;
   }>([
     env.DB.prepare(
       "UPDATE tasks SET cancelled_at = COALESCE(cancelled_at, ?2), updated_at = ?2 WHERE key = ?1",
     ).bind(key, now),
     env.DB.prepare(
       `UPDATE deliveries SET status = 'cancelled', updated_at = ?2 WHERE task_key = ?1 AND status = 'pending'
-       RETURNING subscription, okey, attempts, awaiting_retry`,
+       RETURNING subscription, okey, attempts, reported`,
     ).bind(key, now),
   ]);
   await advanceKeys(
     env,
-    (tombstoned?.results ?? []).filter((d) => d.attempts === 0 || d.awaiting_retry === 1),
+    (tombstoned?.results ?? []).filter((d) => d.reported === d.attempts),
   );
   await publishViews(env, await refreshStatus(env.DB, [key]));
   return "cancelled";

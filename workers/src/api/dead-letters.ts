@@ -114,7 +114,7 @@ export async function replayDeadLetter(
   const now = Date.now();
   await env.DB.batch([
     env.DB.prepare(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, awaiting_retry = 0, last_error = NULL, dispatched_at = NULL, updated_at = ?3
+      `UPDATE deliveries SET status = 'pending', attempts = 0, reported = 0, last_error = NULL, dispatched_at = NULL, updated_at = ?3
        WHERE task_key = ?1 AND subscription = ?2 AND status = 'dead'`,
     ).bind(letter.task_key, letter.subscription, now),
     env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE id = ?").bind(now, id),

@@ -43,7 +43,7 @@ export async function claimDeliveries(env: Env, refs: readonly DeliveryMessage[]
   const json = JSON.stringify(refs.map((r) => ({ task: r.task, subscription: r.subscription })));
   const [counted, read] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare(
-      `UPDATE deliveries AS d SET attempts = attempts + 1, awaiting_retry = 0, updated_at = ?2
+      `UPDATE deliveries AS d SET attempts = attempts + 1, updated_at = ?2
        WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.task', value ->> '$.subscription' FROM json_each(?1))
          AND d.status = 'pending' AND d.attempts < ?3 AND ${IS_HEAD}
          AND NOT EXISTS (SELECT 1 FROM tasks c WHERE c.key = d.task_key AND c.cancelled_at IS NOT NULL)
@@ -160,12 +160,15 @@ export async function completeDeliveries(
          RETURNING deliveries.subscription, deliveries.okey`,
       )
       .bind(now, JSON.stringify(rows)),
-    // A cancelled delivery whose attempt ran on held its key until this report (cancel.ts).
+    // A cancelled delivery whose attempts ran on held its key until the last of them reports
+    // (cancel.ts); a stale copy's report beyond the attempts claimed counts nothing.
     db
       .prepare(
-        `SELECT d.subscription, d.okey FROM deliveries d JOIN json_each(?1) AS j
-           ON d.task_key = j.value ->> '$.t' AND d.subscription = j.value ->> '$.s'
-         WHERE d.status = 'cancelled' AND d.okey IS NOT NULL`,
+        `UPDATE deliveries SET reported = reported + 1 FROM json_each(?1) AS j
+         WHERE deliveries.task_key = j.value ->> '$.t' AND deliveries.subscription = j.value ->> '$.s'
+           AND deliveries.status = 'cancelled' AND deliveries.okey IS NOT NULL
+           AND deliveries.reported < deliveries.attempts
+         RETURNING deliveries.subscription, deliveries.okey, deliveries.attempts, deliveries.reported`,
       )
       .bind(JSON.stringify(rows)),
     ...statusUpdate(
@@ -174,48 +177,64 @@ export async function completeDeliveries(
       now,
     ),
   ]);
-  const scopes = [
-    ...(results[0]?.results ?? []),
-    ...(results[1]?.results ?? []),
-  ] as unknown as OrderingScope[];
+  const released = ((results[1]?.results ?? []) as unknown as (OrderingScope & DeliveryCount)[]).filter(
+    (d) => d.reported === d.attempts,
+  );
+  const scopes = [...(results[0]?.results ?? []), ...released] as unknown as OrderingScope[];
   await Promise.all([advanceKeys(env, scopes), publishViews(env, changedViews(results))]);
 }
 
-/** Records a failed attempt and decides between a retry and dead. */
+/**
+ * Records a failed attempt and decides between a retry and dead. The attempt is counted as
+ * reported first, in its own statement, so a cancel from then on sees it stopped (cancel.ts); a
+ * cancelled delivery's key moves on here when this was the last of its attempts running. A
+ * report beyond the attempts claimed (a stale copy's) counts nothing and moves nothing.
+ */
 export async function failDelivery(
   env: Env,
   ref: DeliveryMessage,
   error: SerializedError,
   retryAfterSeconds = 0,
 ): Promise<FailOutcome> {
-  const row = await env.DB.prepare(
-    "SELECT attempts, status, okey FROM deliveries WHERE task_key = ? AND subscription = ?",
+  const counted = await env.DB.prepare(
+    `UPDATE deliveries SET reported = reported + 1 WHERE task_key = ?1 AND subscription = ?2 AND reported < attempts
+     RETURNING attempts, status, okey, reported`,
   )
     .bind(ref.task, ref.subscription)
-    .first<{ attempts: number; status: string; okey: string | null }>();
-  // A cancelled delivery whose attempt ran on held its key until this report (cancel.ts).
-  if (row?.status === "cancelled")
-    await advanceKeys(env, [{ subscription: ref.subscription, okey: row.okey }]);
+    .first<DeliveryCount & { status: string }>();
+  const row =
+    counted ??
+    (await env.DB.prepare(
+      "SELECT attempts, status, okey, reported FROM deliveries WHERE task_key = ? AND subscription = ?",
+    )
+      .bind(ref.task, ref.subscription)
+      .first<DeliveryCount & { status: string }>());
+  if (counted?.status === "cancelled" && counted.reported === counted.attempts)
+    await advanceKeys(env, [{ subscription: ref.subscription, okey: counted.okey }]);
   if (row?.status !== "pending") return { action: "dead" };
   const lastError = { code: error.code, message: error.message };
   const decision = decideRetry(deliveryPolicy(env), Math.max(1, row.attempts), error);
   if (decision.retry) {
-    // Only while still pending: a cancel since the read above found the attempt running and
-    // left the key held, so this report moves it on, as one from a cancelled delivery does.
-    const waiting = await env.DB.prepare(
-      `UPDATE deliveries SET last_error = ?3, awaiting_retry = 1, updated_at = ?4
-       WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING okey`,
+    // Cancelled since the first statement: that cancel saw this attempt reported and moved the
+    // key on itself.
+    const still = await env.DB.prepare(
+      `UPDATE deliveries SET last_error = ?3, updated_at = ?4
+       WHERE task_key = ?1 AND subscription = ?2 AND status = 'pending' RETURNING status`,
     )
       .bind(ref.task, ref.subscription, JSON.stringify(lastError), Date.now())
-      .first<{ okey: string | null }>();
-    if (waiting === null) {
-      await advanceKeys(env, [{ subscription: ref.subscription, okey: row.okey }]);
-      return { action: "dead" };
-    }
+      .first<{ status: string }>();
+    if (still === null) return { action: "dead" };
     return { action: "retry", delaySeconds: Math.max(Math.ceil(decision.delayMs / 1000), retryAfterSeconds) };
   }
   await markDead(env, ref, lastError, { notify: true });
   return { action: "dead" };
+}
+
+/** A delivery's ordering scope and its attempts claimed and reported. */
+interface DeliveryCount {
+  okey: string | null;
+  attempts: number;
+  reported: number;
 }
 
 /**

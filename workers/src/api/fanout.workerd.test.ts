@@ -266,20 +266,32 @@ describe("cancel", () => {
   });
 
   it("releases the key at once when the cancelled task's delivery is waiting out a retry backoff", async () => {
-    const { key, next, dispatched } = await cancelRunningHead("cancel-backoff", async (first) => {
+    const { key, next, dispatched } = await cancelRunningHead("cancel-backoff", async (head) => {
       // Its attempt failed and reported a retry an hour away: nothing of it runs any more.
-      expect(await failDelivery(env, first, flaky, 3600)).toEqual({ action: "retry", delaySeconds: 3600 });
+      expect(await failDelivery(env, head, flaky, 3600)).toEqual({ action: "retry", delaySeconds: 3600 });
     });
     // Checked at once: without this the key would wait for the repair alarm.
     expect(await dispatched()).not.toBeNull();
     await waitFor(async () => ((await views(key, [next]))[0]?.status === "delivered" ? true : undefined));
   });
 
+  it("holds the key until the last running copy of the cancelled task's delivery reports", async () => {
+    const { first, ref, dispatched } = await cancelRunningHead("cancel-copies", async (head) => {
+      // A duplicate message claims a second attempt beside the first.
+      expect((await claimDeliveries(env, [head]))[0]?.action).toBe("run");
+    });
+    expect(await dispatched()).toBeNull();
+    await completeDeliveries(env, [{ ref: ref(first) }]);
+    expect(await dispatched()).toBeNull();
+    expect(await failDelivery(env, ref(first), flaky)).toEqual({ action: "dead" });
+    expect(await dispatched()).not.toBeNull();
+  });
+
   it("holds the key when the cancelled task's failed attempt is claimed again before the cancel", async () => {
-    const { dispatched } = await cancelRunningHead("cancel-reclaimed", async (first) => {
-      expect((await failDelivery(env, first, flaky, 3600)).action).toBe("retry");
+    const { dispatched } = await cancelRunningHead("cancel-reclaimed", async (head) => {
+      expect((await failDelivery(env, head, flaky, 3600)).action).toBe("retry");
       // A duplicate message claims the next attempt: it runs, so the key stays held.
-      expect((await claimDeliveries(env, [first]))[0]?.action).toBe("run");
+      expect((await claimDeliveries(env, [head]))[0]?.action).toBe("run");
     });
     expect(await dispatched()).toBeNull();
   });
@@ -295,7 +307,7 @@ const flaky = { name: "Error", message: "flaky", code: "unexpected_error", retry
  */
 async function cancelRunningHead(
   label: string,
-  beforeCancel: (first: { task: number; subscription: string }) => Promise<void> = async () => {},
+  beforeCancel: (head: { task: number; subscription: string }) => Promise<void> = async () => {},
 ) {
   const { key } = await newTenant();
   const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
@@ -305,8 +317,9 @@ async function cancelRunningHead(
     { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
   ]);
   // As if both were routed and the first one's delivery sent: a consumer claims it.
-  const keys = await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE id IN (?, ?) RETURNING id, key")
-    .bind(first, next)
+  // Routed now, not long ago: the repair alarm re-routes only what was routed before its grace.
+  const keys = await env.DB.prepare("UPDATE tasks SET routed_at = ? WHERE id IN (?, ?) RETURNING id, key")
+    .bind(Date.now(), first, next)
     .all<{ id: string; key: number }>();
   const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
   const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
