@@ -3,9 +3,9 @@
  * status becomes `cancelled`, and the next task of each of its ordering keys moves up: at once
  * for a delivery with no attempt running (never claimed, or waiting out a retry backoff after a
  * reported failure), and for one with attempts claimed and not reported (`attempts` over
- * `reported`) once the last of them reports (delivery-ops), or the repair alarm re-routes the key's next task if none
- * ever does, so the next task of its key does not start beside it. Deliveries already made stay
- * made.
+ * `reported`) once the last of them reports (delivery-ops), or the repair alarm re-routes the
+ * key's next task 15 minutes after the cancel if none ever does (repair.ts), so the next task
+ * of its key does not start beside it. Deliveries already made stay made.
  */
 
 import type { EdgeTaskStatus } from "@errand/core";

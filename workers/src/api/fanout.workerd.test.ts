@@ -17,6 +17,7 @@ import {
   waitFor,
 } from "../../test/edge.ts";
 import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
+import { repairOnce } from "./repair.ts";
 import { routeTasks } from "./router.ts";
 
 describe("fan-out", () => {
@@ -284,6 +285,16 @@ describe("cancel", () => {
     await completeDeliveries(env, [{ ref: ref(first) }]);
     expect(await dispatched()).toBeNull();
     expect(await failDelivery(env, ref(first), flaky)).toEqual({ action: "dead" });
+    expect(await dispatched()).not.toBeNull();
+  });
+
+  it("keeps the repair alarm from moving the key of a cancelled running attempt for 15 minutes", async () => {
+    const { next, ref, dispatched } = await cancelRunningHead("cancel-repair");
+    // Routed long ago: past the repair grace, so only the hold keeps the alarm off it.
+    await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE key = ?").bind(ref(next).task).run();
+    await repairOnce(env, Date.now());
+    expect(await dispatched()).toBeNull();
+    await repairOnce(env, Date.now(), Date.now() + 15 * 60_000 + 1_000);
     expect(await dispatched()).not.toBeNull();
   });
 

@@ -13,6 +13,13 @@ import { markQueued } from "./task-store.ts";
 
 const BATCH = 100;
 
+/**
+ * How long a cancelled delivery with attempts not reported keeps its ordering key from the
+ * repair alarm: the longest a queue consumer invocation runs on Cloudflare (15 minutes), after
+ * which no such attempt can still be running. Its report moves the key on sooner (cancel.ts).
+ */
+const CANCELLED_HOLD_MS = 15 * 60_000;
+
 /** The single repair object (named "repair"). */
 export class Repair extends DurableObject<Env> {
   /** Arms the alarm unless it is armed. */
@@ -33,9 +40,14 @@ export class Repair extends DurableObject<Env> {
 
 /**
  * Queues tasks accepted before `olderThan` that never reached the ingest queue, and re-routes
- * routed tasks with head deliveries never sent. Returns how many of each.
+ * routed tasks with head deliveries never sent, except behind a cancelled delivery whose
+ * attempt may still be running (held up to {@link CANCELLED_HOLD_MS}). Returns how many of each.
  */
-export async function repairOnce(env: Env, olderThan: number): Promise<{ queued: number; rerouted: number }> {
+export async function repairOnce(
+  env: Env,
+  olderThan: number,
+  now = Date.now(),
+): Promise<{ queued: number; rerouted: number }> {
   const unqueued = await env.DB.prepare(
     // Oldest first by accepted_at, so the partial index tasks_unqueued answers it (not a scan).
     `SELECT key, delay_seconds FROM tasks WHERE queued_at IS NULL AND cancelled_at IS NULL AND accepted_at < ?
@@ -55,10 +67,12 @@ export async function repairOnce(env: Env, olderThan: number): Promise<{ queued:
   }
   const stalled = await env.DB.prepare(
     `SELECT DISTINCT d.task_key FROM deliveries d JOIN tasks t ON t.key = d.task_key
-     WHERE d.status = 'pending' AND d.dispatched_at IS NULL AND t.routed_at < ? AND t.cancelled_at IS NULL AND ${IS_HEAD}
+     WHERE d.status = 'pending' AND d.dispatched_at IS NULL AND t.routed_at < ?1 AND t.cancelled_at IS NULL AND ${IS_HEAD}
+       AND NOT EXISTS (SELECT 1 FROM deliveries c WHERE c.subscription = d.subscription AND c.okey = d.okey
+         AND c.task_key < d.task_key AND c.status = 'cancelled' AND c.reported < c.attempts AND c.updated_at > ?2)
      LIMIT 500`,
   )
-    .bind(olderThan)
+    .bind(olderThan, now - CANCELLED_HOLD_MS)
     .all<{ task_key: number }>();
   if (stalled.results.length > 0)
     await routeTasks(
