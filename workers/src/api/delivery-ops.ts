@@ -186,9 +186,9 @@ export async function completeDeliveries(
 
 /**
  * Records a failed attempt and decides between a retry and dead. The attempt is counted as
- * reported first, in its own statement, so a cancel from then on sees it stopped (cancel.ts); a
- * cancelled delivery's key moves on here when this was the last of its attempts running. A
- * report beyond the attempts claimed (a stale copy's) counts nothing and moves nothing.
+ * reported first, in one transaction with the read, so a cancel from then on sees it stopped
+ * (cancel.ts); a cancelled delivery's key moves on here when this was the last of its attempts
+ * running. A report beyond the attempts claimed (a stale copy's) counts nothing and moves nothing.
  */
 export async function failDelivery(
   env: Env,
@@ -196,26 +196,24 @@ export async function failDelivery(
   error: SerializedError,
   retryAfterSeconds = 0,
 ): Promise<FailOutcome> {
-  const counted = await env.DB.prepare(
-    `UPDATE deliveries SET reported = reported + 1 WHERE task_key = ?1 AND subscription = ?2 AND reported < attempts
-     RETURNING attempts, status, okey, reported`,
-  )
-    .bind(ref.task, ref.subscription)
-    .first<DeliveryCount & { status: string }>();
-  const row =
-    counted ??
-    (await env.DB.prepare(
-      "SELECT attempts, status, okey, reported FROM deliveries WHERE task_key = ? AND subscription = ?",
-    )
-      .bind(ref.task, ref.subscription)
-      .first<DeliveryCount & { status: string }>());
-  if (counted?.status === "cancelled" && counted.reported === counted.attempts)
-    await advanceKeys(env, [{ subscription: ref.subscription, okey: counted.okey }]);
+  // One transaction: the row as this report found it, then the report counted unless every
+  // attempt claimed has reported already (a stale copy's report).
+  const [before] = await env.DB.batch<DeliveryCount & { status: string }>([
+    env.DB.prepare(
+      "SELECT attempts, status, okey, reported FROM deliveries WHERE task_key = ?1 AND subscription = ?2",
+    ).bind(ref.task, ref.subscription),
+    env.DB.prepare(
+      "UPDATE deliveries SET reported = reported + 1 WHERE task_key = ?1 AND subscription = ?2 AND reported < attempts",
+    ).bind(ref.task, ref.subscription),
+  ]);
+  const row = before?.results[0];
+  if (row?.status === "cancelled" && row.reported + 1 === row.attempts)
+    await advanceKeys(env, [{ subscription: ref.subscription, okey: row.okey }]);
   if (row?.status !== "pending") return { action: "dead" };
   const lastError = { code: error.code, message: error.message };
   const decision = decideRetry(deliveryPolicy(env), Math.max(1, row.attempts), error);
   if (decision.retry) {
-    // Cancelled since the first statement: that cancel saw this attempt reported and moved the
+    // Cancelled since the first round trip: that cancel saw this attempt reported and moved the
     // key on itself.
     const still = await env.DB.prepare(
       `UPDATE deliveries SET last_error = ?3, updated_at = ?4
