@@ -1,5 +1,5 @@
 import { type OnlineManager, readStatusEvent } from "@errand/client";
-import type { TaskView } from "@errand/core";
+import type { TaskView } from "@errand/core/wire";
 import { type EdgeLink, readTaskViews } from "./edge-link.ts";
 
 const RECONNECT_MS = 2000;

@@ -1,4 +1,4 @@
-import type { StatsResponse, TaskView } from "@errand/core";
+import type { StatsResponse, TaskView } from "@errand/core/wire";
 
 /**
  * The page's link to the edge: its URL, a client token from the `dev` environment's token

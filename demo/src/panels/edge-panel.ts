@@ -1,5 +1,5 @@
 import type { OutboxRecord } from "@errand/client";
-import type { DeliveryView, TaskView } from "@errand/core";
+import type { DeliveryView, TaskView } from "@errand/core/wire";
 import { byId, h } from "../dom.ts";
 import type { EdgeBoard } from "../edge-board.ts";
 import type { EdgeFeed } from "../edge-feed.ts";

@@ -5,7 +5,18 @@
  *
  * Every class sets `name` explicitly, because minifiers rename classes and `name` is what
  * {@link deserializeError} uses to rebuild the right class on the other side of a boundary.
+ *
+ * An app can end up with two copies of this package (a bundler that deduplicates nothing, or
+ * two versions in `node_modules`); an error made by one copy is then not `instanceof` the other
+ * copy's classes. Errand itself therefore recognises its errors by a brand kept in the global
+ * symbol registry, through {@link isErrandError}, and apps should too.
  */
+
+/**
+ * The brand every {@link ErrandError} carries. `Symbol.for` keys it in the global registry, so
+ * every copy of `@errand/core` in a realm shares it.
+ */
+const ERRAND_ERROR = Symbol.for("@errand/core:ErrandError");
 
 /** Options shared by every Errand error. */
 export interface ErrandErrorOptions {
@@ -48,6 +59,36 @@ export class ErrandError extends Error {
     this.retryable = options.retryable ?? true;
     if (options.details !== undefined) this.details = options.details;
   }
+
+  static {
+    Object.defineProperty(ErrandError.prototype, ERRAND_ERROR, { value: true });
+  }
+}
+
+/**
+ * Whether `value` is an {@link ErrandError} (of any subclass), made by this copy of
+ * `@errand/core` or by another one; with `code`, whether it also carries that code. Prefer it to
+ * `instanceof`, which fails across copies.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await handle.result();
+ * } catch (error) {
+ *   if (isErrandError(error, "timeout")) retryLater();
+ *   else if (isErrandError(error) && !error.retryable) showFailure(error.message);
+ * }
+ * ```
+ */
+export function isErrandError(value: unknown, code?: string): value is ErrandError {
+  if (typeof value !== "object" || value === null) return false;
+  const error = value as Partial<Record<typeof ERRAND_ERROR, unknown>> & Partial<ErrandError>;
+  return (
+    error[ERRAND_ERROR] === true &&
+    typeof error.code === "string" &&
+    typeof error.retryable === "boolean" &&
+    (code === undefined || error.code === code)
+  );
 }
 
 /**

@@ -1,25 +1,17 @@
 import { describe, expect, it } from "vitest";
 import * as core from "./index.ts";
+import * as wire from "./wire-contract.ts";
 
 describe("@errand/core", () => {
-  it("exports exactly its public runtime names", () => {
+  it("exports exactly what an app uses", () => {
     expect(Object.keys(core).sort()).toEqual(
       [
         "CancelledError",
         "DEFAULT_RETRY_POLICY",
-        "ERROR_STATUS",
         "ErrandError",
         "FINAL_STATES",
         "MAX_BACKOFF_MS",
-        "MAX_BATCH_ITEMS",
-        "MAX_BODY_BYTES",
-        "MAX_DELAY_SECONDS",
-        "MAX_IDS_PER_QUERY",
-        "MAX_JSON_DEPTH",
-        "MAX_MESSAGE_BYTES",
-        "MAX_TOKEN_TOPICS",
         "MAX_TIMER_MS",
-        "MAX_TOKEN_TTL_SECONDS",
         "NonRetryableError",
         "StaleLeaseError",
         "StorageError",
@@ -32,32 +24,51 @@ describe("@errand/core", () => {
         "decideRetry",
         "defineTasks",
         "deserializeError",
-        "errorBody",
-        "findJsonIssue",
+        "isErrandError",
         "isFinalState",
-        "isJsonValue",
         "isSerializedError",
         "isTaskId",
         "isTaskState",
-        "isTopicName",
-        "isTopicPattern",
-        "isWellFormed",
-        "isWireId",
-        "jsonByteLength",
         "newTaskId",
-        "parseIdsQuery",
-        "parseSubmitTasksRequest",
-        "parseSubscriptionRequest",
-        "parseTokenRequest",
-        "parseTopicRequest",
         "resolvePolicy",
         "serializeError",
         "task",
         "taskIdTime",
         "timerMsProblem",
-        "topicMatches",
         "upgradePayload",
         "validatePolicy",
+      ].sort(),
+    );
+  });
+});
+
+describe("@errand/core/wire", () => {
+  it("exports exactly wire contract v1's limits, parsers and helpers", () => {
+    expect(Object.keys(wire).sort()).toEqual(
+      [
+        "ERROR_STATUS",
+        "MAX_BATCH_ITEMS",
+        "MAX_BODY_BYTES",
+        "MAX_DELAY_SECONDS",
+        "MAX_IDS_PER_QUERY",
+        "MAX_JSON_DEPTH",
+        "MAX_MESSAGE_BYTES",
+        "MAX_TOKEN_TOPICS",
+        "MAX_TOKEN_TTL_SECONDS",
+        "errorBody",
+        "findJsonIssue",
+        "isJsonValue",
+        "isTopicName",
+        "isTopicPattern",
+        "isWellFormed",
+        "isWireId",
+        "jsonByteLength",
+        "parseIdsQuery",
+        "parseSubmitTasksRequest",
+        "parseSubscriptionRequest",
+        "parseTokenRequest",
+        "parseTopicRequest",
+        "topicMatches",
       ].sort(),
     );
   });

@@ -1,15 +1,20 @@
 /**
- * `@errand/core`: what the browser runtime, the edge Workers and edge consumers share, and
- * nothing else. Task and wire contract v1 types, the schemas that parse wire bodies, the retry
- * policy maths, error classes that survive crossing a boundary, ids and the typed task map.
- * No DOM and no Workers APIs: it runs anywhere ES2023 does.
+ * `@errand/core`: what an app shares between the page, its Web Workers and its edge consumers.
+ * The typed task map (`defineTasks`), the error classes (recognised across copies of this
+ * package by {@link isErrandError}), the retry policy and its maths, errors as data, task ids
+ * and states. No DOM and no Workers APIs: it runs anywhere ES2023 does.
+ *
+ * Wire contract v1 (the HTTP API's bodies, limits and parsers) is `@errand/core/wire`.
  *
  * @example
  * ```ts
- * import { defineTasks, task, decideRetry, resolvePolicy, serializeError } from "@errand/core";
+ * import { defineTasks, NonRetryableError, task } from "@errand/core";
  *
- * export const tasks = defineTasks({ resize: task<{ width: number }, { url: string }>() });
- * const decision = decideRetry(resolvePolicy({ maxAttempts: 3 }), 1, serializeError(new Error("flaky")));
+ * export const tasks = defineTasks({
+ *   resize: task<{ width: number }, { url: string }>({ version: 1 }),
+ * });
+ * // In a handler: retrying cannot help, so the task goes to dead at once.
+ * throw new NonRetryableError("Not an image", { code: "not_an_image" });
  * ```
  *
  * @module
@@ -28,11 +33,11 @@ export {
   type Upgrade,
   upgradePayload,
 } from "./define-tasks.ts";
-export { ERROR_STATUS, type ErrorBody, errorBody, type RequestErrorCode } from "./error-body.ts";
 export {
   CancelledError,
   ErrandError,
   type ErrandErrorOptions,
+  isErrandError,
   NonRetryableError,
   StaleLeaseError,
   StorageError,
@@ -43,20 +48,7 @@ export {
   VersionUnsupportedError,
   WorkerCrashedError,
 } from "./errors.ts";
-export { isTaskId, isWireId, newTaskId, taskIdTime } from "./ids.ts";
-export { findJsonIssue, isJsonValue } from "./json-value.ts";
-export {
-  jsonByteLength,
-  MAX_BATCH_ITEMS,
-  MAX_BODY_BYTES,
-  MAX_DELAY_SECONDS,
-  MAX_IDS_PER_QUERY,
-  MAX_JSON_DEPTH,
-  MAX_MESSAGE_BYTES,
-  MAX_TOKEN_TOPICS,
-  MAX_TOKEN_TTL_SECONDS,
-} from "./limits.ts";
-export type { ParseResult, RequestError } from "./parse-result.ts";
+export { isTaskId, newTaskId, taskIdTime } from "./ids.ts";
 export {
   DEFAULT_RETRY_POLICY,
   decideRetry,
@@ -65,15 +57,12 @@ export {
   resolvePolicy,
   validatePolicy,
 } from "./retry-policy.ts";
-export { isWellFormed } from "./schema-parts.ts";
-export { parseSubscriptionRequest, parseTokenRequest, parseTopicRequest } from "./schemas.ts";
 export {
   deserializeError,
   isSerializedError,
   type SerializedError,
   serializeError,
 } from "./serialized-error.ts";
-export { parseIdsQuery, parseSubmitTasksRequest, type SubmitItem } from "./submit-tasks.ts";
 export {
   FINAL_STATES,
   isFinalState,
@@ -83,36 +72,4 @@ export {
   type TaskTarget,
 } from "./task.ts";
 export { MAX_TIMER_MS, timerMsProblem } from "./timer-ms.ts";
-export { isTopicName, isTopicPattern, topicMatches } from "./topic.ts";
-export type {
-  DeliveryStatus,
-  DeliveryView,
-  EdgeTaskStatus,
-  ErrorCode,
-  EventMessage,
-  EventTicketResponse,
-  JsonValue,
-  OnDead,
-  StatsResponse,
-  SubmitItemErrorCode,
-  SubmitItemResult,
-  SubmitItemStatus,
-  SubmitTasksRequest,
-  SubmitTasksResponse,
-  Subscription,
-  SubscriptionKind,
-  SubscriptionListResponse,
-  SubscriptionRequest,
-  SubscriptionStats,
-  TaskListResponse,
-  TaskView,
-  TokenRequest,
-  TokenResponse,
-  TopicListResponse,
-  TopicOrdering,
-  TopicRequest,
-  TopicStats,
-  TopicView,
-  WireError,
-  WireTask,
-} from "./wire.ts";
+export type { EdgeTaskStatus, JsonValue, OnDead } from "./wire.ts";

@@ -6,6 +6,7 @@
 import {
   CancelledError,
   ErrandError,
+  isErrandError,
   NonRetryableError,
   StaleLeaseError,
   StorageError,
@@ -31,8 +32,8 @@ export interface SerializedError {
 const UNEXPECTED = "unexpected_error";
 
 /**
- * Turns anything thrown into a {@link SerializedError}. Errand errors keep their code and
- * retryability (a {@link ValidationError}'s issues travel in `details.issues`); other `Error`s keep
+ * Turns anything thrown into a {@link SerializedError}. Errand errors (of this copy of
+ * `@errand/core` or another: see {@link isErrandError}) keep their code and retryability (a {@link ValidationError}'s issues travel in `details.issues`); other `Error`s keep
  * their name, and a string `code` property if they have one, and are retryable; non-`Error` throws
  * (`throw "boom"`) become `unexpected_error` with the thrown value's text as message.
  *
@@ -42,8 +43,9 @@ const UNEXPECTED = "unexpected_error";
  * ```
  */
 export function serializeError(e: unknown): SerializedError {
-  if (e instanceof ErrandError) {
-    const details = e instanceof ValidationError ? { ...e.details, issues: e.issues } : e.details;
+  if (isErrandError(e)) {
+    const issues = (e as Partial<ValidationError>).issues;
+    const details = Array.isArray(issues) ? { ...e.details, issues } : e.details;
     return withOptional(
       { name: e.name, message: e.message, code: e.code, retryable: e.retryable },
       e.stack,

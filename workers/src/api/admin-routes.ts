@@ -10,7 +10,7 @@ import {
   type SubscriptionListResponse,
   type TopicListResponse,
   type TopicView,
-} from "@errand/core";
+} from "@errand/core/wire";
 import { type Context, Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import { insertApiKey, mintApiKey, SCOPES, type Scope } from "./api-key.ts";

@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ErrorCode, errorBody, type RequestErrorCode } from "@errand/core";
+import { ERROR_STATUS, type ErrorCode, errorBody, type RequestErrorCode } from "@errand/core/wire";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 

@@ -3,7 +3,7 @@
  * the same way; the dev/test entry passes `extend` hooks that add the dev-only routes and the
  * test-only fault layer, so production bundles none of them.
  */
-import { errorBody } from "@errand/core";
+import { errorBody } from "@errand/core/wire";
 import { Hono } from "hono";
 import { cors as publicCors } from "hono/cors";
 import { adminRoutes } from "./admin-routes.ts";

@@ -12,7 +12,8 @@
  *   it dead, recording its dead letter in the same transaction ({@link markDead}), and puts it on
  *   the dead-letter queue.
  */
-import { decideRetry, type JsonValue, type SerializedError, type WireError } from "@errand/core";
+import { decideRetry, type JsonValue, type SerializedError } from "@errand/core";
+import type { WireError } from "@errand/core/wire";
 import type { Claim, FailOutcome } from "@errand/edge";
 import { deliveryPolicy } from "./delivery-policy.ts";
 import { IS_HEAD } from "./dispatch.ts";

@@ -17,7 +17,7 @@
  *   the time, with no credential: the demo page's edge dashboard (a page must never hold the
  *   admin key that `/v1/stats` needs). Subscriptions are listed by id, topic and kind only.
  */
-import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core";
+import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core/wire";
 import { type Context, Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import { insertApiKey, mintApiKey, SCOPES } from "./api-key.ts";

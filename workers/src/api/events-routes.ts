@@ -4,7 +4,7 @@
  * credentials out of URLs, which end up in logs. A ticket is signed (event-ticket.ts), so one
  * that was never issued is refused here, before any hub is reached.
  */
-import type { EventTicketResponse } from "@errand/core";
+import type { EventTicketResponse } from "@errand/core/wire";
 import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";

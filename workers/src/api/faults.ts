@@ -8,7 +8,7 @@
  *   between store and send, `count` times;
  * - `reject`: make the item with this id invalid, so it is rejected (`invalid_task`), once.
  */
-import { errorBody } from "@errand/core";
+import { errorBody } from "@errand/core/wire";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { EventMessage, TaskView } from "@errand/core";
+import type { EventMessage, TaskView } from "@errand/core/wire";
 
 /** Close code sent when the credential behind a socket expired or was revoked. */
 export const CLOSE_EXPIRED = 4401;

@@ -1,4 +1,4 @@
-import type { SubmitItem } from "@errand/core";
+import type { SubmitItem } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { type PlanFacts, planIngest } from "./ingest-plan.ts";
 

@@ -2,7 +2,7 @@
  * Deciding what becomes of each item of a `POST /v1/tasks` batch, given what is already stored.
  * Pure: the route gathers the facts, this decides, the store writes.
  */
-import type { SubmitItem, SubmitItemResult, WireTask } from "@errand/core";
+import type { SubmitItem, SubmitItemResult, WireTask } from "@errand/core/wire";
 
 /** A task already stored for this tenant and subject that an item may collide with. */
 export interface ExistingTask {

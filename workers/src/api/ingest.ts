@@ -5,7 +5,7 @@
  * A task counts as accepted once stored: if the send fails, or the Worker dies before it, the
  * repair alarm sends it.
  */
-import { MAX_BODY_BYTES, parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core";
+import { MAX_BODY_BYTES, parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core/wire";
 import type { Context } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";

@@ -1,5 +1,5 @@
 /** Who is calling: an API key (a server) or a client token (a browser, bound to a subject). */
-import { topicMatches } from "@errand/core";
+import { topicMatches } from "@errand/core/wire";
 import type { Scope } from "./api-key.ts";
 import type { Tenant } from "./tenant.ts";
 

@@ -1,6 +1,6 @@
 /** `GET /v1/stats`: per topic and per subscription, how many tasks are where. */
 
-import type { StatsResponse, SubscriptionStats, TopicStats } from "@errand/core";
+import type { StatsResponse, SubscriptionStats, TopicStats } from "@errand/core/wire";
 
 /** The tenant's stats. */
 export async function tenantStats(db: D1Database, tenant: string): Promise<StatsResponse> {

@@ -3,7 +3,8 @@
  * deleting (its pending deliveries are cancelled, so nothing waits on it) and rotating a
  * webhook's secret (each old one stays valid for `SECRET_GRACE_MS`).
  */
-import type { OnDead, Subscription, SubscriptionRequest } from "@errand/core";
+import type { OnDead } from "@errand/core";
+import type { Subscription, SubscriptionRequest } from "@errand/core/wire";
 import { ApiError } from "./api-error.ts";
 import { randomSecret } from "./crypto.ts";
 import { deliveryQueues } from "./delivery-queues.ts";

@@ -5,7 +5,8 @@
  * delivery is done (at once for a topic with none); else `queued` once on the queue, or
  * `accepted`. `live` deliveries are best-effort and never hold the status back.
  */
-import type { DeliveryStatus, EdgeTaskStatus, SubscriptionKind } from "@errand/core";
+import type { EdgeTaskStatus } from "@errand/core";
+import type { DeliveryStatus, SubscriptionKind } from "@errand/core/wire";
 
 /** What the aggregation reads of one delivery. */
 export interface DeliveryFacts {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { DeliveryStatus, SubscriptionKind } from "@errand/core";
+import type { DeliveryStatus, SubscriptionKind } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { aggregateStatus } from "./task-status.ts";
 import { refreshStatus } from "./task-views.ts";

@@ -3,7 +3,7 @@
  * needs and writes the tasks, one delivery row per subscription of their topic and the status of
  * tasks that have nothing to wait for, so a 2xx means every row exists.
  */
-import type { WireTask } from "@errand/core";
+import type { WireTask } from "@errand/core/wire";
 import type { ExistingTask } from "./ingest-plan.ts";
 
 /** A task ready to store. */

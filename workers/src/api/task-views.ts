@@ -2,14 +2,8 @@
  * Reading tasks as the API shows them (`TaskView`), and keeping each task's stored status in
  * step with its deliveries. The one place that turns rows into views.
  */
-import type {
-  DeliveryStatus,
-  DeliveryView,
-  EdgeTaskStatus,
-  JsonValue,
-  TaskView,
-  WireError,
-} from "@errand/core";
+import type { EdgeTaskStatus, JsonValue } from "@errand/core";
+import type { DeliveryStatus, DeliveryView, TaskView, WireError } from "@errand/core/wire";
 import { RESULT_SQL, STATUS_SQL } from "./task-status.ts";
 
 interface TaskRow {

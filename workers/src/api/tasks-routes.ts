@@ -1,5 +1,5 @@
 /** `/v1/tasks`: submit, read one, read many, cancel. */
-import { parseIdsQuery, type TaskListResponse } from "@errand/core";
+import { parseIdsQuery, type TaskListResponse } from "@errand/core/wire";
 import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";

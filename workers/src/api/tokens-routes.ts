@@ -1,5 +1,5 @@
 /** `POST /v1/tokens`: a key with `admin` mints a client token for a subject and topics. */
-import { parseTokenRequest, type TokenResponse } from "@errand/core";
+import { parseTokenRequest, type TokenResponse } from "@errand/core/wire";
 import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";

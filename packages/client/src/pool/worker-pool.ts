@@ -5,7 +5,7 @@
  * restart backoff that grows with consecutive crashes so a script that always fails cannot spin.
  */
 
-import { CancelledError, ErrandError, WorkerCrashedError } from "@errand/core";
+import { CancelledError, ErrandError, isErrandError, WorkerCrashedError } from "@errand/core";
 import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest, Executor } from "../executor.ts";
 import { sleep, untilAborted } from "./abortable-wait.ts";
 import { failed, runAttempt } from "./attempt.ts";
@@ -119,7 +119,7 @@ class Pool implements WorkerPool {
       if (worker.isReady) lane.failures = 0;
       return outcome;
     } catch (error) {
-      return failed(error instanceof ErrandError ? error : new WorkerCrashedError(String(error)));
+      return failed(isErrandError(error) ? error : new WorkerCrashedError(String(error)));
     } finally {
       this.#release(lane);
     }

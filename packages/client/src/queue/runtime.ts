@@ -58,7 +58,7 @@ import { taskOutcome } from "./task-outcome.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
 
-/** The parts a runtime is built from (see `createErrand`). */
+/** @internal The parts a runtime is built from (see `createErrand`). */
 export interface RuntimeParts<M extends TaskMap> {
   readonly tasks: M;
   readonly options: ResolvedOptions;
@@ -71,8 +71,9 @@ export interface RuntimeParts<M extends TaskMap> {
 }
 
 /**
- * A running Errand queue. Listen with `on(type, listener)` or as an `EventTarget`
- * (`CustomEvent`s whose `detail` is a {@link TaskEventDetail} or {@link StorageEventDetail}).
+ * A running Errand queue, made by `createErrand` (the package exports this class as a type
+ * only). Listen with `on(type, listener)` or as an `EventTarget` (`CustomEvent`s whose `detail`
+ * is a {@link TaskEventDetail} or {@link StorageEventDetail}).
  */
 export class Errand<M extends TaskMap> extends EventTarget {
   readonly #p: RuntimeParts<M>;
@@ -86,6 +87,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #edge = new EdgeFacade();
   #closed = false;
 
+  /** @internal `createErrand` builds runtimes; apps never call this. */
   constructor(parts: RuntimeParts<M>) {
     super();
     this.#p = parts;

@@ -3,7 +3,7 @@
  * instead of DOMException names that differ between browsers.
  */
 
-import { ErrandError, StorageError, type StorageErrorCode } from "@errand/core";
+import { type ErrandError, isErrandError, StorageError, type StorageErrorCode } from "@errand/core";
 
 /**
  * `error` as a {@link StorageError} (returned as is when it already is an `ErrandError`, which
@@ -15,7 +15,7 @@ import { ErrandError, StorageError, type StorageErrorCode } from "@errand/core";
  * - anything else (`UnknownError`, `AbortError` of a transaction the browser aborted) → `storage_error`.
  */
 export function toStorageError(error: unknown, doing: string): ErrandError {
-  if (error instanceof ErrandError) return error;
+  if (isErrandError(error)) return error;
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";
   const message = error instanceof Error || error instanceof DOMException ? error.message : String(error);
   const code: StorageErrorCode =

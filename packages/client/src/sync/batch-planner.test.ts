@@ -1,4 +1,4 @@
-import { MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_MESSAGE_BYTES } from "@errand/core";
+import { MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_MESSAGE_BYTES } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { planBatches } from "./batch-planner.ts";
 import { pendingRecord } from "./fixtures/records.ts";

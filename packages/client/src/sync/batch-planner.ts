@@ -12,13 +12,8 @@
  *   (the caller marks it dead) instead of taking a request with it.
  */
 
-import {
-  type JsonValue,
-  jsonByteLength,
-  MAX_BATCH_ITEMS,
-  MAX_BODY_BYTES,
-  MAX_MESSAGE_BYTES,
-} from "@errand/core";
+import type { JsonValue } from "@errand/core";
+import { jsonByteLength, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_MESSAGE_BYTES } from "@errand/core/wire";
 import { type OutboxRecord, toWireTask } from "./outbox-record.ts";
 
 /** What {@link planBatches} returns. */

@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES } from "@errand/core";
+import { MAX_MESSAGE_BYTES } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { issuesOf } from "../queue/fixtures/issues.ts";
 import { buildOutboxRecord, type EdgeEnqueueOptions } from "./edge-enqueue.ts";

@@ -4,19 +4,16 @@
  * would reject for good is refused here, where the caller can still act on it.
  */
 
+import { type JsonValue, type TaskDef, ValidationError, type ValidationIssue } from "@errand/core";
 import {
   findJsonIssue,
   isTopicName,
   isWellFormed,
   isWireId,
-  type JsonValue,
   jsonByteLength,
   MAX_DELAY_SECONDS,
   MAX_MESSAGE_BYTES,
-  type TaskDef,
-  ValidationError,
-  type ValidationIssue,
-} from "@errand/core";
+} from "@errand/core/wire";
 import type { OutboxRecord } from "./outbox-record.ts";
 
 /** Options of an edge-bound `enqueue`. */

@@ -5,7 +5,7 @@
  * network failure, while a push that the endpoint's stop signal ended is `stopped`.
  */
 
-import type { SubmitItemResult, TaskView, WireTask } from "@errand/core";
+import type { SubmitItemResult, TaskView, WireTask } from "@errand/core/wire";
 import { isStop, type RequestLimits, withDeadline } from "./deadline.ts";
 import { type PushResponse, parseRetryAfter } from "./push-outcome.ts";
 

@@ -4,14 +4,8 @@
  * every tab, `signOut()` and `queueRequest()`. `createErrand` starts one when given `edge`.
  */
 
-import {
-  CancelledError,
-  deserializeError,
-  ErrandError,
-  newTaskId,
-  type TaskDef,
-  type TaskView,
-} from "@errand/core";
+import { CancelledError, deserializeError, ErrandError, newTaskId, type TaskDef } from "@errand/core";
+import type { TaskView } from "@errand/core/wire";
 import { within } from "../pool/abortable-wait.ts";
 import { coalesce } from "../queue/coalescer.ts";
 import type { QueueDb } from "../queue/db.ts";

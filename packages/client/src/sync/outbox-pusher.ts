@@ -13,7 +13,7 @@
  * before the stop is still written.
  */
 
-import { type Backoff, ErrandError } from "@errand/core";
+import { type Backoff, isErrandError } from "@errand/core";
 import { planBatches } from "./batch-planner.ts";
 import { isStop } from "./deadline.ts";
 import { type EdgeEndpoint, submitTasks } from "./edge-http.ts";
@@ -70,8 +70,7 @@ export class OutboxPusher {
         token = await this.#p.tokens.get();
       } catch (error) {
         if (isStop(edge, error)) return { kind: "stopped" };
-        if (error instanceof ErrandError && !error.retryable)
-          return { kind: "paused", reason: "token_refused" };
+        if (isErrandError(error) && !error.retryable) return { kind: "paused", reason: "token_refused" };
         return { kind: "waiting", until: now + 5_000 };
       }
       const plan = planBatches(await store.inState(token.subject, "pending"), now);
@@ -111,7 +110,7 @@ export class OutboxPusher {
         fresh = await this.#p.tokens.refresh();
       } catch (error) {
         if (isStop(edge, error)) return "stopped";
-        if (error instanceof ErrandError && !error.retryable) return "paused";
+        if (isErrandError(error) && !error.retryable) return "paused";
         // The token endpoint is down or busy, which says nothing about the credential: retry.
         await this.#retryLater(batch, error);
         return "unreachable";

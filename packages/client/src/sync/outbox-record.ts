@@ -4,7 +4,8 @@
  * {@link outboxTransition} changes a stored record's state.
  */
 
-import type { EdgeTaskStatus, JsonValue, SerializedError, WireTask } from "@errand/core";
+import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
+import type { WireTask } from "@errand/core/wire";
 
 /**
  * Where an edge task is:

@@ -1,4 +1,4 @@
-import type { TaskView } from "@errand/core";
+import type { TaskView } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { pendingRecord } from "./fixtures/records.ts";
 import { EDGE_FORGOT, FORGOTTEN_AFTER_MS, localStateOf, outboxTransition } from "./outbox-transition.ts";

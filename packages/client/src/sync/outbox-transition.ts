@@ -6,7 +6,8 @@
  * status for a task that is already final, so callers skip the write and the event.
  */
 
-import type { EdgeTaskStatus, JsonValue, SerializedError, TaskView } from "@errand/core";
+import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
+import type { TaskView } from "@errand/core/wire";
 import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
 
 /** Everything that can happen to an outbox record. */

@@ -1,4 +1,5 @@
-import type { Backoff, SubmitItemResult } from "@errand/core";
+import type { Backoff } from "@errand/core";
+import type { SubmitItemResult } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { pendingRecord } from "./fixtures/records.ts";
 import { decidePush, parseRetryAfter } from "./push-outcome.ts";

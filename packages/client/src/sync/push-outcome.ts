@@ -18,7 +18,8 @@
  *   so the one that caused it cannot hold back the others; a single record goes dead with the code.
  */
 
-import { type Backoff, backoffDelay, type SerializedError, type SubmitItemResult } from "@errand/core";
+import { type Backoff, backoffDelay, type SerializedError } from "@errand/core";
+import type { SubmitItemResult } from "@errand/core/wire";
 import type { OutboxRecord } from "./outbox-record.ts";
 import type { OutboxEvent } from "./outbox-transition.ts";
 

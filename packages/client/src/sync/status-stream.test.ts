@@ -1,4 +1,4 @@
-import type { TaskView } from "@errand/core";
+import type { TaskView } from "@errand/core/wire";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { startStatusStream } from "./status-stream.ts";
 import type { TokenSource } from "./token-source.ts";

@@ -10,7 +10,8 @@
  * being polled for ever (outbox-transition.ts).
  */
 
-import { type Backoff, backoffDelay, MAX_IDS_PER_QUERY, type TaskView } from "@errand/core";
+import { type Backoff, backoffDelay } from "@errand/core";
+import { MAX_IDS_PER_QUERY, type TaskView } from "@errand/core/wire";
 import { type EdgeEndpoint, eventsUrl, eventTicket, readTasks } from "./edge-http.ts";
 import type { TokenSource } from "./token-source.ts";
 

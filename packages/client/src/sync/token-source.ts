@@ -8,7 +8,7 @@
  * Errand edge token (`et1.<base64url JSON>.<signature>`, claim `s`).
  */
 
-import { ErrandError } from "@errand/core";
+import { ErrandError, isErrandError } from "@errand/core";
 import { type RequestLimits, withDeadline } from "./deadline.ts";
 
 /** A token and what the client needs to know about it. */
@@ -76,7 +76,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
 
   const load = (): Promise<TokenGrant> =>
     withDeadline(options, (signal) => ask(signal)).catch((cause: unknown) => {
-      if (cause instanceof ErrandError) throw cause;
+      if (isErrandError(cause)) throw cause;
       throw new ErrandError("token_unavailable", "The token endpoint could not be reached", { cause });
     });
 
