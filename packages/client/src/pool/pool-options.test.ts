@@ -37,6 +37,12 @@ describe("resolvePoolOptions", () => {
   });
 
   describe("when options are invalid", () => {
+    it("refuses TypeScript that a bundler inlined as a data URL, naming the pattern that works", () => {
+      const run = () => resolvePoolOptions({ url: "data:video/mp2t;base64,aW1wb3J0" }, 2);
+      expect(issuesOf(run)).toEqual(["url"]);
+      expect(run).toThrow("new Worker(new URL(");
+    });
+
     it("refuses a duration longer than a timer can wait (2^31 - 1 ms), and a start timeout of 0", () => {
       const tooLong = 2 ** 31;
       const paths = (options: object) => issuesOf(() => resolvePoolOptions({ createWorker, ...options }, 2));

@@ -7,13 +7,32 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "@errand/core";
+import { loadFailureMessage, WORKER_PATTERN } from "./load-failure.ts";
 
-/** Options of `createWorkerPool`. Give exactly one of `url` and `createWorker`. */
+/**
+ * Options of `createWorkerPool`. Give exactly one of `createWorker` and `url`.
+ *
+ * @example
+ * ```ts
+ * // Written out like this, Vite, esbuild and webpack 5 build the worker, in dev and production.
+ * const options: WorkerPoolOptions = {
+ *   createWorker: () => new Worker(new URL("./tasks.worker.ts", import.meta.url), { type: "module" }),
+ *   size: 2,
+ * };
+ * ```
+ */
 export interface WorkerPoolOptions {
-  /** The module worker script; the pool starts each worker with `{ type: "module" }`. */
-  readonly url?: string | URL;
-  /** Builds one worker, for workers that need other options than `url` gives. */
+  /**
+   * Builds one worker. Write `new Worker(new URL("./tasks.worker.ts", import.meta.url), { type:
+   * "module" })` in it, as is: that is the form bundlers recognise and build.
+   */
   readonly createWorker?: () => Worker;
+  /**
+   * The URL of an already built module worker script (say, one in `public/`); the pool starts
+   * each worker with `{ type: "module" }`. Bundlers do not build a script given this way: for a
+   * worker in your sources, use `createWorker`.
+   */
+  readonly url?: string | URL;
   /** How many workers at most; `max(1, navigator.hardwareConcurrency - 1)` when absent. */
   readonly size?: number;
   /** How many attempts one worker runs at once (for async handlers); 1 when absent. */
@@ -40,6 +59,8 @@ export interface WorkerPoolOptions {
 /** {@link WorkerPoolOptions} with defaults applied. */
 export interface PoolSettings {
   readonly createWorker: (index: number) => Worker;
+  /** The crash message for a worker whose script does not load. */
+  readonly loadFailure: string;
   readonly size: number;
   readonly concurrencyPerWorker: number;
   readonly prewarm: boolean;
@@ -69,6 +90,12 @@ export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurren
     issues.push({ path: "createWorker", message: "must be a function returning a Worker" });
   } else if (url !== undefined && typeof url !== "string" && !(url instanceof URL)) {
     issues.push({ path: "url", message: "must be a string or a URL" });
+  } else if (url !== undefined && String(url).startsWith("data:video/mp2t")) {
+    // What `vite build` makes of `new URL("./x.ts", import.meta.url)` outside `new Worker(...)`.
+    issues.push({
+      path: "url",
+      message: `is TypeScript source inlined by a bundler, which no browser runs: pass { ${WORKER_PATTERN} } instead`,
+    });
   }
   const fallbackSize = Math.max(1, (Number.isInteger(hardwareConcurrency) ? hardwareConcurrency : 2) - 1);
   const size = integerOption(options.size, fallbackSize, "size", 1, issues);
@@ -106,6 +133,7 @@ export function resolvePoolOptions(options: WorkerPoolOptions, hardwareConcurren
     createWorker:
       createWorker ??
       ((index) => new Worker(url as string | URL, { type: "module", name: `errand-${index}` })),
+    loadFailure: loadFailureMessage(createWorker === undefined ? String(url) : undefined),
     size,
     concurrencyPerWorker,
     prewarm: options.prewarm ?? false,

@@ -25,6 +25,8 @@ export type ExitCause = "crashed" | "killed" | "retired";
 export interface PoolWorkerOptions {
   readonly create: () => Worker;
   readonly startTimeoutMs: number;
+  /** The crash message when the script does not load at all (see `load-failure.ts`). */
+  readonly loadFailure: string;
 }
 
 /** One worker: start handshake, calls, stop requests, death detection. */
@@ -105,7 +107,7 @@ export class PoolWorker {
     else this.#exitListeners.push(listener);
   }
 
-  async #start({ create, startTimeoutMs }: PoolWorkerOptions): Promise<void> {
+  async #start({ create, startTimeoutMs, loadFailure }: PoolWorkerOptions): Promise<void> {
     const crashed = (message: string) => this.#end(new WorkerCrashedError(message), "crashed");
     const timer = setTimeout(
       () => crashed(`The worker did not call expose() within ${startTimeoutMs} ms of starting`),
@@ -117,7 +119,9 @@ export class PoolWorker {
       worker.addEventListener("error", (event) => {
         // Handled here: without preventDefault the page logs it as its own uncaught error.
         event.preventDefault();
-        crashed(`The worker threw: ${event.message || "its script failed to load"}`);
+        // A throw in the script is an ErrorEvent with a message; a script that did not load
+        // (404, not JavaScript, a bundler's uncompiled asset) fires a bare Event.
+        crashed(event.message ? `The worker threw: ${event.message}` : loadFailure);
       });
       worker.addEventListener("messageerror", () => crashed("A message from the worker could not be read"));
       await this.#race(

@@ -4,18 +4,22 @@ import type { WorkerPoolOptions } from "./pool-options.ts";
 import { createWorkerPool, type WorkerPool } from "./worker-pool.ts";
 
 /**
- * The pool for `createErrand({ worker, concurrency })`: `worker` is the module worker script (or
- * the pool's own options), and `concurrency`, when given, is the number of workers unless the
- * pool options name a `size`.
+ * The pool for `createErrand({ worker, concurrency })`: `worker` makes one worker, or is the
+ * pool's own options, or a built module worker script's URL; `concurrency`, when given, is the
+ * number of workers unless the pool options name a `size`.
  *
  * @throws {ValidationError} when the pool options are invalid.
  */
 export function poolForWorkerOption(
-  worker: string | URL | WorkerPoolOptions,
+  worker: (() => Worker) | WorkerPoolOptions | string | URL,
   concurrency: number | undefined,
 ): WorkerPool {
   const options: WorkerPoolOptions =
-    typeof worker === "string" || worker instanceof URL ? { url: worker } : worker;
+    typeof worker === "function"
+      ? { createWorker: worker }
+      : typeof worker === "string" || worker instanceof URL
+        ? { url: worker }
+        : worker;
   return createWorkerPool(
     options.size === undefined && concurrency !== undefined ? { ...options, size: concurrency } : options,
   );

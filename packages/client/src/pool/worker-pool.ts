@@ -240,8 +240,8 @@ class Pool implements WorkerPool {
   async #startWorker(lane: Lane): Promise<PoolWorker> {
     await sleep(restartDelay(lane.failures, this.#settings.restartBackoff), this.#closing.signal);
     if (this.#closing.signal.aborted) throw poolClosed();
-    const { createWorker, startTimeoutMs } = this.#settings;
-    const worker = new PoolWorker({ create: () => createWorker(lane.index), startTimeoutMs });
+    const { createWorker, startTimeoutMs, loadFailure } = this.#settings;
+    const worker = new PoolWorker({ create: () => createWorker(lane.index), startTimeoutMs, loadFailure });
     lane.worker = worker;
     this.#started += 1;
     worker.onExit((cause) => this.#onExit(lane, worker, cause));

@@ -26,11 +26,22 @@ export interface ErrandOptions<M extends TaskMap> {
   /** What runs tasks (the Web Worker pool, or your own). Without it and `handlers`, this runtime only enqueues. */
   readonly executor?: Executor;
   /**
-   * Run tasks on a Web Worker pool: the module worker script (it calls `expose` from
-   * `@errand/client/worker`), or the pool's options. `concurrency`, when given, is its number of
-   * workers; else one fewer than the cores, at least 1. Ignored when `executor` is given.
+   * Run tasks on a Web Worker pool. Give a function that makes one worker, written exactly as
+   * below: Vite, esbuild and webpack 5 build a worker script only from that form, in dev and in
+   * production. The script calls `expose` from `@errand/client/worker`. The pool's full options
+   * (`WorkerPoolOptions`) or the URL of an already built script work too. `concurrency`, when
+   * given, is the number of workers; else one fewer than the cores, at least 1. Ignored when
+   * `executor` is given.
+   *
+   * @example
+   * ```ts
+   * const errand = await createErrand({
+   *   tasks,
+   *   worker: () => new Worker(new URL("./tasks.worker.ts", import.meta.url), { type: "module" }),
+   * });
+   * ```
    */
-  readonly worker?: string | URL | WorkerPoolOptions;
+  readonly worker?: (() => Worker) | WorkerPoolOptions | string | URL;
   /** Attempts at a time on the main-thread executor; 4 by default. */
   readonly concurrency?: number;
   /** The IndexedDB database name; `"errand"` by default. One queue per name per origin. */
