@@ -11,6 +11,7 @@ export default defineConfig({
       "test/vitest.workerd.config.ts",
       "test/vitest.browser.config.ts",
       "test/vitest.e2e.config.ts",
+      "test/vitest.packaging.config.ts",
     ],
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
   },
