@@ -2,7 +2,7 @@ import { createErrand } from "@errand/client";
 import { isErrandError } from "@errand/core";
 import { tasks } from "./tasks.ts";
 
-// Written out this way, Vite (dev and build), esbuild and webpack 5 build the worker script.
+// Written out this way, Vite (dev and build) and webpack 5 build the worker script.
 const errand = await createErrand({
   tasks,
   worker: () => new Worker(new URL("./tasks.worker.ts", import.meta.url), { type: "module" }),

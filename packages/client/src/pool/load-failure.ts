@@ -1,7 +1,7 @@
 /**
  * What a worker script that does not load means, and what to do about it. The browser says
  * nothing useful (a module worker whose script fails to load fires a bare `error` event), and the
- * usual cause is a bundler that never built the worker: Vite, esbuild and webpack build one only
+ * usual cause is a bundler that never built the worker: Vite and webpack 5 build one only
  * from `new Worker(new URL("./x.ts", import.meta.url), { type: "module" })` written out in the
  * app's code. A URL made elsewhere is copied as an asset: `vite dev` serves it compiled, so it
  * works, and `vite build` ships the raw TypeScript (inlined as `data:video/mp2t`, the MIME type
@@ -32,7 +32,7 @@ export function loadFailureMessage(script: string | undefined): string {
     script !== undefined && isUncompiledScript(script)
       ? " It is TypeScript source, which a bundler copies as an asset instead of building it when the URL is not written inside `new Worker(...)`."
       : " Check that the URL is served, as JavaScript, from the page's origin.";
-  return `${what}${why} Pass createErrand { ${WORKER_PATTERN} }: Vite, esbuild and webpack 5 build a worker written that way, in dev and in production.`;
+  return `${what}${why} Pass createErrand { ${WORKER_PATTERN} }: Vite and webpack 5 build a worker written that way, in dev and in production.`;
 }
 
 function shorten(url: string): string {

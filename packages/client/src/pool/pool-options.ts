@@ -14,7 +14,7 @@ import { loadFailureMessage, WORKER_PATTERN } from "./load-failure.ts";
  *
  * @example
  * ```ts
- * // Written out like this, Vite, esbuild and webpack 5 build the worker, in dev and production.
+ * // Written out like this, Vite and webpack 5 build the worker, in dev and production.
  * const options: WorkerPoolOptions = {
  *   createWorker: () => new Worker(new URL("./tasks.worker.ts", import.meta.url), { type: "module" }),
  *   size: 2,

@@ -27,7 +27,7 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly executor?: Executor;
   /**
    * Run tasks on a Web Worker pool. Give a function that makes one worker, written exactly as
-   * below: Vite, esbuild and webpack 5 build a worker script only from that form, in dev and in
+   * below: Vite and webpack 5 build a worker script only from that form, in dev and in
    * production. The script calls `expose` from `@errand/client/worker`. The pool's full options
    * (`WorkerPoolOptions`) or the URL of an already built script work too. `concurrency`, when
    * given, is the number of workers; else one fewer than the cores, at least 1. Ignored when
