@@ -4,6 +4,8 @@
  * second commit of the same delivery fail whole, so its writes never apply twice.
  */
 
+import type { D1Like, D1Statement } from "./workers-shapes.ts";
+
 /** The table's name. */
 export const APPLIED_TABLE = "errand_applied";
 
@@ -25,11 +27,7 @@ export interface AppliedMark {
 }
 
 /** One statement recording these deliveries as applied (it fails whole if any was already). */
-export function markApplied(
-  db: D1Database,
-  consumer: string,
-  marks: readonly AppliedMark[],
-): D1PreparedStatement {
+export function markApplied(db: D1Like, consumer: string, marks: readonly AppliedMark[]): D1Statement {
   return db
     .prepare(
       `INSERT INTO ${APPLIED_TABLE} (consumer, delivery, task_id, result, applied_at)
@@ -40,7 +38,7 @@ export function markApplied(
 
 /** The stored mark of a delivery: undefined when not applied yet. */
 export async function findApplied(
-  db: D1Database,
+  db: D1Like,
   consumer: string,
   delivery: string,
 ): Promise<{ result: string | null } | undefined> {
@@ -53,7 +51,7 @@ export async function findApplied(
 
 /** The stored marks of these deliveries: delivery → result (JSON or null). */
 export async function findAppliedMany(
-  db: D1Database,
+  db: D1Like,
   consumer: string,
   deliveries: readonly string[],
 ): Promise<Map<string, string | null>> {

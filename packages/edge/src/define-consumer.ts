@@ -23,6 +23,7 @@ import {
   type DeliveryRef,
   isDeliveryRef,
 } from "./consumer-protocol.ts";
+import type { D1Like, D1Statement, QueueBatch, QueueMessage, ServiceBinding } from "./workers-shapes.ts";
 
 /** What a handler gets besides its payload. */
 export interface ConsumerContext<E> {
@@ -46,7 +47,7 @@ export interface ConsumerContext<E> {
    * Adds a D1 write to commit atomically with the idempotency mark once the handler returns.
    * Writes made any other way are not protected against a redelivery.
    */
-  write(statement: D1PreparedStatement): void;
+  write(statement: D1Statement): void;
 }
 
 /** A handler per task type; the topic a task was published to names its type. */
@@ -63,22 +64,26 @@ export interface ConsumerOptions<M extends TaskMap, E> {
   tasks: M;
   handlers: ConsumerHandlers<M, E>;
   /** The consumer's own D1 database, where its writes and idempotency marks live. */
-  db: (env: E) => D1Database;
-  /** The service binding to the Errand API's `ConsumerApi` entrypoint. */
-  api: (env: E) => ConsumerApiBinding;
+  db: (env: E) => D1Like;
+  /**
+   * The service binding to the Errand API's `ConsumerApi` entrypoint (in wrangler's config:
+   * `services = [{ binding = "ERRAND", service = "<the API Worker's name>", entrypoint =
+   * "ConsumerApi" }]`). The `Service` type that `wrangler types` generates for it fits as is.
+   */
+  api: (env: E) => ConsumerApiBinding | ServiceBinding;
   /** Names this consumer's marks, so several consumers may share a database. */
   name?: string;
 }
 
 /** The queue handler {@link defineConsumer} returns. */
 export interface Consumer<E> {
-  queue(batch: MessageBatch<unknown>, env: E): Promise<void>;
+  queue(batch: QueueBatch, env: E): Promise<void>;
 }
 
 /** One delivery of a batch, with every message that carried it (duplicates share a fate). */
 interface Group {
   ref: DeliveryRef;
-  messages: Message<unknown>[];
+  messages: QueueMessage[];
 }
 
 /** A handler run that returned, with its writes to commit. */
@@ -87,7 +92,7 @@ interface Applied {
   group: Group;
   task: ClaimedTask;
   result: string | null;
-  writes: D1PreparedStatement[];
+  writes: D1Statement[];
 }
 
 /** What became of a handler run, before commit. */
@@ -134,7 +139,7 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
     const { task } = claim;
     const stored = applied.get(task.deliveryId);
     if (stored !== undefined) return { kind: "applied", group, task, result: stored, writes: [] };
-    const writes: D1PreparedStatement[] = [];
+    const writes: D1Statement[] = [];
     try {
       const handler = handlers[task.topic];
       if (!handler) throw new NonRetryableError(`No handler for topic ${task.topic}`, { code: "no_handler" });
@@ -169,7 +174,7 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
    * `failed` with its error.
    */
   async function commit(
-    db: D1Database,
+    db: D1Like,
     runs: Applied[],
     already: Map<string, string | null>,
   ): Promise<{ committed: Applied[]; failed: [Applied, unknown][] }> {
@@ -236,7 +241,8 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
       }
       const list = [...groups.values()];
       if (list.length === 0) return;
-      const api = options.api(env);
+      // The API Worker's ConsumerApi entrypoint implements ConsumerApiBinding over RPC.
+      const api = options.api(env) as ConsumerApiBinding;
       const db = options.db(env);
       try {
         const claims = await api.claim(list.map((g) => g.ref));

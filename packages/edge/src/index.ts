@@ -37,3 +37,10 @@ export {
   type VerifyOptions,
   verifyWebhookSignature,
 } from "./webhook-signature.ts";
+export type {
+  D1Like,
+  D1Statement,
+  QueueBatch,
+  QueueMessage,
+  ServiceBinding,
+} from "./workers-shapes.ts";

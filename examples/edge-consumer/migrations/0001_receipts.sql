@@ -1,0 +1,1 @@
+CREATE TABLE receipts (order_id TEXT PRIMARY KEY, cents INTEGER NOT NULL, task_id TEXT NOT NULL);
