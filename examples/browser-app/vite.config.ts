@@ -1,7 +1,5 @@
 import { defineConfig } from "vite";
 
-export default defineConfig({
-  // Vite finds the page's dependencies at start, but a worker's only once the worker loads,
-  // and then reloads the page to add them: listing the worker's entry avoids that reload.
-  optimizeDeps: { include: ["@errand/client/worker"] },
-});
+// A worker's dependencies are found only when it first loads, and `vite dev` then reloads the
+// page to add them; listing the worker's entry here avoids that reload.
+export default defineConfig({ optimizeDeps: { include: ["@errand/client/worker"] } });

@@ -7,21 +7,15 @@ const errand = await createErrand({
   tasks,
   worker: () => new Worker(new URL("./tasks.worker.ts", import.meta.url), { type: "module" }),
 });
-
-const log = (line: string) => {
-  document.querySelector("#log")?.append(`${line}\n`);
-};
-errand.on("task.progress", ({ type, progress }) => log(`${type}: ${Math.round((progress ?? 0) * 100)} %`));
+const log = (line: string) => document.querySelector("#log")?.append(`${line}\n`);
 
 document.querySelector("#run")?.addEventListener("click", async () => {
   const hash = await errand.enqueue("hash", { text: "hello" }, { retry: { maxAttempts: 3 } });
   log(`hash: ${(await hash.result()).hex}`);
 
   const parse = await errand.enqueue("parse", { json: "{oops" }, { retry: { maxAttempts: 5 } });
-  try {
-    await parse.result();
-  } catch (error) {
+  await parse.result().catch(async (error: unknown) => {
     const task = await errand.get(parse.id);
     if (isErrandError(error, "not_json")) log(`parse: ${task?.state} after ${task?.attempts} attempt(s)`);
-  }
+  });
 });
