@@ -11,7 +11,7 @@
  * const handle = await errand.enqueue("hash", { text: "hi" });
  * ```
  *
- * @module
+ * @module @errand/client
  */
 
 export type {

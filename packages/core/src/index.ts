@@ -17,7 +17,7 @@
  * throw new NonRetryableError("Not an image", { code: "not_an_image" });
  * ```
  *
- * @module
+ * @module @errand/core
  */
 
 export { type Backoff, backoffDelay, MAX_BACKOFF_MS } from "./backoff.ts";

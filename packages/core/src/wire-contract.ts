@@ -12,7 +12,7 @@
  * if (!parsed.ok) return Response.json(errorBody(parsed.error.code, parsed.error.message), { status: 400 });
  * ```
  *
- * @module
+ * @module @errand/core/wire
  */
 
 export { ERROR_STATUS, type ErrorBody, errorBody, type RequestErrorCode } from "./error-body.ts";

@@ -8,7 +8,7 @@
  * import { defineConsumer, verifyWebhookSignature } from "@errand/edge";
  * ```
  *
- * @module
+ * @module @errand/edge
  */
 
 export { APPLIED_TABLE, APPLIED_TABLE_SQL } from "./applied-table.ts";

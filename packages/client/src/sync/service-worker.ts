@@ -18,7 +18,7 @@
  * installBackgroundSync({ url: "https://api.example.com", tokenUrl: "/errand-token" });
  * ```
  *
- * @module
+ * @module @errand/client/service-worker
  */
 
 import { DEFAULT_RETRY_POLICY } from "@errand/core";

@@ -18,7 +18,7 @@
  * });
  * ```
  *
- * @module
+ * @module @errand/client/worker
  */
 
 export type { HandlerContext } from "../executor.ts";
