@@ -111,7 +111,7 @@ describe("the browser example, installed from the tarballs", () => {
       await app.exec("npx", ["webpack", "--config", "webpack.config.mjs"]);
       const html = (await readFile(path.join(app.dir, "index.html"), "utf8")).replace(
         '<script type="module" src="/src/main.ts"></script>',
-        `<script src="/${(await readdir(path.join(app.dir, "dist-webpack"))).find((n) => n.startsWith("main."))}"></script>`,
+        `<script src="/${(await readdir(path.join(app.dir, "dist-webpack"))).find((n) => /^main\..*\.js$/.test(n))}"></script>`,
       );
       await writeFile(path.join(app.dir, "dist-webpack/index.html"), html);
       const server = await serveStatic(path.join(app.dir, "dist-webpack"));
