@@ -8,13 +8,8 @@ const consumer = defineConsumer({
   handlers: {
     "orders.paid": async ({ orderId, cents }, ctx) => {
       // Committed with the delivery's idempotency mark: a redelivered task never applies twice.
-      ctx.write(
-        ctx.env.DB.prepare("INSERT INTO receipts (order_id, cents, task_id) VALUES (?, ?, ?)").bind(
-          orderId,
-          cents,
-          ctx.id,
-        ),
-      );
+      const insert = ctx.env.DB.prepare("INSERT INTO receipts (order_id, cents, task_id) VALUES (?, ?, ?)");
+      ctx.write(insert.bind(orderId, cents, ctx.id));
       return { receipt: `r-${orderId}` };
     },
   },
