@@ -55,3 +55,25 @@ describe.each(["@errand/core", "@errand/client", "@errand/edge"] as const)("the 
     }
   });
 });
+
+describe("the @errand/client types", () => {
+  it("show no internal member of the runtime, and no constructor", async () => {
+    const { stdout: types } = await run("tar", [
+      "-xzOf",
+      inject("tarballs")["@errand/client"],
+      "package/dist/queue/runtime.d.ts",
+    ]);
+    for (const internal of [
+      "attach",
+      "attachEdge",
+      "emitSync",
+      "slots",
+      "takeTransfer",
+      "policyOf",
+      "constructor",
+    ]) {
+      expect(types).not.toMatch(new RegExp(`^\\s+${internal}\\(`, "m"));
+    }
+    expect(types).toMatch(/^\s+enqueue</m);
+  });
+});
