@@ -175,6 +175,19 @@ describe("a worker pool", () => {
       expect(pool.freeSlots).toBe(1);
     });
 
+    it("fails the task with what to do when the script does not load (TypeScript a build did not compile)", async () => {
+      // A production host serves a `.ts` file as video/mp2t, or not at all: no script runs.
+      const url = new URL("/assets/tasks.worker-Ab12.ts", location.href);
+      const pool = fixturePool({ url, size: 1, restartBackoff: { baseMs: 10, maxMs: 20 } });
+      const error = errorOf(await pool.execute(request("echo", { text: "x" }), quiet, never));
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect(error.message).toContain(`The worker script did not load: ${url.href}.`);
+      expect(error.message).toContain("TypeScript source");
+      expect(error.message).toContain(
+        'new Worker(new URL("./tasks.worker.ts", import.meta.url), { type: "module" })',
+      );
+    });
+
     it("fails the task when the script never calls expose within the start timeout", async () => {
       const pool = fixturePool({ url: silentWorkerUrl, size: 1, startTimeoutMs: 300 });
       const error = errorOf(await pool.execute(request("echo", { text: "x" }), quiet, never));
