@@ -59,6 +59,24 @@ describe("the browser example, installed from the tarballs", () => {
     await app.exec("npx", ["tsc", "--noEmit", "-p", "."]);
   });
 
+  it("typechecks with TypeScript 5.4, the oldest the README names, library types included", async () => {
+    // 5.4 knows no es2023 target or lib (even in a config it extends); nothing here needs them.
+    const config = JSON.parse(await readFile(path.join(app.dir, "tsconfig.json"), "utf8")) as {
+      compilerOptions: Record<string, unknown>;
+    };
+    Object.assign(config.compilerOptions, { target: "es2022", lib: ["es2022", "dom", "dom.iterable"] });
+    await writeFile(path.join(app.dir, "tsconfig.ts54.json"), JSON.stringify(config));
+    await app.exec("npx", [
+      "--yes",
+      "--package",
+      "typescript@5.4.5",
+      "tsc",
+      "--noEmit",
+      "-p",
+      "tsconfig.ts54.json",
+    ]);
+  });
+
   describe("when built with vite build", () => {
     it("builds the worker as JavaScript, with no TypeScript left in the output", async () => {
       await app.exec("npx", ["vite", "build"]);
