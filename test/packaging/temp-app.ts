@@ -44,7 +44,19 @@ export async function installApp(
   Object.assign(manifest.devDependencies, changes.devDeps);
   Object.assign(manifest, changes.extra);
   await writeFile(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2));
-  const app: TempApp = {
+  const app = appIn(dir);
+  await app.exec("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"]);
+  return app;
+}
+
+/** An empty temporary folder outside the workspace, to start an app from nothing. */
+export async function emptyApp(): Promise<TempApp> {
+  return appIn(await mkdtemp(path.join(tmpdir(), "errand-app-")));
+}
+
+/** The app in `dir`: commands run there. */
+export function appIn(dir: string): TempApp {
+  return {
     dir,
     async exec(command, args) {
       try {
@@ -61,8 +73,6 @@ export async function installApp(
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
-  await app.exec("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"]);
-  return app;
 }
 
 const TYPES: Record<string, string> = {
