@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { api, newTenant } from "../../test/edge.ts";
+
+/** A key of the right shape that was never minted. */
+const madeUpKey = () => `ek_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}_${crypto.randomUUID()}`;
+
+const from = (ip: string, credential: string) =>
+  api("/v1/tasks?ids=x", { headers: { authorization: `Bearer ${credential}`, "cf-connecting-ip": ip } });
+
+describe("failed authentication", () => {
+  describe("when one address keeps sending made-up keys", () => {
+    it("answers 429 rate_limited with Retry-After once the address is over its budget, and 401 elsewhere", async () => {
+      const { key } = await newTenant();
+      // 60 failures a minute; the binding's windows follow the clock, so one may end midway.
+      const statuses: number[] = [];
+      let refused: Response | undefined;
+      while (!refused && statuses.length < 121) {
+        const response = await from("198.51.100.61", madeUpKey());
+        statuses.push(response.status);
+        if (response.status === 429) refused = response;
+      }
+      expect(new Set(statuses.slice(0, -1))).toEqual(new Set([401]));
+      expect(refused?.status).toBe(429);
+      expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await refused?.json()).toMatchObject({ error: { code: "rate_limited" } });
+      // Its next made-up key is refused at once, another address is not, nor a valid key from it.
+      expect((await from("198.51.100.61", madeUpKey())).status).toBe(429);
+      expect((await from("198.51.100.62", madeUpKey())).status).toBe(401);
+      expect((await from("198.51.100.62", key)).status).toBe(200);
+    });
+  });
+});
