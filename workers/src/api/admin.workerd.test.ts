@@ -195,4 +195,13 @@ describe("CORS", () => {
     });
     expect(refused.status).toBe(403);
   });
+
+  it("allows a new tenant's origin at once, though a preflight from it was just refused", async () => {
+    const origin = `https://app-${crypto.randomUUID().slice(0, 8)}.example.com`;
+    const preflight = () =>
+      api("/v1/tasks", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+    expect((await preflight()).headers.get("access-control-allow-origin")).toBeNull();
+    await newTenant({ origins: [origin] });
+    expect((await preflight()).headers.get("access-control-allow-origin")).toBe(origin);
+  });
 });

@@ -24,6 +24,7 @@ import { insertApiKey, mintApiKey, SCOPES } from "./api-key.ts";
 import type { AppEnv } from "./app-env.ts";
 import { resolvePrincipal } from "./authenticate.ts";
 import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
+import { forgetKnownOrigins } from "./cors.ts";
 import { DEV_TENANT } from "./dev-seed.ts";
 import { parseFaults, setFaults } from "./faults.ts";
 import { repairOnce } from "./repair.ts";
@@ -72,6 +73,7 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
       ),
       insertApiKey(c.env.DB, key, tenant, SCOPES, ["*"], "dev admin key"),
     ]);
+    forgetKnownOrigins();
     return c.json({ tenant, key: key.key }, 201);
   });
 
