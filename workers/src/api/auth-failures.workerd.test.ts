@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, newTenant } from "../../test/edge.ts";
+import { createApp } from "./app.ts";
 
 /** A key of the right shape that was never minted. */
 const madeUpKey = () => `ek_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}_${crypto.randomUUID()}`;
@@ -27,6 +29,34 @@ describe("failed authentication", () => {
       expect((await from("198.51.100.61", madeUpKey())).status).toBe(429);
       expect((await from("198.51.100.62", madeUpKey())).status).toBe(401);
       expect((await from("198.51.100.62", key)).status).toBe(200);
+    });
+  });
+
+  describe("when one made-up key is sent again and again", () => {
+    it("reads the key table once while the miss is cached", async () => {
+      let keyReads = 0;
+      const db = new Proxy(env.DB, {
+        get(target, property) {
+          if (property === "prepare") {
+            return (sql: string) => {
+              if (sql.includes("FROM api_keys")) keyReads++;
+              return target.prepare(sql);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const app = createApp();
+      const key = madeUpKey();
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const request = new Request("http://api.test/v1/tasks?ids=x", {
+          headers: { authorization: `Bearer ${key}`, "cf-connecting-ip": "198.51.100.63" },
+        });
+        statuses.push((await app.fetch(request, { ...env, DB: db })).status);
+      }
+      expect([statuses, keyReads]).toEqual([[401, 401, 401], 1]);
     });
   });
 });
