@@ -159,6 +159,17 @@ describe("live events", () => {
     for (const events of sockets) events.socket.close();
   });
 
+  it("opens one socket when one ticket is used six times at once", async () => {
+    const { key } = await newTenant();
+    const { ticket } = await json<{ ticket: string }>(key, "POST", "/v1/events/ticket");
+    const responses = await Promise.all(Array.from({ length: 6 }, () => openWith(ticket)));
+    expect(responses.map((r) => r.status).sort()).toEqual([101, 401, 401, 401, 401, 401]);
+    for (const response of responses) {
+      response.webSocket?.accept();
+      response.webSocket?.close();
+    }
+  });
+
   it("leaves a ticket unspent when its socket could not be accepted, so the retry opens it", async () => {
     const { tenant, key } = await newTenant();
     const { ticket } = await json<{ ticket: string }>(key, "POST", "/v1/events/ticket");
