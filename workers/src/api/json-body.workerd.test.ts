@@ -159,15 +159,21 @@ const MALFORMED: Malformed[] = [
 ];
 
 let key: string;
+let token: string;
 
 beforeAll(async () => {
   ({ key } = await newTenant());
   await json(key, "PUT", "/v1/topics/bodies", {});
+  ({ token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
+    subject: "reader",
+    topics: ["bodies"],
+    ttlSeconds: 600,
+  }));
 });
 
 /** Sends a body; fails if no answer comes within 10 s (a reader waiting for the body's end). */
-function send(route: JsonRoute, body: BodyInit, contentType?: string): Promise<Response> {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+function send(route: JsonRoute, body: BodyInit, contentType?: string, credential = key): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${credential}` };
   if (contentType !== undefined) headers["content-type"] = contentType;
   return Promise.race([
     api(route.path, { method: route.method, headers, body }),
@@ -186,6 +192,11 @@ describe.each(ROUTES)("$method $path", (route) => {
       { error: { code: malformed.code, message: expect.any(String) } },
     ]);
     expect(await route.stored(key)).toBe(before);
+  });
+
+  it.runIf(route.path !== "/v1/tasks")("answers 403 to a client token before it reads the body", async () => {
+    const response = await send(route, "\u0000", "text/plain", token);
+    expect([response.status, await response.json()]).toMatchObject([403, { error: { code: "forbidden" } }]);
   });
 
   it("accepts a valid body sent as application/json; charset=utf-8", async () => {
