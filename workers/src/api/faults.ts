@@ -33,8 +33,8 @@ export function parseFaults(body: unknown): FaultRule[] | undefined {
   const out: FaultRule[] = [];
   for (const r of list as unknown[]) {
     if (typeof r !== "object" || r === null) return undefined;
-    const { kind, id, retryAfter } = r as Record<string, unknown>;
-    const count = wholeNumber((r as Record<string, unknown>).count, 1);
+    const { kind, id, retryAfter, count: times } = r as Record<string, unknown>;
+    const count = wholeNumber(times, 1);
     if (kind === "unavailable")
       out.push({ kind: "unavailable", count, retryAfter: wholeNumber(retryAfter, 1) });
     else if (kind === "drop-response" || kind === "fail-send") out.push({ kind, count });

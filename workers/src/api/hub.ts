@@ -6,7 +6,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { EventMessage, TaskView } from "@errand/core";
+import { type EventMessage, errorBody, type TaskView } from "@errand/core";
 import { sha256Hex } from "./crypto.ts";
 
 /** Close code sent when the credential behind a socket expired or was revoked. */
@@ -210,8 +210,5 @@ export class Hub extends DurableObject<Env> {
 }
 
 function unknownTicket(): Response {
-  return Response.json(
-    { error: { code: "unauthorized", message: "The ticket is unknown, used or expired." } },
-    { status: 401 },
-  );
+  return Response.json(errorBody("unauthorized", "The ticket is unknown, used or expired."), { status: 401 });
 }
