@@ -10,14 +10,22 @@ const from = (ip: string, credential: string) =>
   api("/v1/tasks?ids=x", { headers: { authorization: `Bearer ${credential}`, "cf-connecting-ip": ip } });
 
 describe("failed authentication", () => {
-  describe("when one address keeps sending made-up keys", () => {
-    it("answers 429 rate_limited with Retry-After once the address is over its budget, and 401 elsewhere", async () => {
+  // The addresses a client sends from: one IPv4 address, or any of its IPv6 /64.
+  describe.each([
+    { client: "one IPv4 address", address: () => "198.51.100.61", other: "198.51.100.62" },
+    {
+      client: "the addresses of one IPv6 /64",
+      address: () => `2001:db8:61:1:${Math.floor(Math.random() * 0xffff).toString(16)}::1`,
+      other: "2001:db8:61:2::1",
+    },
+  ])("when $client keeps sending made-up keys", ({ address, other }) => {
+    it("answers 429 rate_limited with Retry-After once it is over its budget, and 401 elsewhere", async () => {
       const { key } = await newTenant();
       // 60 failures a minute; the binding's windows follow the clock, so one may end midway.
       const statuses: number[] = [];
       let refused: Response | undefined;
       while (!refused && statuses.length < 121) {
-        const response = await from("198.51.100.61", madeUpKey());
+        const response = await from(address(), madeUpKey());
         statuses.push(response.status);
         if (response.status === 429) refused = response;
       }
@@ -26,9 +34,9 @@ describe("failed authentication", () => {
       expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(await refused?.json()).toMatchObject({ error: { code: "rate_limited" } });
       // Its next made-up key is refused at once, another address is not, nor a valid key from it.
-      expect((await from("198.51.100.61", madeUpKey())).status).toBe(429);
-      expect((await from("198.51.100.62", madeUpKey())).status).toBe(401);
-      expect((await from("198.51.100.62", key)).status).toBe(200);
+      expect((await from(address(), madeUpKey())).status).toBe(429);
+      expect((await from(other, madeUpKey())).status).toBe(401);
+      expect((await from(other, key)).status).toBe(200);
     });
   });
 
