@@ -5,7 +5,8 @@
  * 1. media type: `application/json` (a `charset` parameter, if any, must be UTF-8), else
  *    `415 unsupported_media_type`;
  * 2. size: a declared `Content-Length` over the limit, or more bytes than the limit arriving
- *    (the body is counted as it streams in, never buffered whole first), `413 payload_too_large`;
+ *    (counted as the body streams in, so an oversized one is never read whole),
+ *    `413 payload_too_large`;
  * 3. strict UTF-8 (RFC 8259 §8.1), `400 invalid_json`: invalid bytes are refused, not stored
  *    as U+FFFD;
  * 4. JSON syntax, `400 invalid_json`.
