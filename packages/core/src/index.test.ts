@@ -10,6 +10,7 @@ describe("@errand/core", () => {
         "ERROR_STATUS",
         "ErrandError",
         "FINAL_STATES",
+        "MAX_ADMIN_BODY_BYTES",
         "MAX_BACKOFF_MS",
         "MAX_BATCH_ITEMS",
         "MAX_BODY_BYTES",

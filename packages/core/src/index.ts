@@ -47,6 +47,7 @@ export { isTaskId, isWireId, newTaskId, taskIdTime } from "./ids.ts";
 export { findJsonIssue, isJsonValue } from "./json-value.ts";
 export {
   jsonByteLength,
+  MAX_ADMIN_BODY_BYTES,
   MAX_BATCH_ITEMS,
   MAX_BODY_BYTES,
   MAX_DELAY_SECONDS,
