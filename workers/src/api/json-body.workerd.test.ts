@@ -194,10 +194,13 @@ describe.each(ROUTES)("$method $path", (route) => {
     expect(await route.stored(key)).toBe(before);
   });
 
-  it.runIf(route.path !== "/v1/tasks")("answers 403 to a client token before it reads the body", async () => {
-    const response = await send(route, "\u0000", "text/plain", token);
-    expect([response.status, await response.json()]).toMatchObject([403, { error: { code: "forbidden" } }]);
-  });
+  // A client token may post tasks; every other JSON route is an admin's.
+  if (route.path !== "/v1/tasks") {
+    it("answers 403 to a client token before it reads the body", async () => {
+      const response = await send(route, "\u0000", "text/plain", token);
+      expect([response.status, await response.json()]).toMatchObject([403, { error: { code: "forbidden" } }]);
+    });
+  }
 
   it("accepts a valid body sent as application/json; charset=utf-8", async () => {
     const response = await send(
