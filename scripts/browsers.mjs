@@ -14,10 +14,12 @@ import { fileURLToPath } from "node:url";
  * @typedef {object} Engine
  * @property {string} name how a person calls it
  * @property {string} env the variable that points at a binary and wins over every other place
- * @property {string[]} systemPaths where the system's packages put it
- * @property {() => string | undefined} playwrightPath where Playwright's own download puts it
- * @property {"chromium" | "firefox" | "webkit"} playwrightName the name `playwright install` takes
- * @property {string[]} aptPackages Debian's packages that provide it
+ * @property {() => string | undefined} system the system's package, when it and what driving it
+ *   needs are there
+ * @property {"chromium"} [playwright] the build `playwright install` downloads, where Errand can
+ *   drive Playwright's own (Playwright's Firefox and WebKit are patched builds that need its own
+ *   launchers, so those engines use the system's)
+ * @property {string[]} aptPackages Debian's packages that provide it and what driving it needs
  */
 
 /** @type {Record<string, Engine>} */
@@ -25,12 +27,35 @@ export const engines = {
   chromium: {
     name: "Chromium",
     env: "CHROMIUM_PATH",
-    systemPaths: ["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    playwrightPath: () => playwrightExecutable("chromium"),
-    playwrightName: "chromium",
+    system: () => firstExisting(["/usr/bin/chromium", "/usr/bin/chromium-browser"]),
+    playwright: "chromium",
     aptPackages: ["chromium"],
   },
+  // A stock Firefox, driven by Playwright over WebDriver BiDi (test/firefox-bidi.mjs).
+  firefox: {
+    name: "Firefox",
+    env: "FIREFOX_PATH",
+    system: () => firstExisting(["/usr/bin/firefox-esr", "/usr/bin/firefox"]),
+    aptPackages: ["firefox-esr"],
+  },
+  // WebKitGTK's MiniBrowser, driven by WebKitWebDriver (WebDriver classic) on an Xvfb display:
+  // the WebKit that Linux has as packages (test/webkit.ts).
+  webkit: {
+    name: "WebKit",
+    env: "WEBKIT_MINIBROWSER",
+    system: () => {
+      if (!existsSync(WEBKIT_DRIVER) || !(process.env.DISPLAY || onPath("Xvfb"))) return undefined;
+      const lib = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"];
+      return firstExisting(
+        lib.flatMap((dir) => ["4.1", "4.0"].map((v) => `${dir}/webkit2gtk-${v}/MiniBrowser`)),
+      );
+    },
+    aptPackages: ["libwebkit2gtk-4.1-0", "webkit2gtk-driver", "xvfb"],
+  },
 };
+
+/** WebKitGTK's WebDriver server (Debian's webkit2gtk-driver). */
+export const WEBKIT_DRIVER = process.env.WEBKIT_WEBDRIVER ?? "/usr/bin/WebKitWebDriver";
 
 /**
  * The binary to drive for `engine`: its variable, else the system's package, else Playwright's
@@ -45,7 +70,9 @@ export function findBrowser(engine) {
     if (!existsSync(fromEnv)) throw new Error(`${spec.env} is set to ${fromEnv}, but no file is there.`);
     return fromEnv;
   }
-  return [...spec.systemPaths, spec.playwrightPath()].find((path) => path !== undefined && existsSync(path));
+  return (
+    spec.system() ?? (spec.playwright ? firstExisting([playwrightExecutable(spec.playwright)]) : undefined)
+  );
 }
 
 /**
@@ -57,6 +84,14 @@ export function requireBrowser(engine) {
   const found = findBrowser(engine);
   if (found) return found;
   throw new Error(howToGet(specOf(engine)));
+}
+
+/**
+ * The one sentence that says how to get `engine`.
+ * @param {string} engine
+ */
+export function howToGetBrowser(engine) {
+  return howToGet(specOf(engine));
 }
 
 /**
@@ -73,13 +108,15 @@ export function ensureBrowser(engine, say = (line) => console.log(`browsers: ${l
     say(`${spec.name}: ${found}`);
     return found;
   }
-  say(`${spec.name}: none found; downloading Playwright's ${spec.playwrightName}`);
-  if (run(bin("playwright"), ["install", spec.playwrightName]).ok) {
-    const downloaded = findBrowser(engine);
+  if (spec.playwright) {
+    say(`${spec.name}: none found; downloading Playwright's ${spec.playwright}`);
+    const downloaded = run(bin("playwright"), ["install", spec.playwright]).ok && findBrowser(engine);
     if (downloaded) return downloaded;
   }
   if (canApt()) {
-    say(`${spec.name}: the download failed; installing Debian's ${spec.aptPackages.join(", ")} with apt-get`);
+    say(
+      `${spec.name}: none found or downloaded; installing Debian's ${spec.aptPackages.join(", ")} with apt-get`,
+    );
     const apt = aptInstall(spec.aptPackages);
     const installed = apt.ok ? findBrowser(engine) : undefined;
     if (installed) {
@@ -94,10 +131,17 @@ export function ensureBrowser(engine, say = (line) => console.log(`browsers: ${l
 
 /** @param {Engine} spec */
 function howToGet(spec) {
-  return (
-    `No ${spec.name} found: install Debian's ${spec.aptPackages.join(" ")} (apt-get install ${spec.aptPackages.join(" ")}), ` +
-    `or run npx playwright install ${spec.playwrightName}, or point ${spec.env} at a ${spec.name} binary.`
-  );
+  const packages = spec.aptPackages.join(" ");
+  const download = spec.playwright ? `, or run npx playwright install ${spec.playwright}` : "";
+  return `No ${spec.name} found: install Debian's ${packages} (apt-get install ${packages})${download}, or point ${spec.env} at a ${spec.name} binary.`;
+}
+
+/**
+ * @param {(string | undefined)[]} paths
+ * @returns {string | undefined}
+ */
+function firstExisting(paths) {
+  return paths.find((path) => path !== undefined && existsSync(path));
 }
 
 /** @param {string} engine */
@@ -109,7 +153,7 @@ function specOf(engine) {
 
 /**
  * Where Playwright's own download of `name` goes (whether or not it is there).
- * @param {"chromium" | "firefox" | "webkit"} name
+ * @param {"chromium"} name
  */
 function playwrightExecutable(name) {
   try {
