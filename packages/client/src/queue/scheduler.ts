@@ -1,13 +1,17 @@
 /**
  * The policy above the stores: when to claim, how many, what to run, and what an outcome
- * means. It claims at most `executor.freeSlots` tasks per pass (and wakes on `onSlotFree`), runs
- * each through the executor with a lease it renews every third of `leaseMs`, and commits every
- * outcome with the attempt's fencing token, so a late completion from an owner that lost its
- * lease changes nothing. It never knows which executor runs the work.
+ * means. A pass claims up to `executor.freeSlots + prefetch` tasks, starts as many as slots are
+ * free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free (on
+ * `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
+ * renewed every third of `leaseMs`; every outcome is committed with the attempt's fencing token,
+ * so a late completion from an owner that lost its lease changes nothing. It never knows which
+ * executor runs the work.
  *
  * One pass is one transaction per store: the outcomes and heartbeats gathered since the last
- * pass, then the claim of the slots free now. A finished task and the claim of the slot it freed
- * thus cost one commit, which bounds throughput when slots are few and tasks short.
+ * pass, then the claim that refills the window. While the window holds work for the slots,
+ * outcomes wait for each other (up to `commitMs`, or `commitEvery` of them) to share one commit;
+ * when a slot waits for work, an outcome and the claim it needs commit at once. The app hears of
+ * an outcome (events, `result()`) only after its commit.
  *
  * Looking for other owners' lapsed leases reads every running task, this context's own too, so
  * a pass looks only when one it saw may have lapsed, and otherwise at most every
@@ -27,6 +31,7 @@ import {
   upgradePayload,
 } from "@errand/core";
 import type { ExecutionOutcome, Executor } from "../executor.ts";
+import { ClaimWindow, type Waiting } from "./claim-window.ts";
 import type { Liveness } from "./lease-policy.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied, type TaskStore } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
@@ -55,6 +60,12 @@ export interface SchedulerOptions {
   readonly executor: Executor;
   readonly owner: string;
   readonly leaseMs: number;
+  /** Tasks a pass may claim beyond the free slots, to start later without a transaction. */
+  readonly prefetch: number;
+  /** Longest an outcome waits for others to share its commit while the window feeds the slots. */
+  readonly commitMs: number;
+  /** Outcomes that commit at once, without waiting out `commitMs`. */
+  readonly commitEvery: number;
   /** Longest wait between claim passes when nothing is known to become due sooner. */
   readonly pollMs: number;
   readonly defs: { readonly [type: string]: TaskDef | undefined };
@@ -81,12 +92,24 @@ interface Attempt {
   stoppedBy?: "cancel" | "close" | "lease";
 }
 
+/** A task claimed ahead, waiting for a slot. */
+interface Held extends Waiting {
+  readonly slot: StoreSlot;
+  readonly heartbeat: ReturnType<typeof setInterval> | undefined;
+}
+
 /** Claims and runs tasks until closed. */
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #attempts = new Map<string, Attempt>();
+  readonly #window = new ClaimWindow<Held>();
+  /** Tasks handed back whose release has not committed yet: still this context's. */
+  readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pending = new Map<StoreSlot, PendingChange[]>();
+  /** Outcomes in `#pending`, for `commitEvery`. */
+  #outcomes = 0;
+  #groupTimer: ReturnType<typeof setTimeout> | undefined;
   /** Per store: when the next pass must look for lapsed leases. */
   readonly #lookAt = new Map<StoreSlot, number>();
   /** While a pass claims: the tasks stopped meanwhile with no attempt here to stop. */
@@ -102,9 +125,15 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
-    // A freed slot is usually followed, within the same turn, by its task's outcome: wake after
-    // it, so that the outcome and the claim of the slot share one pass.
-    this.#unsubscribe = options.executor.onSlotFree(() => setTimeout(() => this.wake(), 0));
+    this.#unsubscribe = options.executor.onSlotFree(() =>
+      // After the executor's own bookkeeping: starting from inside its listener would re-enter it.
+      queueMicrotask(() => {
+        this.#fill();
+        // Nothing waiting to start: claim for the slot. A freed slot is usually followed, within
+        // the same turn, by its task's outcome: wake after it, so that both share one pass.
+        if (this.#o.executor.freeSlots > 0) setTimeout(() => this.wake(), 0);
+      }),
+    );
   }
 
   /** Runs a claim pass soon (new work, a freed slot, a hint from another tab). */
@@ -119,6 +148,12 @@ export class Scheduler {
    * pass in flight that took the task before the cancel does not start it.
    */
   stop(id: string, why: "cancel" | "lease"): void {
+    const waiting = this.#window.remove(id);
+    if (waiting !== undefined) {
+      // Cancelled or taken over in the store already: nothing to hand back, and it never starts.
+      clearInterval(waiting.heartbeat);
+      return;
+    }
     const attempt = this.#attempts.get(id);
     if (attempt === undefined) {
       this.#stoppedWhileClaiming?.add(id);
@@ -134,15 +169,16 @@ export class Scheduler {
   }
 
   /**
-   * Stops claiming, aborts running attempts and hands them back (pending, attempt refunded).
-   * Resolves once nothing of this scheduler writes any more: a claim pass in flight hands back
-   * what it claims, and the pass that commits those releases and the attempts' own is awaited,
-   * so the database can close after it.
+   * Stops claiming, aborts running attempts and hands them and the window's tasks back (pending,
+   * attempt refunded). Resolves once nothing of this scheduler writes any more: a claim pass in
+   * flight hands back what it claims, and the pass that commits those releases and the attempts'
+   * own is awaited, so the database can close after it.
    */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#unsubscribe();
+    for (const waiting of this.#window.drain()) this.#release(waiting);
     for (const attempt of this.#attempts.values()) {
       if (attempt.stoppedBy === undefined) {
         attempt.stoppedBy = "close";
@@ -167,8 +203,10 @@ export class Scheduler {
     slot: StoreSlot,
     change: { id: string; event: TaskEvent },
     then: (applied: StoreApplied) => void,
+    outcome = false,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (outcome) this.#outcomes += 1;
       const queued = this.#pending.get(slot) ?? [];
       queued.push({
         change,
@@ -183,6 +221,15 @@ export class Scheduler {
         reject,
       });
       this.#pending.set(slot, queued);
+      // While the window feeds the slots, nothing waits for this commit's claim: let outcomes
+      // gather. A slot without work commits at once.
+      if (outcome && this.#window.size > 0 && this.#outcomes < this.#o.commitEvery) {
+        this.#groupTimer ??= setTimeout(() => {
+          this.#groupTimer = undefined;
+          this.wake();
+        }, this.#o.commitMs);
+        return;
+      }
       if (this.#soon) return;
       this.#soon = true;
       queueMicrotask(() => {
@@ -218,7 +265,12 @@ export class Scheduler {
   async #pass(slot: StoreSlot): Promise<number | undefined> {
     const changes = this.#pending.get(slot) ?? [];
     this.#pending.delete(slot);
-    const limit = this.#closed ? 0 : this.#o.executor.freeSlots;
+    if (this.#pending.size === 0) {
+      this.#outcomes = 0;
+      clearTimeout(this.#groupTimer);
+      this.#groupTimer = undefined;
+    }
+    const limit = this.#closed ? 0 : this.#room();
     if (changes.length === 0 && limit <= 0) return undefined;
     const liveness = limit <= 0 ? undefined : await this.#o.liveness();
     // After the lock query: a lease dated before it would be short by the query's time.
@@ -236,7 +288,7 @@ export class Scheduler {
             leaseMs: this.#o.leaseMs,
             maxAttempts: (task: TaskRecord) => this.#o.policyOf(task).maxAttempts,
             rescue: look,
-            runs: (id: string) => this.#attempts.has(id),
+            runs: (id: string) => this.#attempts.has(id) || this.#window.has(id) || this.#releasing.has(id),
           };
     // A cancel can land after the claim took a task and before the task starts (the memory store
     // claims and cancels within one turn of microtasks): its stop finds no attempt, so the pass
@@ -265,10 +317,12 @@ export class Scheduler {
     // under a lease nobody renews until it lapses (and, on a last attempt, go dead).
     for (const task of result.claimed) {
       if (stopped.has(task.id)) continue;
-      if (this.#closed) this.#release(slot, task);
-      else this.#start(slot, task);
+      const held = this.#hold(slot, task);
+      if (this.#closed) this.#release(held);
+      else this.#window.add(held);
     }
-    if (result.claimed.length === limit) this.#again = true;
+    this.#fill();
+    if (result.claimed.length === limit && this.#room() > 0) this.#again = true;
     if (look) {
       const every = Math.min(this.#o.pollMs, RESCUE_LOOK_MS);
       this.#lookAt.set(slot, Math.min(now + every, result.rescueAt ?? Infinity));
@@ -279,14 +333,55 @@ export class Scheduler {
     return Math.min(result.nextWakeAt ?? Infinity, lookAt ?? Infinity);
   }
 
-  #start(slot: StoreSlot, task: TaskRecord): void {
-    this.#track(this.#run(slot, task));
+  /** How many more tasks a pass may claim: the free slots and the prefetch, less those waiting. */
+  #room(): number {
+    return Math.max(0, this.#o.executor.freeSlots + this.#o.prefetch - this.#window.size);
+  }
+
+  /** A claimed task, its lease renewed from now on until it starts or leaves the window. */
+  #hold(slot: StoreSlot, task: TaskRecord): Held {
+    const renewEvery = this.#o.leaseMs / 3;
+    // A first attempt past its TTL is handed back too: pending again, the next pass expires it.
+    const ttl = task.attempts === 1 ? (task.expiresAt ?? Infinity) : Infinity;
+    const startBy = (expiresAt: number | undefined) =>
+      Math.min(ttl, slot.durable ? (expiresAt ?? 0) - renewEvery : Infinity);
+    const held: Held = {
+      slot,
+      task,
+      startBy: startBy(task.lease?.expiresAt),
+      heartbeat: slot.durable
+        ? setInterval(
+            () =>
+              void this.#renew(slot, task, undefined, (applied) => {
+                if (applied.ok) held.startBy = startBy(applied.after.lease?.expiresAt);
+                else this.stop(task.id, "lease");
+              }),
+            renewEvery,
+          )
+        : undefined,
+    };
+    return held;
+  }
+
+  /** Starts waiting tasks while slots are free; hands back those whose lease would lapse first. */
+  #fill(): void {
+    while (!this.#closed && this.#window.size > 0 && this.#o.executor.freeSlots > 0) {
+      const { start, lapsed } = this.#window.next(Date.now());
+      for (const held of lapsed) this.#release(held);
+      if (start === undefined) return;
+      clearInterval(start.heartbeat);
+      this.#track(this.#run(start.slot, start.task));
+    }
   }
 
   /** Gives back a task claimed but never started: pending again, the attempt refunded, no event. */
-  #release(slot: StoreSlot, task: TaskRecord): void {
+  #release(held: Held): void {
+    clearInterval(held.heartbeat);
+    const { slot, task } = held;
     const event: TaskEvent = { type: "release", token: task.fence, now: Date.now() };
-    this.#track(this.#commit(slot, { id: task.id, event }, () => {}));
+    this.#releasing.add(task.id);
+    const released = this.#commit(slot, { id: task.id, event }, () => {});
+    this.#track(released.finally(() => this.#releasing.delete(task.id)));
   }
 
   #track(work: Promise<void>): void {
@@ -301,7 +396,16 @@ export class Scheduler {
     this.#o.emit("task.started", task);
     const token = task.fence;
     const heartbeat = slot.durable
-      ? setInterval(() => void this.#renew(slot, task, attempt), this.#o.leaseMs / 3)
+      ? setInterval(
+          () =>
+            void this.#renew(slot, task, attempt, (applied) => {
+              if (applied.ok) return;
+              // Taken over, cancelled elsewhere, or purged: stop the handler; its outcome is refused anyway.
+              const cancelled = applied.error.details?.state === "cancelled";
+              this.stop(task.id, cancelled ? "cancel" : "lease");
+            }),
+          this.#o.leaseMs / 3,
+        )
       : undefined;
     try {
       const outcome = await this.#execute(task, attempt);
@@ -325,11 +429,16 @@ export class Scheduler {
     attempt: Attempt,
   ): Promise<boolean> {
     let storable = true;
-    await this.#commit(slot, { id: task.id, event }, (applied) => {
-      if (applied.ok) this.#o.changed(applied.before, applied.after);
-      else if (applied.error.code === NOT_STORABLE) storable = false;
-      else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
-    });
+    await this.#commit(
+      slot,
+      { id: task.id, event },
+      (applied) => {
+        if (applied.ok) this.#o.changed(applied.before, applied.after);
+        else if (applied.error.code === NOT_STORABLE) storable = false;
+        else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
+      },
+      true,
+    );
     return storable;
   }
 
@@ -404,9 +513,15 @@ export class Scheduler {
     return this.#failEvent(task, token, outcome.error);
   }
 
-  async #renew(slot: StoreSlot, task: TaskRecord, attempt: Attempt): Promise<void> {
-    if (attempt.stoppedBy !== undefined) return;
-    const progress = attempt.progress === undefined ? {} : { progress: attempt.progress };
+  /** Renews the lease of a held task (`attempt`: it runs); `then` hears whether that committed. */
+  async #renew(
+    slot: StoreSlot,
+    task: TaskRecord,
+    attempt: Attempt | undefined,
+    then: (applied: StoreApplied) => void,
+  ): Promise<void> {
+    if (attempt?.stoppedBy !== undefined) return;
+    const progress = attempt?.progress === undefined ? {} : { progress: attempt.progress };
     const event: TaskEvent = {
       type: "renew",
       token: task.fence,
@@ -415,12 +530,7 @@ export class Scheduler {
       ...progress,
     };
     try {
-      await this.#commit(slot, { id: task.id, event }, (applied) => {
-        if (applied.ok) return;
-        // Taken over, cancelled elsewhere, or purged: stop the handler; its outcome is refused anyway.
-        const cancelled = applied.error.details?.state === "cancelled";
-        this.stop(task.id, cancelled ? "cancel" : "lease");
-      });
+      await this.#commit(slot, { id: task.id, event }, then);
     } catch (error) {
       this.#o.failed(error);
     }
