@@ -94,11 +94,11 @@ describe("the scheduler's commits", () => {
     it("commits the outcomes of quick tasks in groups, each with the claim that refills the window", async () => {
       const store = new CountingStore();
       await enqueue(store, 300);
-      const { scheduler, succeeded } = schedulerOver(store, {});console.log("COMMITS");
+      const { scheduler, succeeded } = schedulerOver(store, {});
       scheduler.wake();
       await expect.poll(() => succeeded.length).toBe(300);
       // One commit per outcome would be 300; grouped, a commit carries several.
-      console.log("commits", store.commits); expect(store.commits).toBeLessThan(100);
+      expect(store.commits).toBeLessThan(100);
     });
   });
 
