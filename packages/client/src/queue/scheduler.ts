@@ -310,6 +310,9 @@ export class Scheduler {
       this.#stoppedWhileClaiming = undefined;
     }
     for (const [i, one] of changes.entries()) one.resolve(committed.applied[i] as StoreApplied);
+    // The claim could not see what this pass handed back (its reads precede the pass's writes),
+    // and no slot frees to wake the scheduler for it: look again at once.
+    if (!this.#closed && changes.some((one) => one.change.event.type === "release")) this.#again = true;
     const result = committed.claimed;
     if (result === undefined) return undefined;
     for (const task of result.settled) this.#o.emit("task.dead", task);
