@@ -67,6 +67,11 @@ export class ClaimWindow<E extends Waiting> {
     }
   }
 
+  /** The waiting tasks, in the order they start. */
+  entries(): readonly E[] {
+    return [...this.#entries];
+  }
+
   /** Takes every waiting task out (the runtime closes). */
   drain(): E[] {
     return this.#entries.splice(0);

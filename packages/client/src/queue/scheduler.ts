@@ -3,7 +3,8 @@
  * means. A pass claims up to `executor.freeSlots + prefetch` tasks, starts as many as slots are
  * free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free (on
  * `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
- * renewed every third of `leaseMs`; every outcome is committed with the attempt's fencing token,
+ * renewed every third of `leaseMs`, all in one pass; every outcome is committed with the
+ * attempt's fencing token,
  * so a late completion from an owner that lost its lease changes nothing. It never knows which
  * executor runs the work.
  *
@@ -19,18 +20,9 @@
  * taken over at most that much later than a look on every pass would.
  */
 
-import {
-  CancelledError,
-  decideRetry,
-  ErrandError,
-  NonRetryableError,
-  type RetryPolicy,
-  type SerializedError,
-  serializeError,
-  type TaskDef,
-  upgradePayload,
-} from "@errand/core";
-import type { ExecutionOutcome, Executor } from "../executor.ts";
+import { CancelledError, ErrandError, type RetryPolicy, type TaskDef } from "@errand/core";
+import type { Executor } from "../executor.ts";
+import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
 import { ClaimWindow, type Waiting } from "./claim-window.ts";
 import type { Liveness } from "./lease-policy.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied, type TaskStore } from "./store.ts";
@@ -83,19 +75,17 @@ export interface SchedulerOptions {
   failed(error: unknown): void;
 }
 
-type OutcomeEvent<T extends TaskEvent["type"]> = Extract<TaskEvent, { type: T }>;
+/** A task this context holds under its lease: waiting in the window, or running (`attempt`). */
+interface Held extends Waiting {
+  readonly slot: StoreSlot;
+}
 
 interface Attempt {
+  readonly held: Held;
   readonly controller: AbortController;
   progress?: number;
   /** Why the attempt was stopped from outside, if it was. */
   stoppedBy?: "cancel" | "close" | "lease";
-}
-
-/** A task claimed ahead, waiting for a slot. */
-interface Held extends Waiting {
-  readonly slot: StoreSlot;
-  readonly heartbeat: ReturnType<typeof setInterval> | undefined;
 }
 
 /** Claims and runs tasks until closed. */
@@ -115,6 +105,8 @@ export class Scheduler {
   /** While a pass claims: the tasks stopped meanwhile with no attempt here to stop. */
   #stoppedWhileClaiming: Set<string> | undefined;
   readonly #unsubscribe: () => void;
+  /** Renews every lease held here, waiting or running, in one pass every third of `leaseMs`. */
+  readonly #heartbeat: ReturnType<typeof setInterval>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
   /** The last pump started (settled when `#pumping` is false). */
@@ -134,6 +126,7 @@ export class Scheduler {
         if (this.#o.executor.freeSlots > 0) setTimeout(() => this.wake(), 0);
       }),
     );
+    this.#heartbeat = setInterval(() => this.#renewAll(), options.leaseMs / 3);
   }
 
   /** Runs a claim pass soon (new work, a freed slot, a hint from another tab). */
@@ -148,12 +141,8 @@ export class Scheduler {
    * pass in flight that took the task before the cancel does not start it.
    */
   stop(id: string, why: "cancel" | "lease"): void {
-    const waiting = this.#window.remove(id);
-    if (waiting !== undefined) {
-      // Cancelled or taken over in the store already: nothing to hand back, and it never starts.
-      clearInterval(waiting.heartbeat);
-      return;
-    }
+    // Cancelled or taken over in the store already: nothing to hand back, and it never starts.
+    if (this.#window.remove(id) !== undefined) return;
     const attempt = this.#attempts.get(id);
     if (attempt === undefined) {
       this.#stoppedWhileClaiming?.add(id);
@@ -177,6 +166,7 @@ export class Scheduler {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#heartbeat);
     this.#unsubscribe();
     for (const waiting of this.#window.drain()) this.#release(waiting);
     for (const attempt of this.#attempts.values()) {
@@ -341,29 +331,20 @@ export class Scheduler {
     return Math.max(0, this.#o.executor.freeSlots + this.#o.prefetch - this.#window.size);
   }
 
-  /** A claimed task, its lease renewed from now on until it starts or leaves the window. */
+  /** A claimed task, as the window keeps it. */
   #hold(slot: StoreSlot, task: TaskRecord): Held {
-    const renewEvery = this.#o.leaseMs / 3;
-    // A first attempt past its TTL is handed back too: pending again, the next pass expires it.
+    return { slot, task, startBy: this.#startBy(slot, task, task.lease?.expiresAt) };
+  }
+
+  /**
+   * The latest time to start `task` from the window: one renewal period before its lease, renewed
+   * until `leaseExpiresAt`, runs out. A first attempt past its TTL is handed back too: pending
+   * again, the next pass expires it.
+   */
+  #startBy(slot: StoreSlot, task: TaskRecord, leaseExpiresAt: number | undefined): number {
     const ttl = task.attempts === 1 ? (task.expiresAt ?? Infinity) : Infinity;
-    const startBy = (expiresAt: number | undefined) =>
-      Math.min(ttl, slot.durable ? (expiresAt ?? 0) - renewEvery : Infinity);
-    const held: Held = {
-      slot,
-      task,
-      startBy: startBy(task.lease?.expiresAt),
-      heartbeat: slot.durable
-        ? setInterval(
-            () =>
-              void this.#renew(slot, task, undefined, (applied) => {
-                if (applied.ok) held.startBy = startBy(applied.after.lease?.expiresAt);
-                else this.stop(task.id, "lease");
-              }),
-            renewEvery,
-          )
-        : undefined,
-    };
-    return held;
+    if (!slot.durable) return ttl;
+    return Math.min(ttl, (leaseExpiresAt ?? 0) - this.#o.leaseMs / 3);
   }
 
   /** Starts waiting tasks while slots are free; hands back those whose lease would lapse first. */
@@ -372,15 +353,12 @@ export class Scheduler {
       const { start, lapsed } = this.#window.next(Date.now());
       for (const held of lapsed) this.#release(held);
       if (start === undefined) return;
-      clearInterval(start.heartbeat);
-      this.#track(this.#run(start.slot, start.task));
+      this.#track(this.#run(start));
     }
   }
 
   /** Gives back a task claimed but never started: pending again, the attempt refunded, no event. */
-  #release(held: Held): void {
-    clearInterval(held.heartbeat);
-    const { slot, task } = held;
+  #release({ slot, task }: Held): void {
     const event: TaskEvent = { type: "release", token: task.fence, now: Date.now() };
     this.#releasing.add(task.id);
     const released = this.#commit(slot, { id: task.id, event }, () => {});
@@ -393,33 +371,34 @@ export class Scheduler {
     void running.finally(() => this.#inFlight.delete(running));
   }
 
-  async #run(slot: StoreSlot, task: TaskRecord): Promise<void> {
-    const attempt: Attempt = { controller: new AbortController() };
+  async #run(held: Held): Promise<void> {
+    const { slot, task } = held;
+    const attempt: Attempt = { held, controller: new AbortController() };
     this.#attempts.set(task.id, attempt);
     this.#o.emit("task.started", task);
-    const token = task.fence;
-    const heartbeat = slot.durable
-      ? setInterval(
-          () =>
-            void this.#renew(slot, task, attempt, (applied) => {
-              if (applied.ok) return;
-              // Taken over, cancelled elsewhere, or purged: stop the handler; its outcome is refused anyway.
-              const cancelled = applied.error.details?.state === "cancelled";
-              this.stop(task.id, cancelled ? "cancel" : "lease");
-            }),
-          this.#o.leaseMs / 3,
-        )
-      : undefined;
     try {
-      const outcome = await this.#execute(task, attempt);
-      clearInterval(heartbeat);
-      const event = this.#outcomeEvent(task, token, outcome, attempt);
+      const policy = this.#o.policyOf(task);
+      const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
+      const request = attemptRequest(task, def, policy, this.#o.transferOf(task));
+      const outcome =
+        "ok" in request
+          ? request
+          : await this.#o.executor.execute(
+              request,
+              {
+                progress: (value) => {
+                  attempt.progress = value;
+                  this.#o.progress(task, value);
+                },
+              },
+              attempt.controller.signal,
+            );
+      const event = outcomeEvent(task, outcome, attempt.stoppedBy === "close", policy);
       const stored = await this.#commitOutcome(slot, task, event, attempt);
       if (!stored && event.type !== "release") {
-        await this.#commitOutcome(slot, task, this.#storableOutcome(task, event), attempt);
+        await this.#commitOutcome(slot, task, storableOutcome(task, event, policy), attempt);
       }
     } finally {
-      clearInterval(heartbeat);
       this.#attempts.delete(task.id);
     }
   }
@@ -446,96 +425,30 @@ export class Scheduler {
   }
 
   /**
-   * An outcome the store can keep in place of `event`, which it could not: a result it cannot
-   * clone fails the task for good (`result_not_storable`: running it again would make the same
-   * result); an error whose details it cannot clone is recorded without them, and retried as before.
+   * Renews, in one pass, the lease of every task held here on a durable store. A waiting task
+   * whose renewal is refused (cancelled or taken over elsewhere) leaves the window; a running
+   * one is stopped, and its outcome would be refused anyway.
    */
-  #storableOutcome(task: TaskRecord, event: OutcomeEvent<"succeed" | "fail">): TaskEvent {
-    if (event.type === "fail") {
-      const { details: _details, ...error } = event.error;
-      return { ...event, error };
-    }
-    const error = serializeError(
-      new NonRetryableError(`The result of task ${task.id} cannot be stored (structured clone refused it)`, {
-        code: "result_not_storable",
-      }),
-    );
-    return this.#failEvent(task, event.token, error);
-  }
-
-  /** A failed attempt, with what the task's retry policy decides about it. */
-  #failEvent(task: TaskRecord, token: number, error: SerializedError): OutcomeEvent<"fail"> {
-    const decision = decideRetry(this.#o.policyOf(task), task.attempts, error);
-    return { type: "fail", token, now: Date.now(), error, decision };
-  }
-
-  async #execute(task: TaskRecord, attempt: Attempt): Promise<ExecutionOutcome> {
-    const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
-    let payload: unknown;
-    try {
-      if (def === undefined) {
-        throw new NonRetryableError(`This runtime defines no task type ${JSON.stringify(task.type)}`, {
-          code: "unknown_type",
-        });
-      }
-      // Never hand a handler a payload it cannot read: upgrade it, or fail as version_unsupported.
-      payload = upgradePayload(def, task.payload, task.version);
-    } catch (error) {
-      return { ok: false, error: serializeError(error) };
-    }
-    const timeoutMs = task.timeoutMs ?? this.#o.policyOf(task).timeoutMs;
-    const transfer = this.#o.transferOf(task);
-    return this.#o.executor.execute(
-      {
-        id: task.id,
-        type: task.type,
-        payload,
-        attempt: task.attempts,
-        version: def.version,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(transfer === undefined ? {} : { transfer }),
-      },
-      {
-        progress: (value) => {
-          attempt.progress = value;
-          this.#o.progress(task, value);
-        },
-      },
-      attempt.controller.signal,
-    );
-  }
-
-  #outcomeEvent(
-    task: TaskRecord,
-    token: number,
-    outcome: ExecutionOutcome,
-    attempt: Attempt,
-  ): OutcomeEvent<"succeed" | "fail" | "release"> {
-    if (attempt.stoppedBy === "close") return { type: "release", token, now: Date.now() };
-    if (outcome.ok) return { type: "succeed", token, now: Date.now(), result: outcome.result };
-    return this.#failEvent(task, token, outcome.error);
-  }
-
-  /** Renews the lease of a held task (`attempt`: it runs); `then` hears whether that committed. */
-  async #renew(
-    slot: StoreSlot,
-    task: TaskRecord,
-    attempt: Attempt | undefined,
-    then: (applied: StoreApplied) => void,
-  ): Promise<void> {
-    if (attempt?.stoppedBy !== undefined) return;
-    const progress = attempt?.progress === undefined ? {} : { progress: attempt.progress };
-    const event: TaskEvent = {
-      type: "renew",
-      token: task.fence,
-      now: Date.now(),
-      leaseMs: this.#o.leaseMs,
-      ...progress,
-    };
-    try {
-      await this.#commit(slot, { id: task.id, event }, then);
-    } catch (error) {
-      this.#o.failed(error);
+  #renewAll(): void {
+    const now = Date.now();
+    const running = [...this.#attempts.values()].filter((attempt) => attempt.stoppedBy === undefined);
+    for (const held of [...this.#window.entries(), ...running.map((attempt) => attempt.held)]) {
+      const { slot, task } = held;
+      if (!slot.durable) continue;
+      const attempt = this.#attempts.get(task.id);
+      const progress = attempt?.progress === undefined ? {} : { progress: attempt.progress };
+      const event: TaskEvent = {
+        type: "renew",
+        token: task.fence,
+        now,
+        leaseMs: this.#o.leaseMs,
+        ...progress,
+      };
+      const renewed = this.#commit(slot, { id: task.id, event }, (applied) => {
+        if (applied.ok) held.startBy = this.#startBy(slot, task, applied.after.lease?.expiresAt);
+        else this.stop(task.id, applied.error.details?.state === "cancelled" ? "cancel" : "lease");
+      });
+      renewed.catch((error: unknown) => this.#o.failed(error));
     }
   }
 }
