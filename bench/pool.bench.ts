@@ -108,8 +108,11 @@ try {
     },
   ]);
 
-  const { prefetch: DEFAULT_PREFETCH } = await call<{ prefetch: number }>("defaults");
-  const window = (slots: number) => slots + DEFAULT_PREFETCH;
+  const { prefetch: DEFAULT_PREFETCH, maxWindow } = await call<{ prefetch: string; maxWindow: number }>(
+    "defaults",
+  );
+  // The floor batches as the largest window would: a bound on any window's commits.
+  const window = (slots: number) => slots + maxWindow;
   const durable: Array<[string, () => Promise<Measure>]> = [
     ["IndexedDB bulk put, one strict transaction", () => call("bulkPut", DURABLE_OPS)],
     [
@@ -119,6 +122,10 @@ try {
     [
       `floor: the queue's 3 writes a task alone, ${window(WORKERS)} a commit`,
       () => call("writeFloor", DURABLE_OPS, window(WORKERS)),
+    ],
+    [
+      `floor without indexes: the same writes to a store with none of the queue's indexes`,
+      () => call("writeFloor", DURABLE_OPS, window(WORKERS), []),
     ],
     [
       `same, ${PER_WORKER} attempts at once per worker (concurrencyPerWorker)`,

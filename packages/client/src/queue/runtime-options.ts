@@ -47,11 +47,13 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly pollMs?: number;
   /**
    * Tasks a claim may lease beyond the free slots, to start as slots free without another
-   * transaction (a broker's prefetch count); {@link DEFAULT_PREFETCH} by default, 0 to claim only
-   * for free slots. They are leased like running tasks: another tab does not run them while this
-   * one lives, and takes them over when it closes or freezes.
+   * transaction (a broker's prefetch count). `"auto"` (the default) sizes the window from the
+   * measured attempt and commit times (many short tasks, hardly any long ones, at most
+   * `MAX_AUTO_WINDOW`); a number fixes it; 0 claims only for free slots. Waiting tasks are leased
+   * like running ones: another tab does not run them while this one lives, and takes them over
+   * when it closes or freezes.
    */
-  readonly prefetch?: number;
+  readonly prefetch?: number | "auto";
   /** Interval of the retention sweep; 10 min by default (it also runs at start). */
   readonly sweepMs?: number;
   /** Ask for persistent storage at start (`navigator.storage.persist()`); true by default. */
@@ -70,7 +72,7 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly aliveGraceMs: number;
   readonly pollMs: number;
-  readonly prefetch: number;
+  readonly prefetch: number | "auto";
   readonly sweepMs: number;
   readonly persist: boolean;
   readonly ownerId: string;
@@ -78,12 +80,8 @@ export interface ResolvedOptions {
 
 const DAY = 86_400_000;
 
-/**
- * The default prefetch window. Measured (docs/benchmarks-pool.md): a pass then carries the
- * outcomes and claims of dozens of short tasks, while a higher-priority task enqueued later still
- * waits for one slot and one commit, and another tab finds most tasks unclaimed.
- */
-export const DEFAULT_PREFETCH = 32;
+/** The default prefetch window: sized from measures (see window-size.ts). */
+export const DEFAULT_PREFETCH = "auto";
 
 /**
  * How outcomes are grouped while the window feeds the slots: at most this many ms apart, or
@@ -124,7 +122,7 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     return value;
   };
   /** A count that may be 0. */
-  const count = (name: string, value: number | undefined, fallback: number): number => {
+  const count = <F>(name: string, value: number | undefined, fallback: F): number | F => {
     if (value === undefined) return fallback;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
       issues.push({ path: name, message: "must be an integer >= 0" });
@@ -156,7 +154,7 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     leaseMs: timer("leaseMs", options?.leaseMs, 15_000),
     aliveGraceMs: positive("aliveGraceMs", options?.aliveGraceMs, 60_000),
     pollMs: timer("pollMs", options?.pollMs, 5_000),
-    prefetch: count("prefetch", options?.prefetch, DEFAULT_PREFETCH),
+    prefetch: options?.prefetch === "auto" ? "auto" : count("prefetch", options?.prefetch, DEFAULT_PREFETCH),
     sweepMs: timer("sweepMs", options?.sweepMs, 600_000),
     persist: options?.persist ?? true,
     ownerId: options?.ownerId ?? crypto.randomUUID(),

@@ -1,8 +1,9 @@
 /**
  * The policy above the stores: when to claim, how many, what to run, and what an outcome
- * means. A pass claims up to `executor.freeSlots + prefetch` tasks, starts as many as slots are
- * free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free (on
- * `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
+ * means. A pass claims up to `executor.freeSlots + window` tasks (`window`: the `prefetch`
+ * option, or sized from measured attempt and commit times by {@link WindowSize}), starts as many
+ * as slots are free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free
+ * (on `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
  * renewed every third of `leaseMs`, all in one pass; every outcome is committed with the
  * attempt's fencing token,
  * so a late completion from an owner that lost its lease changes nothing. It never knows which
@@ -28,6 +29,7 @@ import type { Liveness } from "./lease-policy.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied, type TaskStore } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
+import { WindowSize } from "./window-size.ts";
 
 /** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
 export const RESCUE_LOOK_MS = 1_000;
@@ -52,8 +54,8 @@ export interface SchedulerOptions {
   readonly executor: Executor;
   readonly owner: string;
   readonly leaseMs: number;
-  /** Tasks a pass may claim beyond the free slots, to start later without a transaction. */
-  readonly prefetch: number;
+  /** Tasks a pass may claim beyond the free slots (a number, or "auto": see {@link WindowSize}). */
+  readonly prefetch: number | "auto";
   /** Longest an outcome waits for others to share its commit while the window feeds the slots. */
   readonly commitMs: number;
   /** Outcomes that commit at once, without waiting out `commitMs`. */
@@ -93,6 +95,7 @@ export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #attempts = new Map<string, Attempt>();
   readonly #window = new ClaimWindow<Held>();
+  readonly #windowSize: WindowSize;
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -117,6 +120,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
+    this.#windowSize = new WindowSize(options.prefetch);
     this.#unsubscribe = options.executor.onSlotFree(() =>
       // After the executor's own bookkeeping: starting from inside its listener would re-enter it.
       queueMicrotask(() => {
@@ -287,10 +291,12 @@ export class Scheduler {
     if (claim !== undefined) this.#stoppedWhileClaiming = stopped;
     let committed: Committed;
     try {
+      const startedAt = performance.now();
       committed = await slot.store.commit(
         changes.map((one) => one.change),
         claim,
       );
+      if (slot.durable) this.#windowSize.commit(performance.now() - startedAt);
     } catch (error) {
       // Their callers report it; a pass with no changes reports it through the pump.
       for (const one of changes) one.reject(error);
@@ -328,7 +334,9 @@ export class Scheduler {
 
   /** How many more tasks a pass may claim: the free slots and the prefetch, less those waiting. */
   #room(): number {
-    return Math.max(0, this.#o.executor.freeSlots + this.#o.prefetch - this.#window.size);
+    const free = this.#o.executor.freeSlots;
+    const window = this.#windowSize.of(free + this.#attempts.size);
+    return Math.max(0, free + window - this.#window.size);
   }
 
   /** A claimed task, as the window keeps it. */
@@ -380,6 +388,7 @@ export class Scheduler {
       const policy = this.#o.policyOf(task);
       const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
       const request = attemptRequest(task, def, policy, this.#o.transferOf(task));
+      const startedAt = performance.now();
       const outcome =
         "ok" in request
           ? request
@@ -393,6 +402,7 @@ export class Scheduler {
               },
               attempt.controller.signal,
             );
+      this.#windowSize.attempt(performance.now() - startedAt);
       const event = outcomeEvent(task, outcome, attempt.stoppedBy === "close", policy);
       const stored = await this.#commitOutcome(slot, task, event, attempt);
       if (!stored && event.type !== "release") {
