@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Executor } from "../executor.ts";
 import { buildRecord } from "./enqueue-options.ts";
 import { MemoryTaskStore } from "./memory-store.ts";
-import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import { Scheduler } from "./scheduler.ts";
+import type { SchedulerOptions } from "./scheduler-options.ts";
 import type { TaskRecord } from "./task-record.ts";
 
 const defs = { work: { version: 1 } };

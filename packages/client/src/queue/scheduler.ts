@@ -21,61 +21,18 @@
  * taken over at most that much later than a look on every pass would.
  */
 
-import { CancelledError, ErrandError, type RetryPolicy, type TaskDef } from "@errand/core";
-import type { Executor } from "../executor.ts";
+import { CancelledError, ErrandError } from "@errand/core";
 import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
 import { ClaimWindow, type Waiting } from "./claim-window.ts";
-import type { Liveness } from "./lease-policy.ts";
-import { type Committed, NOT_STORABLE, type StoreApplied, type TaskStore } from "./store.ts";
+import { CommitQueue } from "./commit-queue.ts";
+import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
+import { type Committed, NOT_STORABLE, type StoreApplied } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
 import { WindowSize } from "./window-size.ts";
 
 /** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
 export const RESCUE_LOOK_MS = 1_000;
-
-/** A store the scheduler claims from. */
-export interface StoreSlot {
-  readonly store: TaskStore;
-  readonly durable: boolean;
-}
-
-/** A change waiting for the next pass, and its caller. */
-interface PendingChange {
-  readonly change: { id: string; event: TaskEvent };
-  resolve(applied: StoreApplied): void;
-  reject(error: unknown): void;
-}
-
-/** What the scheduler is given. */
-export interface SchedulerOptions {
-  /** Claimed from in this order on every pass. */
-  readonly slots: readonly StoreSlot[];
-  readonly executor: Executor;
-  readonly owner: string;
-  readonly leaseMs: number;
-  /** Tasks a pass may claim beyond the free slots (a number, or "auto": see {@link WindowSize}). */
-  readonly prefetch: number | "auto";
-  /** Longest an outcome waits for others to share its commit while the window feeds the slots. */
-  readonly commitMs: number;
-  /** Outcomes that commit at once, without waiting out `commitMs`. */
-  readonly commitEvery: number;
-  /** Longest wait between claim passes when nothing is known to become due sooner. */
-  readonly pollMs: number;
-  readonly defs: { readonly [type: string]: TaskDef | undefined };
-  policyOf(task: TaskRecord): RetryPolicy;
-  /** Objects to transfer with the payload of this attempt, if its caller marked any. */
-  transferOf(task: TaskRecord): readonly Transferable[] | undefined;
-  liveness(): Promise<Liveness>;
-  /** A change committed: emit its events. */
-  changed(before: TaskRecord, after: TaskRecord): void;
-  /** A claim pass started `task` (`task.started`) or settled it without running (`task.dead`). */
-  emit(type: "task.started" | "task.dead", task: TaskRecord): void;
-  progress(task: TaskRecord, value: number): void;
-  /** An attempt's lease was taken over (or the task finished elsewhere): its outcome was refused. */
-  leaseLost(task: TaskRecord, error: ErrandError): void;
-  failed(error: unknown): void;
-}
 
 /** A task this context holds under its lease: waiting in the window, or running (`attempt`). */
 interface Held extends Waiting {
@@ -99,10 +56,7 @@ export class Scheduler {
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #pending = new Map<StoreSlot, PendingChange[]>();
-  /** Outcomes in `#pending`, for `commitEvery`. */
-  #outcomes = 0;
-  #groupTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pending: CommitQueue<StoreSlot>;
   /** Per store: when the next pass must look for lapsed leases. */
   readonly #lookAt = new Map<StoreSlot, number>();
   /** While a pass claims: the tasks stopped meanwhile with no attempt here to stop. */
@@ -115,12 +69,18 @@ export class Scheduler {
   /** The last pump started (settled when `#pumping` is false). */
   #pumped: Promise<void> = Promise.resolve();
   #again = false;
-  #soon = false;
   #closed = false;
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
     this.#windowSize = new WindowSize(options.prefetch);
+    this.#pending = new CommitQueue({
+      groupMs: options.commitMs,
+      groupEvery: options.commitEvery,
+      // While the window feeds the slots, nothing waits for the next claim.
+      mayGroup: () => this.#window.size > 0,
+      wake: () => this.wake(),
+    });
     this.#unsubscribe = options.executor.onSlotFree(() =>
       // After the executor's own bookkeeping: starting from inside its listener would re-enter it.
       queueMicrotask(() => {
@@ -188,49 +148,14 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Queues `change` for the next pass (gathered with the others made in this turn). `then` runs
-   * as soon as it committed, before the same pass starts the tasks it claimed, so events come
-   * in order (a task's `task.failed` before its retry's `task.started`).
-   */
+  /** Queues `change` for the next pass; `outcome`: an attempt's end, which may wait for others. */
   #commit(
     slot: StoreSlot,
     change: { id: string; event: TaskEvent },
     then: (applied: StoreApplied) => void,
     outcome = false,
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (outcome) this.#outcomes += 1;
-      const queued = this.#pending.get(slot) ?? [];
-      queued.push({
-        change,
-        resolve: (applied) => {
-          try {
-            then(applied);
-            resolve();
-          } catch (error) {
-            reject(error);
-          }
-        },
-        reject,
-      });
-      this.#pending.set(slot, queued);
-      // While the window feeds the slots, nothing waits for this commit's claim: let outcomes
-      // gather. A slot without work commits at once.
-      if (outcome && this.#window.size > 0 && this.#outcomes < this.#o.commitEvery) {
-        this.#groupTimer ??= setTimeout(() => {
-          this.#groupTimer = undefined;
-          this.wake();
-        }, this.#o.commitMs);
-        return;
-      }
-      if (this.#soon) return;
-      this.#soon = true;
-      queueMicrotask(() => {
-        this.#soon = false;
-        this.wake();
-      });
-    });
+    return this.#pending.add(slot, change, then, outcome);
   }
 
   async #pump(): Promise<void> {
@@ -257,13 +182,7 @@ export class Scheduler {
 
   /** One transaction on `slot`: the queued changes, then a claim of the free slots. */
   async #pass(slot: StoreSlot): Promise<number | undefined> {
-    const changes = this.#pending.get(slot) ?? [];
-    this.#pending.delete(slot);
-    if (this.#pending.size === 0) {
-      this.#outcomes = 0;
-      clearTimeout(this.#groupTimer);
-      this.#groupTimer = undefined;
-    }
+    const changes = this.#pending.take(slot);
     const limit = this.#closed ? 0 : this.#room();
     if (changes.length === 0 && limit <= 0) return undefined;
     const liveness = limit <= 0 ? undefined : await this.#o.liveness();
