@@ -34,13 +34,15 @@ export interface NextInWindow<E extends Waiting> {
 /** Tasks claimed ahead, in the order they start. */
 export class ClaimWindow<E extends Waiting> {
   readonly #entries: E[] = [];
+  /** The ids of `#entries`: a claim asks about each running task it reads. */
+  readonly #ids = new Set<string>();
 
   get size(): number {
     return this.#entries.length;
   }
 
   has(id: string): boolean {
-    return this.#entries.some((entry) => entry.task.id === id);
+    return this.#ids.has(id);
   }
 
   /** Adds `entry` after every waiting task of its priority or higher. */
@@ -49,12 +51,14 @@ export class ClaimWindow<E extends Waiting> {
     let at = this.#entries.length;
     while (at > 0 && (this.#entries[at - 1] as E).task.rank > rank) at -= 1;
     this.#entries.splice(at, 0, entry);
+    this.#ids.add(entry.task.id);
   }
 
   /** Takes task `id` out (cancelled, or taken over), if it waits here. */
   remove(id: string): E | undefined {
+    if (!this.#ids.delete(id)) return undefined;
     const at = this.#entries.findIndex((entry) => entry.task.id === id);
-    return at < 0 ? undefined : this.#entries.splice(at, 1)[0];
+    return this.#entries.splice(at, 1)[0];
   }
 
   /** Takes the next task to start at `now`, and every task before it whose time to start has passed. */
@@ -62,6 +66,7 @@ export class ClaimWindow<E extends Waiting> {
     const lapsed: E[] = [];
     for (;;) {
       const entry = this.#entries.shift();
+      if (entry !== undefined) this.#ids.delete(entry.task.id);
       if (entry === undefined || now < entry.startBy) return { start: entry, lapsed };
       lapsed.push(entry);
     }
@@ -74,6 +79,7 @@ export class ClaimWindow<E extends Waiting> {
 
   /** Takes every waiting task out (the runtime closes). */
   drain(): E[] {
+    this.#ids.clear();
     return this.#entries.splice(0);
   }
 }
