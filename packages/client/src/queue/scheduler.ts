@@ -22,6 +22,7 @@
  */
 
 import { CancelledError, ErrandError } from "@errand/core";
+import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
 import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
 import { ClaimWindow, type Waiting } from "./claim-window.ts";
 import { CommitQueue } from "./commit-queue.ts";
@@ -307,21 +308,7 @@ export class Scheduler {
       const policy = this.#o.policyOf(task);
       const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
       const request = attemptRequest(task, def, policy, this.#o.transferOf(task));
-      const startedAt = performance.now();
-      const outcome =
-        "ok" in request
-          ? request
-          : await this.#o.executor.execute(
-              request,
-              {
-                progress: (value) => {
-                  attempt.progress = value;
-                  this.#o.progress(task, value);
-                },
-              },
-              attempt.controller.signal,
-            );
-      this.#windowSize.attempt(performance.now() - startedAt);
+      const outcome = "ok" in request ? request : await this.#execute(request, attempt);
       const event = outcomeEvent(task, outcome, attempt.stoppedBy === "close", policy);
       const stored = await this.#commitOutcome(slot, task, event, attempt);
       if (!stored && event.type !== "release") {
@@ -330,6 +317,24 @@ export class Scheduler {
     } finally {
       this.#attempts.delete(task.id);
     }
+  }
+
+  /** Runs `request` on the executor, and feeds how long that took to the window's size. */
+  async #execute(request: ExecutionRequest, attempt: Attempt): Promise<ExecutionOutcome> {
+    const { task } = attempt.held;
+    const startedAt = performance.now();
+    const outcome = await this.#o.executor.execute(
+      request,
+      {
+        progress: (value) => {
+          attempt.progress = value;
+          this.#o.progress(task, value);
+        },
+      },
+      attempt.controller.signal,
+    );
+    this.#windowSize.attempt(performance.now() - startedAt);
+    return outcome;
   }
 
   /** Commits an attempt's outcome; false when the store cannot keep the record it makes. */
