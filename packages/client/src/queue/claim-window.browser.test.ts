@@ -21,7 +21,8 @@ function holding(gate: Promise<void>, ms: number) {
 describe("the prefetch window in IndexedDB", () => {
   it("starts a higher-priority task enqueued after a claim before the window's lower ones", async () => {
     const gate = deferred();
-    const { order, job } = holding(gate.promise, 100);
+    // Each low task holds its slot 250 ms: the commit that claims the high one has that long.
+    const { order, job } = holding(gate.promise, 250);
     const errand = await runtime({ tasks, concurrency: 1, prefetch: 4, handlers: { job } });
     const lows = await errand.enqueueMany(
       [0, 1, 2, 3, 4, 5].map((value) => ({ type: "job" as const, payload: value })),
