@@ -40,6 +40,34 @@ describe("the prefetch window in IndexedDB", () => {
     expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 99]);
   });
 
+  it("holds at most the head of each ordering key, and runs each key in enqueue order", async () => {
+    const gate = deferred();
+    const { order, job } = holding(gate.promise, 1);
+    const errand = await runtime({ tasks, concurrency: 1, prefetch: 8, handlers: { job } });
+    const handles = await errand.enqueueMany(
+      [
+        [1, "a"],
+        [2, "a"],
+        [3, "b"],
+        [4, "a"],
+        [5, "b"],
+      ].map(([value, key]) => ({
+        type: "job" as const,
+        payload: value as number,
+        options: { orderingKey: key as string },
+      })),
+    );
+    // The first runs; the window has room for every task but takes only the head of key b.
+    await expect.poll(async () => (await errand.list({ state: "running" })).length).toBe(2);
+    const running = await errand.list({ state: "running" });
+    expect(running.map((t) => t.payload).sort()).toEqual([1, 3]);
+
+    gate.resolve();
+    await Promise.all(handles.map((h) => h.result()));
+    expect(order.filter((v) => [1, 2, 4].includes(v))).toEqual([1, 2, 4]);
+    expect(order.filter((v) => [3, 5].includes(v))).toEqual([3, 5]);
+  });
+
   it("never starts a task cancelled while it waits in the window", async () => {
     const gate = deferred();
     const { order, job } = holding(gate.promise, 1);
