@@ -88,6 +88,25 @@ describe("the prefetch window in IndexedDB", () => {
     expect(started).not.toContain(waiting?.id);
   });
 
+  it("renews the lease of a task waiting in the window, which then runs on its first claim", async () => {
+    const gate = deferred();
+    const { job } = holding(gate.promise, 1);
+    const errand = await runtime({ tasks, concurrency: 1, prefetch: 4, leaseMs: 3_000, handlers: { job } });
+    const [first, waiting] = await errand.enqueueMany(
+      [1, 2].map((value) => ({ type: "job" as const, payload: value })),
+    );
+    await expect.poll(async () => (await errand.get(waiting?.id ?? ""))?.state).toBe("running");
+    const claimedUntil = (await errand.get(waiting?.id ?? ""))?.lease?.expiresAt ?? 0;
+    // Waits past its first lease, timers running: only renewals keep its claim. (A lease of
+    // seconds: this VM's host pauses it for up to 1.4 s, which a renewal every second outlasts.)
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect((await errand.get(waiting?.id ?? ""))?.lease?.expiresAt).toBeGreaterThan(claimedUntil);
+    gate.resolve();
+    expect(await first?.result()).toBe(1);
+    expect(await waiting?.result()).toBe(2);
+    expect(await errand.get(waiting?.id ?? "")).toMatchObject({ state: "succeeded", attempts: 1, fence: 1 });
+  });
+
   it("hands back a waiting task whose lease would lapse, and runs it on a fresh claim, not late", async () => {
     const errand = await runtime({
       tasks,
