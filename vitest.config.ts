@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { browserProjects } from "./test/vitest.browser.config.ts";
 
 // Keep wrangler and miniflare off the network: this machine (and CI) has none.
 process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -9,7 +10,7 @@ export default defineConfig({
     projects: [
       "test/vitest.node.config.ts",
       "test/vitest.workerd.config.ts",
-      "test/vitest.browser.config.ts",
+      ...(await browserProjects()),
       "test/vitest.e2e.config.ts",
       "test/vitest.packaging.config.ts",
     ],

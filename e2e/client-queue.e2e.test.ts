@@ -84,6 +84,28 @@ describe("the durable queue in a real browser", () => {
     await page.close();
   });
 
+  it("runs a reloaded page's task again within a second of the reload, not a lease later", async () => {
+    const db = `reload-at-once-${crypto.randomUUID()}`;
+    // The default lease (15 s): only the old page's vanished Web Lock lets the task run sooner.
+    const page = await openQueuePage({ db, label: "page" });
+    const id = await page.evaluate(() => window.queueTest.enqueueStep(600_000));
+    await expect.poll(() => runsOf(page), { timeout: 60_000 }).toHaveLength(1);
+    const lease = (await page.evaluate((taskId) => window.queueTest.get(taskId), id))?.lease;
+
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === "true");
+    const readyAt = await page.evaluate(() => window.queueTest.readyAt);
+    const outcome = await page.evaluate((taskId) => window.queueTest.result(taskId), id);
+    expect(outcome).toEqual({ ok: true, value: "finished by page on attempt 2" });
+    const runs = await runsOf(page);
+    expect(runs.map((r) => r.attempt)).toEqual([1, 2]);
+    const again = runs[1]?.at ?? Infinity;
+    console.info(`ran again ${again - readyAt} ms after the reloaded page was up`);
+    expect(again - readyAt).toBeLessThan(1_000);
+    expect(again).toBeLessThan((lease?.expiresAt ?? 0) - 5_000);
+    await page.close();
+  });
+
   it("lets another page take over the task of a frozen page, and refuses the frozen page's late completion", async () => {
     const db = `freeze-${crypto.randomUUID()}`;
     const settings = { db, lease: 1_000, grace: 1_000 };

@@ -2,8 +2,9 @@
 // after another so they do not compete for this machine's two cores. Each benchmark measures
 // its own baseline in the same run and prints ratios against it.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { ensureBrowser } from "./browsers.mjs";
 import { repoRoot } from "./servers.mjs";
 
 const dir = path.join(repoRoot, "bench");
@@ -17,6 +18,11 @@ if (files.length === 0) {
   console.error(`No benchmark matches ${wanted.join(", ") || "bench/*.bench.ts"}.`);
   process.exit(1);
 }
+
+// The browser benchmarks drive Chromium: find it, or get it as `npm test` does.
+/** @param {string} file */
+const drivesBrowser = (file) => readFileSync(path.join(dir, file), "utf8").includes("browser-harness");
+if (files.some(drivesBrowser) && !ensureBrowser("chromium")) process.exit(1);
 
 let failed = 0;
 for (const file of files) {

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { chromium } from "playwright";
+import { requireBrowser } from "../scripts/browsers.mjs";
 
 /**
  * Chromium's flags for this machine: no sandbox (CI runs as root), no GPU, and no traffic
@@ -17,33 +16,10 @@ export const chromiumArgs = [
 ];
 
 /**
- * The Chromium to drive: `$CHROMIUM_PATH`, else Debian's `/usr/bin/chromium`, else
- * Playwright's own download. Throws a message that says how to get one when none is found.
+ * The Chromium to drive (`$CHROMIUM_PATH`, the system's, or Playwright's own: see
+ * scripts/browsers.mjs, which `npm test` runs first to get one when none is there). Throws a
+ * sentence that says how to get one when none is found.
  */
 export function chromiumExecutable(): string {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH is set to ${fromEnv}, but no file is there.`);
-    return fromEnv;
-  }
-  if (existsSync("/usr/bin/chromium")) return "/usr/bin/chromium";
-  const bundled = safeBundledPath();
-  if (bundled && existsSync(bundled)) return bundled;
-  throw new Error(
-    [
-      "No Chromium found for the browser and e2e tests.",
-      "Install one of:",
-      "  - Debian/Ubuntu: sudo apt-get install chromium   (then it is found at /usr/bin/chromium)",
-      "  - Playwright's own: npx playwright install chromium",
-      "or point CHROMIUM_PATH at a Chromium or Chrome binary.",
-    ].join("\n"),
-  );
-}
-
-function safeBundledPath(): string | undefined {
-  try {
-    return chromium.executablePath();
-  } catch {
-    return undefined;
-  }
+  return requireBrowser("chromium");
 }

@@ -32,7 +32,7 @@ export { createErrand } from "./queue/create-errand.ts";
 export { DB_VERSION } from "./queue/db.ts";
 export type { EnqueueOptions, LocalEnqueueOptions } from "./queue/enqueue-options.ts";
 export type { Errand } from "./queue/runtime.ts";
-export { DEFAULT_RETENTION, type ErrandOptions } from "./queue/runtime-options.ts";
+export { DEFAULT_PREFETCH, DEFAULT_RETENTION, type ErrandOptions } from "./queue/runtime-options.ts";
 export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./queue/runtime-types.ts";
 export type { ListFilter, RetentionMs } from "./queue/store.ts";
 export type {

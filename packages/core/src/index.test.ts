@@ -47,6 +47,7 @@ describe("@errand/core/wire", () => {
     expect(Object.keys(wire).sort()).toEqual(
       [
         "ERROR_STATUS",
+        "MAX_ADMIN_BODY_BYTES",
         "MAX_BATCH_ITEMS",
         "MAX_BODY_BYTES",
         "MAX_DELAY_SECONDS",

@@ -8,6 +8,13 @@ export const MAX_BATCH_ITEMS = 100;
 /** Largest request body, in bytes (1 MiB); larger bodies get `413 payload_too_large`. */
 export const MAX_BODY_BYTES = 1_048_576;
 
+/**
+ * Largest body of the other JSON routes (64 KiB): tokens, topics, subscriptions and keys. Their
+ * largest valid bodies (a token naming 100 topic patterns, a key's topic list) are a few KB;
+ * larger gets `413 payload_too_large` before it is read whole.
+ */
+export const MAX_ADMIN_BODY_BYTES = 65_536;
+
 /** Largest task payload, in bytes of its JSON encoding (128 KB); larger is `message_too_large`. */
 export const MAX_MESSAGE_BYTES = 131_072;
 

@@ -15,7 +15,11 @@ export interface RetryPolicy {
   /** Attempts in all, the first included: an integer ≥ 1 (1 means never retry). */
   maxAttempts: number;
   backoff: Backoff;
-  /** Longest one attempt may run before it fails with a `TimeoutError`; none when absent. */
+  /**
+   * Longest one attempt may run before it fails with a `TimeoutError`; none when absent. The
+   * handler's signal aborts then; a browser pool worker whose handler ignores it fails the attempt
+   * only when the worker is replaced, the pool's `graceMs` later.
+   */
   timeoutMs?: number;
   /** Return false to send a task to dead instead of retrying; errors marked non-retryable never retry. */
   retryable?: (error: SerializedError) => boolean;

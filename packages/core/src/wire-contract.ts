@@ -20,6 +20,7 @@ export { isWireId } from "./ids.ts";
 export { findJsonIssue, isJsonValue } from "./json-value.ts";
 export {
   jsonByteLength,
+  MAX_ADMIN_BODY_BYTES,
   MAX_BATCH_ITEMS,
   MAX_BODY_BYTES,
   MAX_DELAY_SECONDS,

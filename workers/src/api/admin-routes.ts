@@ -5,18 +5,20 @@
 import {
   isTopicName,
   isTopicPattern,
+  MAX_ADMIN_BODY_BYTES,
   parseSubscriptionRequest,
   parseTopicRequest,
   type SubscriptionListResponse,
   type TopicListResponse,
   type TopicView,
 } from "@errand/core/wire";
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { ApiError } from "./api-error.ts";
 import { insertApiKey, mintApiKey, SCOPES, type Scope } from "./api-key.ts";
 import type { AppEnv } from "./app-env.ts";
 import { forgetCachedCredentials } from "./authenticate.ts";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.ts";
+import { jsonBody } from "./json-body.ts";
 import { hasScope } from "./principal.ts";
 import { tenantStats } from "./stats.ts";
 import { createSubscription, deleteSubscription, listSubscriptions, rotateSecret } from "./subscriptions.ts";
@@ -24,10 +26,18 @@ import { createSubscription, deleteSubscription, listSubscriptions, rotateSecret
 /** The admin routes, mounted at `/v1`. */
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.put("/topics/:name", async (c) => {
+/** Checks the admin scope before a body is read, so a caller without it learns only that. */
+const adminOnly: MiddlewareHandler<AppEnv> = async function adminOnly(c, next) {
+  tenantOf(c);
+  await next();
+};
+const body = jsonBody({ maxBytes: MAX_ADMIN_BODY_BYTES });
+const optionalBody = jsonBody({ maxBytes: MAX_ADMIN_BODY_BYTES, optional: true });
+
+adminRoutes.put("/topics/:name", adminOnly, optionalBody, async (c) => {
   const tenant = tenantOf(c);
   const name = topicParam(c);
-  const parsed = parseTopicRequest(await optionalJson(c));
+  const parsed = parseTopicRequest(c.get("body"));
   if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
   const ordering = parsed.value.ordering ?? "key";
   await c.env.DB.prepare(
@@ -58,9 +68,9 @@ adminRoutes.get("/topics", async (c) => {
   return c.json({ topics } satisfies TopicListResponse);
 });
 
-adminRoutes.post("/topics/:name/subscriptions", async (c) => {
+adminRoutes.post("/topics/:name/subscriptions", adminOnly, body, async (c) => {
   const topic = await existingTopic(c);
-  const parsed = parseSubscriptionRequest(await requiredJson(c));
+  const parsed = parseSubscriptionRequest(c.get("body"));
   if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
   return c.json(
     await createSubscription(c.env, tenantOf(c), topic, parsed.value, new URL(c.req.url).host),
@@ -90,9 +100,9 @@ adminRoutes.post("/topics/:name/subscriptions/:id/rotate-secret", async (c) => {
   return c.json(rotated);
 });
 
-adminRoutes.post("/keys", async (c) => {
+adminRoutes.post("/keys", adminOnly, body, async (c) => {
   const tenant = tenantOf(c);
-  const parsed = await requiredJson(c);
+  const parsed = c.get("body");
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ApiError("invalid_request", "The body must be an object with scopes, topics and name.");
   }
@@ -189,22 +199,4 @@ async function existingTopic(c: Context<AppEnv>): Promise<string> {
     .first();
   if (!row) throw new ApiError("not_found", `No topic ${name}.`);
   return name;
-}
-
-async function requiredJson(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new ApiError("invalid_json", "The body is not valid JSON.");
-  }
-}
-
-async function optionalJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError("invalid_json", "The body is not valid JSON.");
-  }
 }

@@ -100,9 +100,13 @@ describe("topics and subscriptions", () => {
       "https://intranet./x",
       "https://metadata.google.internal./x",
       "https://api.test./x",
-      // IPv6 forms of internal addresses: IPv4-compatible, NAT64 of the metadata address,
-      // site-local, multicast, 6to4 of loopback, unique local, link-local.
+      // IPv6 forms of internal addresses: IPv4-compatible, IPv4-mapped and -translated, NAT64 of
+      // the metadata address, site-local, multicast, 6to4 of loopback, unique local, link-local.
       "https://[::127.0.0.1]/x",
+      "https://[::ffff:10.0.0.1]/x",
+      "https://[::ffff:0:10.0.0.1]/x",
+      "https://[::ffff:0:169.254.169.254]/x",
+      "https://[::ffff:0:7f00:1]/x",
       "https://[64:ff9b::a9fe:a9fe]/x",
       "https://[fec0::1]/x",
       "https://[ff02::1]/x",
@@ -190,5 +194,14 @@ describe("CORS", () => {
       headers: { authorization: `Bearer ${other.key}`, origin: "https://app.example.com" },
     });
     expect(refused.status).toBe(403);
+  });
+
+  it("allows a new tenant's origin at once, though a preflight from it was just refused", async () => {
+    const origin = `https://app-${crypto.randomUUID().slice(0, 8)}.example.com`;
+    const preflight = () =>
+      api("/v1/tasks", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+    expect((await preflight()).headers.get("access-control-allow-origin")).toBeNull();
+    await newTenant({ origins: [origin] });
+    expect((await preflight()).headers.get("access-control-allow-origin")).toBe(origin);
   });
 });

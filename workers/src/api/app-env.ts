@@ -7,5 +7,7 @@ export interface AppEnv {
   Variables: {
     /** The authenticated caller, set by `authenticate`. */
     principal: Principal;
+    /** The parsed JSON body, set by `jsonBody` on the routes that take one. */
+    body: unknown;
   };
 }

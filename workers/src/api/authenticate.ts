@@ -1,12 +1,15 @@
 /**
  * Authentication middleware: `Authorization: Bearer <API key | client token>` → the request's
  * principal, then the rate limits of its tenant, subject and client IP (charged at the tenant's
- * RateLimiter Durable Object, so they hold across isolates: one RPC per request).
+ * RateLimiter Durable Object, so they hold across isolates: one RPC per request). A credential
+ * that fails is charged to the client's address instead (auth-failures.ts): past its budget the
+ * answer is 429, not 401.
  */
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./api-error.ts";
-import { verifyApiKey } from "./api-key.ts";
+import { parseApiKey, verifyApiKey } from "./api-key.ts";
 import type { AppEnv } from "./app-env.ts";
+import { chargeFailure, failureWait } from "./auth-failures.ts";
 import { tokenSecrets, verifyToken } from "./client-token.ts";
 import { originAllowedFor } from "./cors.ts";
 import { sha256Hex } from "./crypto.ts";
@@ -16,9 +19,11 @@ import { chargeTenant } from "./rate-limiter.ts";
 import { loadTenant, type Tenant } from "./tenant.ts";
 
 // Verified keys and tenants are kept briefly per isolate so the hot path skips a D1 read;
-// a revoked key stops working within CACHE_MS.
+// a revoked key stops working within CACHE_MS. Keys that failed are kept as long, so one
+// made-up key sent again and again costs one D1 read (a key is minted with a fresh random
+// secret: none that failed can start to work within CACHE_MS).
 const CACHE_MS = 10_000;
-const keyCache = new Map<string, { at: number; principal: Principal }>();
+const keyCache = new Map<string, { at: number; principal: Principal | undefined }>();
 const tenantCache = new Map<string, { at: number; tenant: Tenant | undefined }>();
 
 /** Authenticates the request or answers `401 unauthorized`. */
@@ -31,17 +36,23 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         "unauthorized",
         "Send an API key or client token as Authorization: Bearer <credential>.",
       );
-    const principal = await resolvePrincipal(c.env, match[1]);
-    if (!principal) throw new ApiError("unauthorized", "The credential is unknown, revoked or expired.");
+    const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+    const wait = failureWait(ip);
+    const principal = await resolvePrincipal(c.env, match[1], { lookup: wait === undefined });
+    if (!principal) {
+      const retryAfter = wait ?? (await chargeFailure(c.env, ip));
+      if (retryAfter !== undefined) {
+        throw new ApiError("rate_limited", `Too many failed credentials; retry in ${retryAfter} s.`, {
+          "Retry-After": String(retryAfter),
+        });
+      }
+      throw new ApiError("unauthorized", "The credential is unknown, revoked or expired.");
+    }
     const origin = c.req.header("origin");
     if (origin !== undefined && !originAllowedFor(c.env, principal.tenant, origin)) {
       throw new ApiError("forbidden", `This tenant does not allow requests from ${origin}.`);
     }
-    const retryAfter = await chargeTenant(
-      c.env,
-      principal.tenant.id,
-      rateCharges(principal, c.req.header("cf-connecting-ip") ?? "unknown"),
-    );
+    const retryAfter = await chargeTenant(c.env, principal.tenant.id, rateCharges(principal, ip));
     if (retryAfter !== undefined) {
       throw new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} s.`, {
         "Retry-After": String(retryAfter),
@@ -52,8 +63,15 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The principal a presented credential stands for, if valid. */
-export async function resolvePrincipal(env: Env, credential: string): Promise<Principal | undefined> {
+/**
+ * The principal a presented credential stands for, if valid. With `lookup: false` (its address
+ * is over its failure budget) an API key is taken only from the cache, never read from D1.
+ */
+export async function resolvePrincipal(
+  env: Env,
+  credential: string,
+  { lookup = true }: { lookup?: boolean } = {},
+): Promise<Principal | undefined> {
   if (credential.startsWith("et1.")) {
     const claims = await verifyToken(tokenSecrets(env), credential);
     if (!claims) return undefined;
@@ -67,12 +85,13 @@ export async function resolvePrincipal(env: Env, credential: string): Promise<Pr
       expiresAt: claims.expiresAt,
     };
   }
+  if (!parseApiKey(credential)) return undefined;
   const cacheKey = await sha256Hex(credential);
   const cached = keyCache.get(cacheKey);
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
+  if (!lookup) return undefined;
   const key = await verifyApiKey(env.DB, credential);
-  if (!key) return undefined;
-  const principal: Principal = {
+  const principal: Principal | undefined = key && {
     kind: "key",
     keyId: key.id,
     tenant: key.tenant,

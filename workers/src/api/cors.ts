@@ -3,6 +3,10 @@
  * tenant allows (or, outside production, any http://127.0.0.1 or localhost port, where the
  * demo and test pages run), and cached with `Access-Control-Max-Age`. Whether the caller's
  * own tenant allows the origin is checked once the credential is known (`originAllowedFor`).
+ *
+ * The origins some tenant allows are cached per isolate for CACHE_MS, so an origin added to a
+ * tenant's row in D1 is answered in other isolates within 30 s; the isolate that makes a tenant
+ * forgets its cache at once (`forgetKnownOrigins`).
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
@@ -41,6 +45,11 @@ export function cors(): MiddlewareHandler<AppEnv> {
 /** Whether a request from `origin` may use this tenant's credentials. */
 export function originAllowedFor(env: Env, tenant: Tenant, origin: string): boolean {
   return isDevOrigin(env, origin) || tenant.origins.includes(origin);
+}
+
+/** Drops this isolate's cached origins, after a change to a tenant's origins. */
+export function forgetKnownOrigins(): void {
+  known = undefined;
 }
 
 function isDevOrigin(env: Env, origin: string): boolean {

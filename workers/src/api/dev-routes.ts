@@ -24,6 +24,7 @@ import { insertApiKey, mintApiKey, SCOPES } from "./api-key.ts";
 import type { AppEnv } from "./app-env.ts";
 import { resolvePrincipal } from "./authenticate.ts";
 import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
+import { forgetKnownOrigins } from "./cors.ts";
 import { DEV_TENANT } from "./dev-seed.ts";
 import { parseFaults, setFaults } from "./faults.ts";
 import { repairOnce } from "./repair.ts";
@@ -35,7 +36,7 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
   const routes = new Hono<AppEnv>();
 
   routes.post("/token", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = await looseBody(c);
     const parsed = parseTokenRequest({
       subject: body.subject ?? "demo-user",
       topics: body.topics ?? ["demo.*"],
@@ -47,13 +48,12 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
   });
 
   routes.post("/tenants", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as {
-      origins?: unknown;
-      rates?: Record<string, unknown>;
-    };
+    const body: { origins?: unknown; rates?: unknown } = await looseBody(c);
+    const rates =
+      typeof body.rates === "object" && body.rates !== null ? (body.rates as Record<string, unknown>) : {};
     const origins = Array.isArray(body.origins) ? body.origins.filter((o) => typeof o === "string") : [];
     const rate = (name: string, fallback: number) => {
-      const n = Number(body.rates?.[name]);
+      const n = Number(rates[name]);
       return Number.isInteger(n) && n > 0 ? n : fallback;
     };
     const tenant = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -73,11 +73,12 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
       ),
       insertApiKey(c.env.DB, key, tenant, SCOPES, ["*"], "dev admin key"),
     ]);
+    forgetKnownOrigins();
     return c.json({ tenant, key: key.key }, 201);
   });
 
   routes.post("/repair", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { olderThanMs?: unknown };
+    const body: { olderThanMs?: unknown } = await looseBody(c);
     const olderThanMs = typeof body.olderThanMs === "number" ? body.olderThanMs : 0;
     return c.json(await repairOnce(c.env, Date.now() - olderThanMs));
   });
@@ -133,6 +134,15 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
   });
 
   return routes;
+}
+
+/**
+ * A dev route's body as an object. Dev callers (tests, scripts, the demo) send bodies without a
+ * content type, or none, and every field has a default: anything but a JSON object reads as `{}`.
+ */
+async function looseBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  const body: unknown = await c.req.json().catch(() => undefined);
+  return typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
 }
 
 /**

@@ -133,3 +133,32 @@ describe("GET /v1/dev/latency", () => {
     expect(response.status).toBe(401);
   });
 });
+
+describe("when a dev route's body is any JSON value", () => {
+  it("answers 2xx or 4xx, never 5xx", async () => {
+    const { key } = await newTenant();
+    const routes = ["/v1/dev/token", "/v1/dev/tenants", "/v1/dev/repair", "/v1/dev/faults"];
+    const bodies = [
+      "null",
+      "[null]",
+      '"x"',
+      "1",
+      '{"rules":[null]}',
+      '{"rules":[1]}',
+      '{"rules":null}',
+      "{nope",
+    ];
+    const answers = [];
+    for (const path of routes) {
+      for (const body of bodies) {
+        const response = await api(path, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body,
+        });
+        answers.push([path, body, response.status < 500 ? "no 5xx" : response.status]);
+      }
+    }
+    expect(answers).toEqual(answers.map(([path, body]) => [path, body, "no 5xx"]));
+  });
+});

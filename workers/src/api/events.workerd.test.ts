@@ -1,4 +1,4 @@
-import { listDurableObjectIds } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, call, ids, json, newTenant, openEvents, submit, topicWith, waitFor } from "../../test/edge.ts";
@@ -130,6 +130,65 @@ describe("live events", () => {
     expect(aliceEvents.messages.every((m) => m.type === "task.status")).toBe(true);
     expect(bobEvents.messages.filter((m) => m.task.id === id)).toEqual([]);
     for (const events of [aliceEvents, bobEvents, adminEvents]) events.socket.close();
+  });
+
+  it("opens a socket for a subject of 255 or 256 characters, which hears its own tasks only", async () => {
+    const { key } = await newTenant();
+    await topicWith(key, "notes", [{ kind: "live", target: "sessions" }]);
+    // Two subjects of the longest lengths the contract allows, alike but for their last character.
+    const subjects = ["a".repeat(255), `${"a".repeat(255)}b`, `${"a".repeat(255)}c`];
+    const tokens = await Promise.all(
+      subjects.map(
+        async (subject) =>
+          (
+            await json<{ token: string }>(key, "POST", "/v1/tokens", {
+              subject,
+              topics: ["notes"],
+              ttlSeconds: 600,
+            })
+          ).token,
+      ),
+    );
+    const sockets = [];
+    for (const token of tokens) sockets.push(await openEvents(token));
+    const [id] = ids("long", 1) as [string];
+    await submit(tokens[1] as string, [{ id, topic: "notes", payload: 1 }]);
+    const [short, long, other] = sockets as [(typeof sockets)[0], (typeof sockets)[0], (typeof sockets)[0]];
+    await waitFor(async () => long.messages.find((m) => m.task.id === id && m.task.status === "delivered"));
+    expect([...short.messages, ...other.messages].filter((m) => m.task.id === id)).toEqual([]);
+    for (const events of sockets) events.socket.close();
+  });
+
+  it("opens one socket when one ticket is used six times at once", async () => {
+    const { key } = await newTenant();
+    const { ticket } = await json<{ ticket: string }>(key, "POST", "/v1/events/ticket");
+    const responses = await Promise.all(Array.from({ length: 6 }, () => openWith(ticket)));
+    expect(responses.map((r) => r.status).sort()).toEqual([101, 401, 401, 401, 401, 401]);
+    for (const response of responses) {
+      response.webSocket?.accept();
+      response.webSocket?.close();
+    }
+  });
+
+  it("leaves a ticket unspent when its socket could not be accepted, so the retry opens it", async () => {
+    const { tenant, key } = await newTenant();
+    const { ticket } = await json<{ ticket: string }>(key, "POST", "/v1/events/ticket");
+    const hub = env.HUB.get(env.HUB.idFromName(tenant));
+    const accept = await runInDurableObject(hub, (_, state) => {
+      const original = state.acceptWebSocket.bind(state);
+      state.acceptWebSocket = () => {
+        throw new Error("the runtime refused the socket");
+      };
+      return original;
+    });
+    const failed = await openWith(ticket);
+    await runInDurableObject(hub, (_, state) => {
+      state.acceptWebSocket = accept;
+    });
+    const retried = await openWith(ticket);
+    expect([failed.status, retried.status]).toEqual([500, 101]);
+    retried.webSocket?.accept();
+    retried.webSocket?.close();
   });
 
   it("closes the socket with 4401 when the token behind it expires", async () => {

@@ -26,20 +26,26 @@ export function setFaults(tenant: string, list: FaultRule[]): void {
   rules.set(tenant, list);
 }
 
-/** Parses rules from a request body; undefined when malformed. */
+/** Parses rules from a request body, whatever JSON it holds; undefined when malformed. */
 export function parseFaults(body: unknown): FaultRule[] | undefined {
   const list = (body as { rules?: unknown } | null)?.rules;
   if (!Array.isArray(list)) return undefined;
   const out: FaultRule[] = [];
-  for (const r of list as Record<string, unknown>[]) {
-    const count = Number.isInteger(r.count) ? (r.count as number) : 1;
-    if (r.kind === "unavailable")
-      out.push({ kind: "unavailable", count, retryAfter: Number(r.retryAfter ?? 1) });
-    else if (r.kind === "drop-response" || r.kind === "fail-send") out.push({ kind: r.kind, count });
-    else if (r.kind === "reject" && typeof r.id === "string") out.push({ kind: "reject", id: r.id });
+  for (const r of list as unknown[]) {
+    if (typeof r !== "object" || r === null) return undefined;
+    const { kind, id, retryAfter, count: times } = r as Record<string, unknown>;
+    const count = wholeNumber(times, 1);
+    if (kind === "unavailable")
+      out.push({ kind: "unavailable", count, retryAfter: wholeNumber(retryAfter, 1) });
+    else if (kind === "drop-response" || kind === "fail-send") out.push({ kind, count });
+    else if (kind === "reject" && typeof id === "string") out.push({ kind: "reject", id });
     else return undefined;
   }
   return out;
+}
+
+function wholeNumber(value: unknown, fallback: number): number {
+  return Number.isInteger(value) && (value as number) >= 0 ? (value as number) : fallback;
 }
 
 /** The middleware, registered after authentication. */

@@ -6,7 +6,8 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { EventMessage, TaskView } from "@errand/core/wire";
+import { type EventMessage, errorBody, type TaskView } from "@errand/core/wire";
+import { sha256Hex } from "./crypto.ts";
 
 /** Close code sent when the credential behind a socket expired or was revoked. */
 export const CLOSE_EXPIRED = 4401;
@@ -25,6 +26,13 @@ export interface SocketCredential {
 type Attachment = Pick<SocketCredential, "subject" | "expiresAt">;
 
 const keyTag = (keyId: string) => `k:${keyId}`;
+
+/**
+ * A subject's sockets are tagged with a digest of it: workerd refuses tags over 256 characters,
+ * and a subject may be 256 characters before its prefix. Sockets of a hub that ran older code
+ * carry no such tag, but a code update closes every socket of a Durable Object anyway.
+ */
+const subjectTag = async (subject: string) => `s:${await sha256Hex(subject)}`;
 
 /** The tenant's live hub. */
 export class Hub extends DurableObject<Env> {
@@ -92,28 +100,39 @@ export class Hub extends DurableObject<Env> {
     }
   }
 
-  /** Upgrades `GET /v1/events?ticket=…` to a WebSocket, spending the ticket. */
+  /**
+   * Upgrades `GET /v1/events?ticket=…` to a WebSocket, spending the ticket in the same
+   * transaction that accepts the socket: a socket that cannot be accepted leaves the ticket
+   * unspent for the client's retry. Of several uses at once, one finds the ticket to spend.
+   */
   override async fetch(request: Request): Promise<Response> {
     const ticket = new URL(request.url).searchParams.get("ticket") ?? "";
-    const row = this.ctx.storage.sql
-      .exec<{ subject: string | null; credential_expires_at: number | null; key_id: string | null }>(
-        "DELETE FROM tickets WHERE ticket = ? AND expires_at > ? RETURNING subject, credential_expires_at, key_id",
+    const found = this.ctx.storage.sql
+      .exec<{ subject: string | null }>(
+        "SELECT subject FROM tickets WHERE ticket = ? AND expires_at > ?",
         ticket,
         Date.now(),
       )
       .toArray()[0];
     // No ticket of a revoked key is left to spend: revokeKey drops them, issueTicket refuses new ones.
-    if (!row) {
-      return Response.json(
-        { error: { code: "unauthorized", message: "The ticket is unknown, used or expired." } },
-        { status: 401 },
-      );
-    }
+    if (!found) return unknownTicket();
+    const subjectTags = found.subject === null ? [ALL_SUBJECTS] : [await subjectTag(found.subject)];
     const pair = new WebSocketPair();
+    const row = this.ctx.storage.transactionSync(() => {
+      const spent = this.ctx.storage.sql
+        .exec<{ subject: string | null; credential_expires_at: number | null; key_id: string | null }>(
+          "DELETE FROM tickets WHERE ticket = ? AND expires_at > ? RETURNING subject, credential_expires_at, key_id",
+          ticket,
+          Date.now(),
+        )
+        .toArray()[0];
+      if (!spent) return undefined;
+      const tags = spent.key_id === null ? subjectTags : [...subjectTags, keyTag(spent.key_id)];
+      this.ctx.acceptWebSocket(pair[1], tags);
+      return spent;
+    });
+    if (!row) return unknownTicket();
     const attachment: Attachment = { subject: row.subject, expiresAt: row.credential_expires_at };
-    const tags = [row.subject === null ? ALL_SUBJECTS : `s:${row.subject}`];
-    if (row.key_id !== null) tags.push(keyTag(row.key_id));
-    this.ctx.acceptWebSocket(pair[1], tags);
     pair[1].serializeAttachment(attachment);
     if (attachment.expiresAt !== null) await this.scheduleExpiry(attachment.expiresAt);
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -123,7 +142,7 @@ export class Hub extends DurableObject<Env> {
    * Pushes task views to the sockets allowed to hear them. Sockets are listed once per call,
    * and a view nobody may hear is not even serialized: most batches reach no one.
    */
-  publish(items: { subject: string; view: TaskView }[]): number {
+  async publish(items: { subject: string; view: TaskView }[]): Promise<number> {
     const now = Date.now();
     const open = (tag: string) =>
       this.ctx.getWebSockets(tag).filter((socket) => {
@@ -136,7 +155,7 @@ export class Hub extends DurableObject<Env> {
     for (const { subject, view } of items) {
       let listeners = bySubject.get(subject);
       if (!listeners) {
-        listeners = [...open(`s:${subject}`), ...admins];
+        listeners = [...open(await subjectTag(subject)), ...admins];
         bySubject.set(subject, listeners);
       }
       if (listeners.length === 0) continue;
@@ -188,4 +207,8 @@ export class Hub extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
+}
+
+function unknownTicket(): Response {
+  return Response.json(errorBody("unauthorized", "The ticket is unknown, used or expired."), { status: 401 });
 }

@@ -1,11 +1,11 @@
 /**
- * `POST /v1/tasks`: checks media type, size and JSON, parses with core's schema, stores the
+ * `POST /v1/tasks`: parses the body (read by `jsonBody`) with core's schema, stores the
  * items the credential may publish and plans each item against what was stored before them
  * (one D1 transaction, one round trip), then puts the stored tasks' keys on the ingest queue.
  * A task counts as accepted once stored: if the send fails, or the Worker dies before it, the
  * repair alarm sends it.
  */
-import { MAX_BODY_BYTES, parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core/wire";
+import { parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core/wire";
 import type { Context } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -20,8 +20,7 @@ let repairArmed = false;
 /** The route handler. */
 export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
   const principal = c.get("principal");
-  const body = await readJsonBody(c);
-  const parsed = parseSubmitTasksRequest(body);
+  const parsed = parseSubmitTasksRequest(c.get("body"));
   if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
   const { items } = parsed.value;
   const valid = items.flatMap((item, index) => (item.ok ? [{ index, task: item.task }] : []));
@@ -90,23 +89,4 @@ export async function queueStored(
       .run()
       .catch((error: unknown) => console.error("errand-api: marking queued failed", error)),
   );
-}
-
-async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type.trim())) {
-    throw new ApiError("unsupported_media_type", "Send the body as content-type: application/json.");
-  }
-  const declared = Number(c.req.header("content-length"));
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-    throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes.`);
-  }
-  const bytes = await c.req.arrayBuffer();
-  if (bytes.byteLength > MAX_BODY_BYTES)
-    throw new ApiError("payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes.`);
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown;
-  } catch {
-    throw new ApiError("invalid_json", "The body is not valid JSON.");
-  }
 }

@@ -3,7 +3,10 @@
 /** A tenant as requests see it. */
 export interface Tenant {
   id: string;
-  /** Origins allowed to call the API from a browser with this tenant's credentials. */
+  /**
+   * Origins allowed to call the API from a browser with this tenant's credentials (the
+   * `origins` column of its row). Isolates cache them: a change is seen within 30 s (cors.ts).
+   */
   origins: string[];
   /** Requests per minute: per tenant, per subject, per client IP. */
   rates: { tenant: number; subject: number; ip: number };

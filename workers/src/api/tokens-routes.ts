@@ -1,9 +1,10 @@
 /** `POST /v1/tokens`: a key with `admin` mints a client token for a subject and topics. */
-import { parseTokenRequest, type TokenResponse } from "@errand/core/wire";
+import { MAX_ADMIN_BODY_BYTES, parseTokenRequest, type TokenResponse } from "@errand/core/wire";
 import { Hono } from "hono";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { signingSecret, signToken } from "./client-token.ts";
+import { jsonBody } from "./json-body.ts";
 import { hasScope } from "./principal.ts";
 
 /** Mints a token; exported for the dev token endpoint, which mints without a key. */
@@ -23,19 +24,23 @@ export async function mintToken(
   return { token, expiresAt: new Date(expiresAt).toISOString() };
 }
 
-/** The token route, mounted at `/v1/tokens`. */
-export const tokensRoutes = new Hono<AppEnv>().post("/", async (c) => {
-  const principal = c.get("principal");
-  if (principal.kind !== "key" || !hasScope(principal, "admin")) {
-    throw new ApiError("forbidden", "Minting tokens needs an API key with the admin scope.");
-  }
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new ApiError("invalid_json", "The body is not valid JSON.");
-  }
-  const parsed = parseTokenRequest(body);
-  if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
-  return c.json(await mintToken(c.env, principal.tenant.id, parsed.value));
-});
+/**
+ * The token route, mounted at `/v1/tokens`. The caller's scope is checked before its body is
+ * read, so a caller that may not mint learns only that.
+ */
+export const tokensRoutes = new Hono<AppEnv>().post(
+  "/",
+  async function adminKeyOnly(c, next) {
+    const principal = c.get("principal");
+    if (principal.kind !== "key" || !hasScope(principal, "admin")) {
+      throw new ApiError("forbidden", "Minting tokens needs an API key with the admin scope.");
+    }
+    await next();
+  },
+  jsonBody({ maxBytes: MAX_ADMIN_BODY_BYTES }),
+  async (c) => {
+    const parsed = parseTokenRequest(c.get("body"));
+    if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
+    return c.json(await mintToken(c.env, c.get("principal").tenant.id, parsed.value));
+  },
+);

@@ -73,8 +73,8 @@ function isInternalIpv4([a = 0, b = 0]: number[]): boolean {
 
 /**
  * Loopback, unspecified, unique-local, link- and site-local, multicast, documentation, and every
- * form that embeds an IPv4 address (IPv4-compatible and -mapped, NAT64, 6to4, Teredo) unless
- * the embedded address is public.
+ * form that embeds an IPv4 address (IPv4-compatible, -mapped and -translated, NAT64, 6to4,
+ * Teredo) unless the embedded address is public.
  */
 function isInternalIpv6(host: string): boolean {
   const groups = parseIpv6(host);
@@ -83,6 +83,9 @@ function isInternalIpv6(host: string): boolean {
   const v4 = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255];
   // ::/80 holds ::, ::1, the IPv4-compatible ::a.b.c.d and the IPv4-mapped ::ffff:a.b.c.d.
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) return true;
+  // ::ffff:0:0:0/96, the IPv4-translated ::ffff:0:a.b.c.d (RFC 2765), which stacks may route
+  // to the embedded IPv4 address as they do the mapped form.
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return true;
   if (g0 === 0x64 && g1 === 0xff9b)
     return g2 !== 0 || g3 !== 0 || g4 !== 0 || g5 !== 0 || isInternalIpv4(v4(g6, g7));
   if (g0 === 0x2002) return isInternalIpv4(v4(g1, g2));

@@ -43,7 +43,8 @@ export interface WorkerPoolOptions {
   readonly idleTimeoutMs?: number;
   /**
    * How long a handler whose signal was aborted (cancel, timeout) may take to stop before its
-   * worker is terminated and replaced; 1,000 ms when absent.
+   * worker is terminated and replaced; 1,000 ms when absent. The attempt's outcome waits for
+   * this too: a handler that ignores its signal fails `graceMs` after its timeout, not at it.
    */
   readonly graceMs?: number;
   /** How long a new worker may take to call `expose`; 30,000 ms when absent. */

@@ -32,6 +32,27 @@ describe("ChannelRelay", () => {
     ]);
   });
 
+  describe("under load", () => {
+    it("posts at most once per batch period: events of later microtasks wait and go together", async () => {
+      relay = new ChannelRelay({ postMessage: (batch) => posted.push(batch) }, 100, 10);
+      relay.send(event("task.started", "a"));
+      await Promise.resolve();
+      expect(posted).toHaveLength(1);
+      for (const id of ["b", "c", "d"]) {
+        relay.send(event("task.started", id));
+        await Promise.resolve();
+      }
+      expect(posted).toHaveLength(1);
+      vi.advanceTimersByTime(10);
+      expect(posted).toHaveLength(2);
+      expect(posted[1]?.messages.map((m) => (m.kind === "event" ? m.detail.id : m.kind))).toEqual([
+        "b",
+        "c",
+        "d",
+      ]);
+    });
+  });
+
   it("holds progress back and sends only the latest value per task when the period ends", async () => {
     for (let percent = 10; percent <= 90; percent += 10)
       relay.send(event("task.progress", "a", { progress: percent / 100 }));

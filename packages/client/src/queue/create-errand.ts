@@ -14,7 +14,7 @@ import { IdbTaskStore } from "./idb-task-store.ts";
 import type { Liveness } from "./lease-policy.ts";
 import { holdOwnerLock, ownerLockPrefix, readLiveness } from "./owner-lock.ts";
 import { Errand } from "./runtime.ts";
-import { type ErrandOptions, resolveOptions } from "./runtime-options.ts";
+import { type ErrandOptions, GROUP_COMMIT, resolveOptions } from "./runtime-options.ts";
 import { Scheduler } from "./scheduler.ts";
 
 /**
@@ -113,6 +113,9 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       executor,
       owner: resolved.ownerId,
       leaseMs: resolved.leaseMs,
+      prefetch: resolved.prefetch,
+      commitMs: GROUP_COMMIT.ms,
+      commitEvery: GROUP_COMMIT.every,
       pollMs: resolved.pollMs,
       defs: options.tasks,
       policyOf: (task) => errand.policyOf(task),

@@ -41,7 +41,13 @@ export interface LocalEnqueueOptions {
    * policy given to `createErrand`.
    */
   readonly retry?: Partial<RetryPolicy>;
-  /** Milliseconds one attempt may run, counted from its start; overrides the policy's. */
+  /**
+   * Milliseconds one attempt may run, counted from its start; overrides the policy's. At the
+   * timeout the handler's `ctx.signal` aborts. On the main thread the attempt fails then. On the
+   * worker pool it fails when the handler stops, and a handler that ignores its signal is stopped
+   * by replacing its worker after the pool's `graceMs` (1,000 ms by default): with `timeout: 1000`,
+   * such an attempt fails after about 2,000 ms.
+   */
   readonly timeout?: number;
   /** Milliseconds after enqueue by which the task must have started, else it goes dead (`ttl_expired`). */
   readonly ttl?: number;

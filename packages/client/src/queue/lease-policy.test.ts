@@ -5,10 +5,20 @@ const lease = { owner: "a", token: 1, claimedAt: 1_000, expiresAt: 2_000 };
 const grace = 10_000;
 
 describe("isAbandoned", () => {
-  it("never takes over a lease before it expires, even from an owner without a lock", () => {
-    expect(isAbandoned(lease, 1_999, { liveOwners: new Set(), checkedAt: 1_999, aliveGraceMs: grace })).toBe(
-      false,
-    );
+  it("takes over a lease before it expires when its owner holds no Web Lock (the tab closed or reloaded)", () => {
+    const gone = { liveOwners: new Set<string>(), checkedAt: 1_500, aliveGraceMs: grace };
+    expect(isAbandoned(lease, 1_500, gone)).toBe(true);
+    expect(abandonableAt(lease, gone)).toBe(1_500);
+  });
+
+  it("never takes over a lease before it expires while its owner may be alive", () => {
+    for (const liveness of [
+      { liveOwners: new Set(["a"]), checkedAt: 1_500, aliveGraceMs: grace },
+      { liveOwners: new Set<string>(), checkedAt: 900, aliveGraceMs: grace },
+      { liveOwners: undefined, checkedAt: 1_500, aliveGraceMs: grace },
+    ]) {
+      expect(isAbandoned(lease, 1_999, liveness)).toBe(false);
+    }
   });
 
   describe("when the lease expired", () => {

@@ -24,11 +24,12 @@ export interface Liveness {
 
 /**
  * Whether `lease` may be taken over at `now`:
- * - never before it expires;
- * - at once after it expired when its owner holds no Web Lock (the owner's page or worker is
- *   gone: Chromium releases a closed context's locks within milliseconds). An owner that
+ * - at once when its owner holds no Web Lock, expired or not: the owner's page or worker is gone
+ *   (Chromium releases a closed context's locks within milliseconds), so its tasks resume now,
+ *   not a lease later (a reloaded tab's tasks ran again only after about 15 s). An owner that
  *   claimed after the lock query ran may have taken its lock after the query, so it counts as
- *   alive;
+ *   alive. The fencing token still refuses whatever the old owner might yet commit;
+ * - never before it expires otherwise;
  * - when the owner is alive, only `aliveGraceMs` after expiry: it is frozen or badly throttled,
  *   and its late completion will be refused by the fencing token.
  *
@@ -38,16 +39,21 @@ export interface Liveness {
  * ```
  */
 export function isAbandoned(lease: Lease, now: number, liveness: Liveness): boolean {
+  if (provablyGone(lease, liveness)) return true;
   if (now < lease.expiresAt) return false;
-  const { liveOwners, checkedAt, aliveGraceMs } = liveness;
-  if (liveOwners === undefined) return true;
-  const provablyGone = !liveOwners.has(lease.owner) && lease.claimedAt < checkedAt;
-  return provablyGone || now >= lease.expiresAt + aliveGraceMs;
+  const { liveOwners, aliveGraceMs } = liveness;
+  return liveOwners === undefined || now >= lease.expiresAt + aliveGraceMs;
 }
 
 /** The earliest time {@link isAbandoned} could turn true for `lease`, for the scheduler's timer. */
 export function abandonableAt(lease: Lease, liveness: Liveness): number {
   const { liveOwners } = liveness;
+  if (provablyGone(lease, liveness)) return liveness.checkedAt;
   if (liveOwners === undefined || !liveOwners.has(lease.owner)) return lease.expiresAt;
   return lease.expiresAt + liveness.aliveGraceMs;
+}
+
+/** Whether the lock query saw no lock of an owner that held it before it claimed. */
+function provablyGone(lease: Lease, { liveOwners, checkedAt }: Liveness): boolean {
+  return liveOwners !== undefined && !liveOwners.has(lease.owner) && lease.claimedAt < checkedAt;
 }

@@ -25,6 +25,15 @@ describe("resolveOptions", () => {
     ).toEqual(["policies.work.timeoutMs", "leaseMs", "pollMs", "sweepMs"]);
   });
 
+  it("sizes the prefetch window from measures by default, and takes a fixed one of 0 or more", () => {
+    expect(resolveOptions({ tasks }).prefetch).toBe("auto");
+    expect(resolveOptions({ tasks, prefetch: 0 }).prefetch).toBe(0);
+    expect(resolveOptions({ tasks, prefetch: 64 }).prefetch).toBe(64);
+    expect(issuesOf(() => resolveOptions({ tasks, prefetch: -1 }))).toEqual(["prefetch"]);
+    expect(issuesOf(() => resolveOptions({ tasks, prefetch: 1.5 }))).toEqual(["prefetch"]);
+    expect(issuesOf(() => resolveOptions({ tasks, prefetch: "all" as never }))).toEqual(["prefetch"]);
+  });
+
   describe("when a policy names no task type", () => {
     it("refuses it, also when the name is an inherited property (constructor, toString)", () => {
       const policies = {

@@ -56,6 +56,15 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly aliveGraceMs?: number;
   /** Longest wait between claim passes; 5 s by default (enqueues and other tabs wake it sooner). */
   readonly pollMs?: number;
+  /**
+   * Tasks a claim may lease beyond the free slots, to start as slots free without another
+   * transaction (a broker's prefetch count). `"auto"` (the default) sizes the window from the
+   * measured attempt and commit times (many short tasks, hardly any long ones, at most
+   * `MAX_AUTO_WINDOW`); a number fixes it; 0 claims only for free slots. Waiting tasks are leased
+   * like running ones: another tab does not run them while this one lives, and takes them over
+   * when it closes or freezes.
+   */
+  readonly prefetch?: number | "auto";
   /** Interval of the retention sweep; 10 min by default (it also runs at start). */
   readonly sweepMs?: number;
   /** Ask for persistent storage at start (`navigator.storage.persist()`); true by default. */
@@ -74,12 +83,23 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly aliveGraceMs: number;
   readonly pollMs: number;
+  readonly prefetch: number | "auto";
   readonly sweepMs: number;
   readonly persist: boolean;
   readonly ownerId: string;
 }
 
 const DAY = 86_400_000;
+
+/** The default prefetch window: sized from measures (see window-size.ts). */
+export const DEFAULT_PREFETCH = "auto";
+
+/**
+ * How outcomes are grouped while the window feeds the slots: at most this many ms apart, or
+ * this many at once. A result reaches the app this much later at worst; the commit it saves is
+ * worth more than that whenever tasks are shorter than a commit.
+ */
+export const GROUP_COMMIT = Object.freeze({ ms: 4, every: 64 });
 
 /** Defaults: succeeded and cancelled tasks kept 1 day, dead ones 7 days. */
 export const DEFAULT_RETENTION: RetentionMs = Object.freeze({
@@ -112,6 +132,13 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     if (problem !== undefined) issues.push({ path: name, message: problem });
     return value;
   };
+  /** A count that may be 0. */
+  const count = <F>(name: string, value: number | undefined, fallback: F): number | F => {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+      issues.push({ path: name, message: "must be an integer >= 0" });
+    return value;
+  };
   if (typeof options?.tasks !== "object" || options.tasks === null)
     issues.push({ path: "tasks", message: "is required (defineTasks)" });
   for (const [type, policy] of Object.entries(options?.policies ?? {})) {
@@ -138,6 +165,7 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     leaseMs: timer("leaseMs", options?.leaseMs, 15_000),
     aliveGraceMs: positive("aliveGraceMs", options?.aliveGraceMs, 60_000),
     pollMs: timer("pollMs", options?.pollMs, 5_000),
+    prefetch: options?.prefetch === "auto" ? "auto" : count("prefetch", options?.prefetch, DEFAULT_PREFETCH),
     sweepMs: timer("sweepMs", options?.sweepMs, 600_000),
     persist: options?.persist ?? true,
     ownerId: options?.ownerId ?? crypto.randomUUID(),

@@ -45,7 +45,8 @@ import {
   type TaskInfo,
   toInfo,
 } from "./runtime-types.ts";
-import type { Scheduler, StoreSlot } from "./scheduler.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { StoreSlot } from "./scheduler-options.ts";
 import type { ListFilter, StoreApplied, StoreInserted, TaskStore } from "./store.ts";
 import {
   detailOf,

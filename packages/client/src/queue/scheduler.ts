@@ -1,13 +1,19 @@
 /**
  * The policy above the stores: when to claim, how many, what to run, and what an outcome
- * means. It claims at most `executor.freeSlots` tasks per pass (and wakes on `onSlotFree`), runs
- * each through the executor with a lease it renews every third of `leaseMs`, and commits every
- * outcome with the attempt's fencing token, so a late completion from an owner that lost its
- * lease changes nothing. It never knows which executor runs the work.
+ * means. A pass claims up to `executor.freeSlots + window` tasks (`window`: the `prefetch`
+ * option, or sized from measured attempt and commit times by {@link WindowSize}), starts as many
+ * as slots are free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free
+ * (on `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
+ * renewed every third of `leaseMs`, all in one pass; every outcome is committed with the
+ * attempt's fencing token,
+ * so a late completion from an owner that lost its lease changes nothing. It never knows which
+ * executor runs the work.
  *
  * One pass is one transaction per store: the outcomes and heartbeats gathered since the last
- * pass, then the claim of the slots free now. A finished task and the claim of the slot it freed
- * thus cost one commit, which bounds throughput when slots are few and tasks short.
+ * pass, then the claim that refills the window. While the window holds work for the slots,
+ * outcomes wait for each other (up to `commitMs`, or `commitEvery` of them) to share one commit;
+ * when a slot waits for work, an outcome and the claim it needs commit at once. The app hears of
+ * an outcome (events, `result()`) only after its commit.
  *
  * Looking for other owners' lapsed leases reads every running task, this context's own too, so
  * a pass looks only when one it saw may have lapsed, and otherwise at most every
@@ -15,66 +21,27 @@
  * taken over at most that much later than a look on every pass would.
  */
 
-import {
-  CancelledError,
-  decideRetry,
-  ErrandError,
-  NonRetryableError,
-  type RetryPolicy,
-  type SerializedError,
-  serializeError,
-  type TaskDef,
-  upgradePayload,
-} from "@errand/core";
-import type { ExecutionOutcome, Executor } from "../executor.ts";
-import type { Liveness } from "./lease-policy.ts";
-import { type Committed, NOT_STORABLE, type StoreApplied, type TaskStore } from "./store.ts";
+import { CancelledError, ErrandError } from "@errand/core";
+import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
+import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
+import { ClaimWindow, type Waiting } from "./claim-window.ts";
+import { CommitQueue } from "./commit-queue.ts";
+import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
+import { type Committed, NOT_STORABLE, type StoreApplied } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
+import { WindowSize } from "./window-size.ts";
 
 /** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
 export const RESCUE_LOOK_MS = 1_000;
 
-/** A store the scheduler claims from. */
-export interface StoreSlot {
-  readonly store: TaskStore;
-  readonly durable: boolean;
+/** A task this context holds under its lease: waiting in the window, or running (`attempt`). */
+interface Held extends Waiting {
+  readonly slot: StoreSlot;
 }
-
-/** A change waiting for the next pass, and its caller. */
-interface PendingChange {
-  readonly change: { id: string; event: TaskEvent };
-  resolve(applied: StoreApplied): void;
-  reject(error: unknown): void;
-}
-
-/** What the scheduler is given. */
-export interface SchedulerOptions {
-  /** Claimed from in this order on every pass. */
-  readonly slots: readonly StoreSlot[];
-  readonly executor: Executor;
-  readonly owner: string;
-  readonly leaseMs: number;
-  /** Longest wait between claim passes when nothing is known to become due sooner. */
-  readonly pollMs: number;
-  readonly defs: { readonly [type: string]: TaskDef | undefined };
-  policyOf(task: TaskRecord): RetryPolicy;
-  /** Objects to transfer with the payload of this attempt, if its caller marked any. */
-  transferOf(task: TaskRecord): readonly Transferable[] | undefined;
-  liveness(): Promise<Liveness>;
-  /** A change committed: emit its events. */
-  changed(before: TaskRecord, after: TaskRecord): void;
-  /** A claim pass started `task` (`task.started`) or settled it without running (`task.dead`). */
-  emit(type: "task.started" | "task.dead", task: TaskRecord): void;
-  progress(task: TaskRecord, value: number): void;
-  /** An attempt's lease was taken over (or the task finished elsewhere): its outcome was refused. */
-  leaseLost(task: TaskRecord, error: ErrandError): void;
-  failed(error: unknown): void;
-}
-
-type OutcomeEvent<T extends TaskEvent["type"]> = Extract<TaskEvent, { type: T }>;
 
 interface Attempt {
+  readonly held: Held;
   readonly controller: AbortController;
   progress?: number;
   /** Why the attempt was stopped from outside, if it was. */
@@ -85,26 +52,46 @@ interface Attempt {
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #attempts = new Map<string, Attempt>();
+  readonly #window = new ClaimWindow<Held>();
+  readonly #windowSize: WindowSize;
+  /** Tasks handed back whose release has not committed yet: still this context's. */
+  readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #pending = new Map<StoreSlot, PendingChange[]>();
+  readonly #pending: CommitQueue<StoreSlot>;
   /** Per store: when the next pass must look for lapsed leases. */
   readonly #lookAt = new Map<StoreSlot, number>();
   /** While a pass claims: the tasks stopped meanwhile with no attempt here to stop. */
   #stoppedWhileClaiming: Set<string> | undefined;
   readonly #unsubscribe: () => void;
+  /** Renews every lease held here, waiting or running, in one pass every third of `leaseMs`. */
+  readonly #heartbeat: ReturnType<typeof setInterval>;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pumping = false;
   /** The last pump started (settled when `#pumping` is false). */
   #pumped: Promise<void> = Promise.resolve();
   #again = false;
-  #soon = false;
   #closed = false;
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
-    // A freed slot is usually followed, within the same turn, by its task's outcome: wake after
-    // it, so that the outcome and the claim of the slot share one pass.
-    this.#unsubscribe = options.executor.onSlotFree(() => setTimeout(() => this.wake(), 0));
+    this.#windowSize = new WindowSize(options.prefetch);
+    this.#pending = new CommitQueue({
+      groupMs: options.commitMs,
+      groupEvery: options.commitEvery,
+      // While the window feeds the slots, nothing waits for the next claim.
+      mayGroup: () => this.#window.size > 0,
+      wake: () => this.wake(),
+    });
+    this.#unsubscribe = options.executor.onSlotFree(() =>
+      // After the executor's own bookkeeping: starting from inside its listener would re-enter it.
+      queueMicrotask(() => {
+        this.#fill();
+        // Nothing waiting to start: claim for the slot. A freed slot is usually followed, within
+        // the same turn, by its task's outcome: wake after it, so that both share one pass.
+        if (this.#o.executor.freeSlots > 0) setTimeout(() => this.wake(), 0);
+      }),
+    );
+    this.#heartbeat = setInterval(() => this.#renewAll(), options.leaseMs / 3);
   }
 
   /** Runs a claim pass soon (new work, a freed slot, a hint from another tab). */
@@ -119,6 +106,8 @@ export class Scheduler {
    * pass in flight that took the task before the cancel does not start it.
    */
   stop(id: string, why: "cancel" | "lease"): void {
+    // Cancelled or taken over in the store already: nothing to hand back, and it never starts.
+    if (this.#window.remove(id) !== undefined) return;
     const attempt = this.#attempts.get(id);
     if (attempt === undefined) {
       this.#stoppedWhileClaiming?.add(id);
@@ -134,15 +123,17 @@ export class Scheduler {
   }
 
   /**
-   * Stops claiming, aborts running attempts and hands them back (pending, attempt refunded).
-   * Resolves once nothing of this scheduler writes any more: a claim pass in flight hands back
-   * what it claims, and the pass that commits those releases and the attempts' own is awaited,
-   * so the database can close after it.
+   * Stops claiming, aborts running attempts and hands them and the window's tasks back (pending,
+   * attempt refunded). Resolves once nothing of this scheduler writes any more: a claim pass in
+   * flight hands back what it claims, and the pass that commits those releases and the attempts'
+   * own is awaited, so the database can close after it.
    */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#heartbeat);
     this.#unsubscribe();
+    for (const waiting of this.#window.drain()) this.#release(waiting);
     for (const attempt of this.#attempts.values()) {
       if (attempt.stoppedBy === undefined) {
         attempt.stoppedBy = "close";
@@ -158,38 +149,14 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Queues `change` for the next pass (gathered with the others made in this turn). `then` runs
-   * as soon as it committed, before the same pass starts the tasks it claimed, so events come
-   * in order (a task's `task.failed` before its retry's `task.started`).
-   */
+  /** Queues `change` for the next pass; `outcome`: an attempt's end, which may wait for others. */
   #commit(
     slot: StoreSlot,
     change: { id: string; event: TaskEvent },
     then: (applied: StoreApplied) => void,
+    outcome = false,
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const queued = this.#pending.get(slot) ?? [];
-      queued.push({
-        change,
-        resolve: (applied) => {
-          try {
-            then(applied);
-            resolve();
-          } catch (error) {
-            reject(error);
-          }
-        },
-        reject,
-      });
-      this.#pending.set(slot, queued);
-      if (this.#soon) return;
-      this.#soon = true;
-      queueMicrotask(() => {
-        this.#soon = false;
-        this.wake();
-      });
-    });
+    return this.#pending.add(slot, change, then, outcome);
   }
 
   async #pump(): Promise<void> {
@@ -216,9 +183,8 @@ export class Scheduler {
 
   /** One transaction on `slot`: the queued changes, then a claim of the free slots. */
   async #pass(slot: StoreSlot): Promise<number | undefined> {
-    const changes = this.#pending.get(slot) ?? [];
-    this.#pending.delete(slot);
-    const limit = this.#closed ? 0 : this.#o.executor.freeSlots;
+    const changes = this.#pending.take(slot);
+    const limit = this.#closed ? 0 : this.#room();
     if (changes.length === 0 && limit <= 0) return undefined;
     const liveness = limit <= 0 ? undefined : await this.#o.liveness();
     // After the lock query: a lease dated before it would be short by the query's time.
@@ -236,7 +202,7 @@ export class Scheduler {
             leaseMs: this.#o.leaseMs,
             maxAttempts: (task: TaskRecord) => this.#o.policyOf(task).maxAttempts,
             rescue: look,
-            runs: (id: string) => this.#attempts.has(id),
+            runs: (id: string) => this.#attempts.has(id) || this.#window.has(id) || this.#releasing.has(id),
           };
     // A cancel can land after the claim took a task and before the task starts (the memory store
     // claims and cancels within one turn of microtasks): its stop finds no attempt, so the pass
@@ -245,10 +211,12 @@ export class Scheduler {
     if (claim !== undefined) this.#stoppedWhileClaiming = stopped;
     let committed: Committed;
     try {
+      const startedAt = performance.now();
       committed = await slot.store.commit(
         changes.map((one) => one.change),
         claim,
       );
+      if (slot.durable) this.#windowSize.commit(performance.now() - startedAt);
     } catch (error) {
       // Their callers report it; a pass with no changes reports it through the pump.
       for (const one of changes) one.reject(error);
@@ -258,6 +226,9 @@ export class Scheduler {
       this.#stoppedWhileClaiming = undefined;
     }
     for (const [i, one] of changes.entries()) one.resolve(committed.applied[i] as StoreApplied);
+    // The claim could not see what this pass handed back (its reads precede the pass's writes),
+    // and no slot frees to wake the scheduler for it: look again at once.
+    if (!this.#closed && changes.some((one) => one.change.event.type === "release")) this.#again = true;
     const result = committed.claimed;
     if (result === undefined) return undefined;
     for (const task of result.settled) this.#o.emit("task.dead", task);
@@ -265,10 +236,12 @@ export class Scheduler {
     // under a lease nobody renews until it lapses (and, on a last attempt, go dead).
     for (const task of result.claimed) {
       if (stopped.has(task.id)) continue;
-      if (this.#closed) this.#release(slot, task);
-      else this.#start(slot, task);
+      const held = this.#hold(slot, task);
+      if (this.#closed) this.#release(held);
+      else this.#window.add(held);
     }
-    if (result.claimed.length === limit) this.#again = true;
+    this.#fill();
+    if (result.claimed.length === limit && this.#room() > 0) this.#again = true;
     if (look) {
       const every = Math.min(this.#o.pollMs, RESCUE_LOOK_MS);
       this.#lookAt.set(slot, Math.min(now + every, result.rescueAt ?? Infinity));
@@ -279,14 +252,45 @@ export class Scheduler {
     return Math.min(result.nextWakeAt ?? Infinity, lookAt ?? Infinity);
   }
 
-  #start(slot: StoreSlot, task: TaskRecord): void {
-    this.#track(this.#run(slot, task));
+  /** How many more tasks a pass may claim: the free slots and the prefetch, less those waiting. */
+  #room(): number {
+    const free = this.#o.executor.freeSlots;
+    const window = this.#windowSize.of(free + this.#attempts.size);
+    return Math.max(0, free + window - this.#window.size);
+  }
+
+  /** A claimed task, as the window keeps it. */
+  #hold(slot: StoreSlot, task: TaskRecord): Held {
+    return { slot, task, startBy: this.#startBy(slot, task, task.lease?.expiresAt) };
+  }
+
+  /**
+   * The latest time to start `task` from the window: one renewal period before its lease, renewed
+   * until `leaseExpiresAt`, runs out. A first attempt past its TTL is handed back too: pending
+   * again, the next pass expires it.
+   */
+  #startBy(slot: StoreSlot, task: TaskRecord, leaseExpiresAt: number | undefined): number {
+    const ttl = task.attempts === 1 ? (task.expiresAt ?? Infinity) : Infinity;
+    if (!slot.durable) return ttl;
+    return Math.min(ttl, (leaseExpiresAt ?? 0) - this.#o.leaseMs / 3);
+  }
+
+  /** Starts waiting tasks while slots are free; hands back those whose lease would lapse first. */
+  #fill(): void {
+    while (!this.#closed && this.#window.size > 0 && this.#o.executor.freeSlots > 0) {
+      const { start, lapsed } = this.#window.next(Date.now());
+      for (const held of lapsed) this.#release(held);
+      if (start === undefined) return;
+      this.#track(this.#run(start));
+    }
   }
 
   /** Gives back a task claimed but never started: pending again, the attempt refunded, no event. */
-  #release(slot: StoreSlot, task: TaskRecord): void {
+  #release({ slot, task }: Held): void {
     const event: TaskEvent = { type: "release", token: task.fence, now: Date.now() };
-    this.#track(this.#commit(slot, { id: task.id, event }, () => {}));
+    this.#releasing.add(task.id);
+    const released = this.#commit(slot, { id: task.id, event }, () => {});
+    this.#track(released.finally(() => this.#releasing.delete(task.id)));
   }
 
   #track(work: Promise<void>): void {
@@ -295,26 +299,42 @@ export class Scheduler {
     void running.finally(() => this.#inFlight.delete(running));
   }
 
-  async #run(slot: StoreSlot, task: TaskRecord): Promise<void> {
-    const attempt: Attempt = { controller: new AbortController() };
+  async #run(held: Held): Promise<void> {
+    const { slot, task } = held;
+    const attempt: Attempt = { held, controller: new AbortController() };
     this.#attempts.set(task.id, attempt);
     this.#o.emit("task.started", task);
-    const token = task.fence;
-    const heartbeat = slot.durable
-      ? setInterval(() => void this.#renew(slot, task, attempt), this.#o.leaseMs / 3)
-      : undefined;
     try {
-      const outcome = await this.#execute(task, attempt);
-      clearInterval(heartbeat);
-      const event = this.#outcomeEvent(task, token, outcome, attempt);
+      const policy = this.#o.policyOf(task);
+      const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
+      const request = attemptRequest(task, def, policy, this.#o.transferOf(task));
+      const outcome = "ok" in request ? request : await this.#execute(request, attempt);
+      const event = outcomeEvent(task, outcome, attempt.stoppedBy === "close", policy);
       const stored = await this.#commitOutcome(slot, task, event, attempt);
       if (!stored && event.type !== "release") {
-        await this.#commitOutcome(slot, task, this.#storableOutcome(task, event), attempt);
+        await this.#commitOutcome(slot, task, storableOutcome(task, event, policy), attempt);
       }
     } finally {
-      clearInterval(heartbeat);
       this.#attempts.delete(task.id);
     }
+  }
+
+  /** Runs `request` on the executor, and feeds how long that took to the window's size. */
+  async #execute(request: ExecutionRequest, attempt: Attempt): Promise<ExecutionOutcome> {
+    const { task } = attempt.held;
+    const startedAt = performance.now();
+    const outcome = await this.#o.executor.execute(
+      request,
+      {
+        progress: (value) => {
+          attempt.progress = value;
+          this.#o.progress(task, value);
+        },
+      },
+      attempt.controller.signal,
+    );
+    this.#windowSize.attempt(performance.now() - startedAt);
+    return outcome;
   }
 
   /** Commits an attempt's outcome; false when the store cannot keep the record it makes. */
@@ -325,104 +345,44 @@ export class Scheduler {
     attempt: Attempt,
   ): Promise<boolean> {
     let storable = true;
-    await this.#commit(slot, { id: task.id, event }, (applied) => {
-      if (applied.ok) this.#o.changed(applied.before, applied.after);
-      else if (applied.error.code === NOT_STORABLE) storable = false;
-      else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
-    });
+    await this.#commit(
+      slot,
+      { id: task.id, event },
+      (applied) => {
+        if (applied.ok) this.#o.changed(applied.before, applied.after);
+        else if (applied.error.code === NOT_STORABLE) storable = false;
+        else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
+      },
+      true,
+    );
     return storable;
   }
 
   /**
-   * An outcome the store can keep in place of `event`, which it could not: a result it cannot
-   * clone fails the task for good (`result_not_storable`: running it again would make the same
-   * result); an error whose details it cannot clone is recorded without them, and retried as before.
+   * Renews, in one pass, the lease of every task held here on a durable store. A waiting task
+   * whose renewal is refused (cancelled or taken over elsewhere) leaves the window; a running
+   * one is stopped, and its outcome would be refused anyway.
    */
-  #storableOutcome(task: TaskRecord, event: OutcomeEvent<"succeed" | "fail">): TaskEvent {
-    if (event.type === "fail") {
-      const { details: _details, ...error } = event.error;
-      return { ...event, error };
-    }
-    const error = serializeError(
-      new NonRetryableError(`The result of task ${task.id} cannot be stored (structured clone refused it)`, {
-        code: "result_not_storable",
-      }),
-    );
-    return this.#failEvent(task, event.token, error);
-  }
-
-  /** A failed attempt, with what the task's retry policy decides about it. */
-  #failEvent(task: TaskRecord, token: number, error: SerializedError): OutcomeEvent<"fail"> {
-    const decision = decideRetry(this.#o.policyOf(task), task.attempts, error);
-    return { type: "fail", token, now: Date.now(), error, decision };
-  }
-
-  async #execute(task: TaskRecord, attempt: Attempt): Promise<ExecutionOutcome> {
-    const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
-    let payload: unknown;
-    try {
-      if (def === undefined) {
-        throw new NonRetryableError(`This runtime defines no task type ${JSON.stringify(task.type)}`, {
-          code: "unknown_type",
-        });
-      }
-      // Never hand a handler a payload it cannot read: upgrade it, or fail as version_unsupported.
-      payload = upgradePayload(def, task.payload, task.version);
-    } catch (error) {
-      return { ok: false, error: serializeError(error) };
-    }
-    const timeoutMs = task.timeoutMs ?? this.#o.policyOf(task).timeoutMs;
-    const transfer = this.#o.transferOf(task);
-    return this.#o.executor.execute(
-      {
-        id: task.id,
-        type: task.type,
-        payload,
-        attempt: task.attempts,
-        version: def.version,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(transfer === undefined ? {} : { transfer }),
-      },
-      {
-        progress: (value) => {
-          attempt.progress = value;
-          this.#o.progress(task, value);
-        },
-      },
-      attempt.controller.signal,
-    );
-  }
-
-  #outcomeEvent(
-    task: TaskRecord,
-    token: number,
-    outcome: ExecutionOutcome,
-    attempt: Attempt,
-  ): OutcomeEvent<"succeed" | "fail" | "release"> {
-    if (attempt.stoppedBy === "close") return { type: "release", token, now: Date.now() };
-    if (outcome.ok) return { type: "succeed", token, now: Date.now(), result: outcome.result };
-    return this.#failEvent(task, token, outcome.error);
-  }
-
-  async #renew(slot: StoreSlot, task: TaskRecord, attempt: Attempt): Promise<void> {
-    if (attempt.stoppedBy !== undefined) return;
-    const progress = attempt.progress === undefined ? {} : { progress: attempt.progress };
-    const event: TaskEvent = {
-      type: "renew",
-      token: task.fence,
-      now: Date.now(),
-      leaseMs: this.#o.leaseMs,
-      ...progress,
-    };
-    try {
-      await this.#commit(slot, { id: task.id, event }, (applied) => {
-        if (applied.ok) return;
-        // Taken over, cancelled elsewhere, or purged: stop the handler; its outcome is refused anyway.
-        const cancelled = applied.error.details?.state === "cancelled";
-        this.stop(task.id, cancelled ? "cancel" : "lease");
+  #renewAll(): void {
+    const now = Date.now();
+    const running = [...this.#attempts.values()].filter((attempt) => attempt.stoppedBy === undefined);
+    for (const held of [...this.#window.entries(), ...running.map((attempt) => attempt.held)]) {
+      const { slot, task } = held;
+      if (!slot.durable) continue;
+      const attempt = this.#attempts.get(task.id);
+      const progress = attempt?.progress === undefined ? {} : { progress: attempt.progress };
+      const event: TaskEvent = {
+        type: "renew",
+        token: task.fence,
+        now,
+        leaseMs: this.#o.leaseMs,
+        ...progress,
+      };
+      const renewed = this.#commit(slot, { id: task.id, event }, (applied) => {
+        if (applied.ok) held.startBy = this.#startBy(slot, task, applied.after.lease?.expiresAt);
+        else this.stop(task.id, applied.error.details?.state === "cancelled" ? "cancel" : "lease");
       });
-    } catch (error) {
-      this.#o.failed(error);
+      renewed.catch((error: unknown) => this.#o.failed(error));
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createOnlineManager, type OnlineSource } from "./online-manager.ts";
+import { browserOnlineSource, createOnlineManager, type OnlineSource } from "./online-manager.ts";
 
 function fakeSource(initial: boolean) {
   let onLine = initial;
@@ -81,5 +81,55 @@ describe("createOnlineManager", () => {
     manager.close();
     browser.go(false);
     expect(seen).toEqual([]);
+  });
+});
+
+describe("browserOnlineSource", () => {
+  /** A global with the parts the source reads: events, `navigator.onLine`, the page's visibility. */
+  function fakeGlobal() {
+    const target = new EventTarget() as EventTarget & {
+      navigator: { onLine: boolean };
+      document: { visibilityState: DocumentVisibilityState };
+    };
+    target.navigator = { onLine: true };
+    target.document = { visibilityState: "visible" };
+    return target;
+  }
+
+  describe("when a request failed while the tab was hidden", () => {
+    it("tries the edge again when the tab comes back to the front, not before", () => {
+      const page = fakeGlobal();
+      const manager = createOnlineManager(browserOnlineSource(page as unknown as typeof globalThis));
+      const seen: boolean[] = [];
+      manager.subscribe((online) => seen.push(online));
+      manager.reportUnreachable();
+      page.document.visibilityState = "hidden";
+      page.dispatchEvent(new Event("visibilitychange"));
+      expect(manager.isOnline()).toBe(false);
+      page.document.visibilityState = "visible";
+      page.dispatchEvent(new Event("visibilitychange"));
+      expect(seen).toEqual([false, true]);
+      manager.reportUnreachable();
+      page.dispatchEvent(new Event("focus"));
+      expect(seen).toEqual([false, true, false, true]);
+    });
+
+    it("stays offline on focus while the browser says offline", () => {
+      const page = fakeGlobal();
+      const manager = createOnlineManager(browserOnlineSource(page as unknown as typeof globalThis));
+      page.navigator.onLine = false;
+      page.dispatchEvent(new Event("offline"));
+      page.dispatchEvent(new Event("focus"));
+      expect(manager.isOnline()).toBe(false);
+    });
+  });
+
+  it("stops listening once its manager is closed", () => {
+    const page = fakeGlobal();
+    const manager = createOnlineManager(browserOnlineSource(page as unknown as typeof globalThis));
+    manager.reportUnreachable();
+    manager.close();
+    page.dispatchEvent(new Event("focus"));
+    expect(manager.isOnline()).toBe(false);
   });
 });

@@ -36,19 +36,32 @@ export interface OnlineManager {
   close(): void;
 }
 
-/** The source for a window or worker global: `navigator.onLine` and its events. */
+/**
+ * The source for a window or worker global: `navigator.onLine` and its events. A tab that comes
+ * back to the front (`focus`, `visibilitychange` to visible) reports the network as it is too, so
+ * a failure seen while it was hidden is tried again at once: engines without Background Sync
+ * (Firefox, Safari) drain the outbox when the person returns, not only on `online` or a timer.
+ */
 export function browserOnlineSource(target: typeof globalThis = globalThis): OnlineSource {
+  const onLine = () => target.navigator?.onLine ?? true;
   return {
-    onLine: () => target.navigator?.onLine ?? true,
+    onLine,
     listen(onChange) {
       if (typeof target.addEventListener !== "function") return () => {};
       const online = () => onChange(true);
       const offline = () => onChange(false);
-      target.addEventListener("online", online);
-      target.addEventListener("offline", offline);
+      const front = () => {
+        if (target.document?.visibilityState !== "hidden") onChange(onLine());
+      };
+      const events: [string, () => void][] = [
+        ["online", online],
+        ["offline", offline],
+        ["focus", front],
+        ["visibilitychange", front],
+      ];
+      for (const [name, listener] of events) target.addEventListener(name, listener);
       return () => {
-        target.removeEventListener("online", online);
-        target.removeEventListener("offline", offline);
+        for (const [name, listener] of events) target.removeEventListener(name, listener);
       };
     },
   };

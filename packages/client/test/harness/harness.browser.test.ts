@@ -1,11 +1,18 @@
 import { wrap } from "comlink";
 import { openDB } from "idb";
 import { describe, expect, it } from "vitest";
+import { server } from "vitest/browser";
 import type { HarnessApi } from "./harness.worker.ts";
 
 describe("the browser harness", () => {
-  it("runs in Chromium with IndexedDB, module workers and Web Locks", () => {
-    expect(navigator.userAgent).toMatch(/Chrome\//);
+  it("runs in the engine its project names, with IndexedDB, module workers and Web Locks", () => {
+    // vitest's names: WebKit's project drives WebKitGTK as "safari".
+    const agents: Record<string, RegExp> = {
+      chromium: /Chrome\//,
+      firefox: /Firefox\//,
+      safari: /AppleWebKit\/(?!.*Chrome\/)/,
+    };
+    expect(navigator.userAgent).toMatch(agents[server.browser] ?? /no such engine/);
     expect(typeof indexedDB.open).toBe("function");
     expect(typeof navigator.locks.request).toBe("function");
   });

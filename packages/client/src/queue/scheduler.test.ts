@@ -1,0 +1,122 @@
+import { resolvePolicy } from "@errand/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Executor } from "../executor.ts";
+import { buildRecord } from "./enqueue-options.ts";
+import { MemoryTaskStore } from "./memory-store.ts";
+import { Scheduler } from "./scheduler.ts";
+import type { SchedulerOptions } from "./scheduler-options.ts";
+import type { TaskRecord } from "./task-record.ts";
+
+const defs = { work: { version: 1 } };
+
+/** An executor of `slots` slots whose every attempt succeeds a timer turn after it started. */
+function quickExecutor(slots: number): Executor {
+  let running = 0;
+  const listeners = new Set<() => void>();
+  return {
+    get freeSlots() {
+      return slots - running;
+    },
+    async execute(request) {
+      running += 1;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      running -= 1;
+      for (const listener of listeners) listener();
+      return { ok: true, result: request.payload };
+    },
+    onSlotFree(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: async () => {},
+  };
+}
+
+/** A memory store that counts its commits. */
+class CountingStore extends MemoryTaskStore {
+  commits = 0;
+  override commit(...args: Parameters<MemoryTaskStore["commit"]>) {
+    this.commits += 1;
+    return super.commit(...args);
+  }
+}
+
+const schedulers: Scheduler[] = [];
+afterEach(async () => {
+  for (const scheduler of schedulers.splice(0)) await scheduler.close();
+});
+
+/** A scheduler over `store` whose runtime-side hooks record what they hear. */
+function schedulerOver(store: MemoryTaskStore, options: Partial<SchedulerOptions>) {
+  const succeeded: string[] = [];
+  const scheduler = new Scheduler({
+    slots: [{ store, durable: false }],
+    executor: quickExecutor(2),
+    owner: "me",
+    leaseMs: 15_000,
+    prefetch: 32,
+    commitMs: 4,
+    commitEvery: 64,
+    pollMs: 60_000,
+    defs,
+    policyOf: () => resolvePolicy({}),
+    transferOf: () => undefined,
+    liveness: async () => ({ liveOwners: undefined, checkedAt: Date.now(), aliveGraceMs: 0 }),
+    changed: (_before, after) => {
+      if (after.state === "succeeded") succeeded.push(after.id);
+    },
+    emit: () => {},
+    progress: () => {},
+    leaseLost: () => {},
+    failed: (error) => {
+      throw error;
+    },
+    ...options,
+  });
+  schedulers.push(scheduler);
+  return { scheduler, succeeded };
+}
+
+async function enqueue(store: MemoryTaskStore, n: number): Promise<TaskRecord[]> {
+  const now = Date.now();
+  const records = Array.from({ length: n }, (_, i) =>
+    buildRecord(
+      "work",
+      i,
+      { durable: false },
+      { id: `t${String(i).padStart(4, "0")}`, now, defs, policies: {} },
+    ),
+  );
+  return (await store.insert(records)).map((one) => one.record);
+}
+
+describe("the scheduler's commits", () => {
+  describe("when the window feeds the slots", () => {
+    it("commits the outcomes of quick tasks in groups, each with the claim that refills the window", async () => {
+      const store = new CountingStore();
+      await enqueue(store, 300);
+      const { scheduler, succeeded } = schedulerOver(store, {});
+      scheduler.wake();
+      await expect.poll(() => succeeded.length).toBe(300);
+      // One commit per outcome would be 300; grouped, a commit carries several.
+      expect(store.commits).toBeLessThan(100);
+    });
+  });
+
+  describe("with prefetch 0", () => {
+    it("claims only for free slots, and commits each outcome with the claim of the slot it freed", async () => {
+      const store = new CountingStore();
+      await enqueue(store, 40);
+      const claims: number[] = [];
+      const claim = store.claim.bind(store);
+      store.claim = async (request) => {
+        claims.push(request.limit);
+        return claim(request);
+      };
+      const { scheduler, succeeded } = schedulerOver(store, { prefetch: 0 });
+      scheduler.wake();
+      await expect.poll(() => succeeded.length).toBe(40);
+      expect(Math.max(...claims)).toBe(2);
+    });
+  });
+});
