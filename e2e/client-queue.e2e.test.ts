@@ -51,7 +51,7 @@ async function pauseOutsideTransactions(cdp: CDPSession): Promise<void> {
   throw new Error("The page never stood outside an IndexedDB transaction");
 }
 
-describe.each(engineCases())("the durable queue in $engine$note", ({ engine, missing }) => {
+describe.each(engineCases())("the durable queue in $title", ({ engine, missing }) => {
   // One browser per engine for this file, closed before the next engine starts.
   let browser: EnginePages;
   beforeAll(async () => {

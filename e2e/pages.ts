@@ -37,13 +37,16 @@ export function missingEngine(engine: Engine): string | undefined {
   return findBrowser(engine) === undefined ? `skipped: ${howToGetBrowser(engine)}` : undefined;
 }
 
-/** `engines` with why each one is skipped, for `describe.each` names: "in $engine$note". */
+/**
+ * `engines` for `describe.each`, each with why it is skipped here (`missing`) and a `title` for
+ * the name ("in $title"): the engine, and the reason when it is skipped.
+ */
 export function engineCases(
   list: readonly Engine[] = engines,
-): { engine: Engine; missing: string | undefined; note: string }[] {
+): { engine: Engine; missing: string | undefined; title: string }[] {
   return list.map((engine) => {
     const missing = missingEngine(engine);
-    return { engine, missing, note: missing === undefined ? "" : ` (${missing})` };
+    return { engine, missing, title: missing === undefined ? engine : `${engine} (${missing})` };
   });
 }
 
@@ -51,16 +54,25 @@ export function engineCases(
 export async function openEngine(engine: Engine): Promise<EnginePages> {
   if (engine === "webkit") return openWebKit();
   const browser = await launchPersistent(engine);
+  return playwrightPages(engine, browser.context, browser.close);
+}
+
+/** Pages of a Playwright context; `close` is what closing them all does (the caller's browser, or nothing). */
+export function playwrightPages(
+  engine: "chromium" | "firefox",
+  context: BrowserContext,
+  close: () => Promise<void>,
+): EnginePages {
   return {
     engine,
-    context: browser.context,
+    context,
     open: async (url, ready) => {
-      const page = await browser.context.newPage();
+      const page = await context.newPage();
       await page.goto(url);
       await page.waitForFunction(ready);
       return playwrightPage(page, ready);
     },
-    close: browser.close,
+    close,
   };
 }
 
