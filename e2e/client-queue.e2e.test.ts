@@ -51,6 +51,8 @@ async function pauseOutsideTransactions(cdp: CDPSession): Promise<void> {
   throw new Error("The page never stood outside an IndexedDB transaction");
 }
 
+let warmedUp = false;
+
 describe.each(engineCases())("the durable queue in $title", ({ engine, missing }) => {
   // One browser per engine for this file, closed before the next engine starts.
   let browser: EnginePages;
@@ -58,10 +60,14 @@ describe.each(engineCases())("the durable queue in $title", ({ engine, missing }
     if (missing !== undefined) return;
     browser = await openEngine(engine);
     // Vite optimises the fixture's dependencies on the first load and then reloads every open
-    // page; take that reload here, on a throwaway page, not in the middle of a test.
-    const warmup = await openQueuePage({ db: `warmup-${crypto.randomUUID()}` });
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    await warmup.close();
+    // page; take that reload here, on a throwaway page of the first engine to run, not in the
+    // middle of a test (a WebDriver script that a reload interrupts fails).
+    if (!warmedUp) {
+      const warmup = await openQueuePage({ db: `warmup-${crypto.randomUUID()}` });
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await warmup.close();
+      warmedUp = true;
+    }
   });
   afterAll(async () => {
     await browser?.close();
