@@ -395,6 +395,10 @@ describe.each(engineCases())("the outbox, offline and back, in $title", ({ engin
       if (pages.context === undefined) edge.proxy.setMode("refuse");
       else await pages.context.setOffline(true);
       const ids = await call(page, "enqueue", 1000);
+      // The runtime knows it is offline: from the browser, or (WebKit) from its failed push.
+      await expect
+        .poll(() => call(page, "syncState").then((s) => s?.online), { timeout: 60_000 })
+        .toBe(false);
       expect(await call(page, "states")).toMatchObject({ pending: 1000, sent: 0 });
 
       // Back on the network for the page itself, but the edge still unreachable, so the reload
