@@ -16,6 +16,8 @@ import type { DrivenPage, EnginePages } from "./pages.ts";
 export async function openWebKit(): Promise<EnginePages> {
   const port: number = await freePort();
   const driver = await startWebKitDriver(port);
+  // A backstop: the driver and display must not outlive the test process if close() never runs.
+  process.once("exit", driver.stop);
   let browser: WebdriverIO.Browser;
   try {
     browser = await remote({
@@ -33,6 +35,7 @@ export async function openWebKit(): Promise<EnginePages> {
     // Scripts that wait for a task's result take as long as the task: the tests bound them.
     await browser.setTimeout({ script: 300_000, pageLoad: 120_000 });
   } catch (error) {
+    process.off("exit", driver.stop);
     driver.stop();
     throw error;
   }
@@ -103,6 +106,7 @@ export async function openWebKit(): Promise<EnginePages> {
       try {
         await browser.deleteSession();
       } finally {
+        process.off("exit", driver.stop);
         driver.stop();
       }
     },
