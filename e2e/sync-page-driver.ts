@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from "playwright";
 import { inject } from "vitest";
+import type { DrivenPage, EnginePages } from "./pages.ts";
 import type { SyncEdge } from "./sync-harness.ts";
 
 /** What the sync fixture page exposes on `window.syncPage` (e2e/fixtures/sync-page.ts). */
@@ -27,6 +28,26 @@ export async function openSyncPage(
   options: { subject: string; db: string; extra?: Record<string, string> },
 ): Promise<Page> {
   const page = await context.newPage();
+  await page.goto(syncPageUrl(edge, options));
+  await page.waitForFunction(isSyncPageReady);
+  return page;
+}
+
+/** {@link openSyncPage} in any engine (pages.ts). */
+export function openSyncDrivenPage(
+  pages: EnginePages,
+  edge: SyncEdge,
+  options: { subject: string; db: string; extra?: Record<string, string> },
+): Promise<DrivenPage> {
+  return pages.open(syncPageUrl(edge, options), isSyncPageReady);
+}
+
+const isSyncPageReady = () => document.body.dataset.ready === "1";
+
+function syncPageUrl(
+  edge: SyncEdge,
+  options: { subject: string; db: string; extra?: Record<string, string> },
+) {
   const query = new URLSearchParams({
     edge: edge.url,
     token: edge.tokenUrl,
@@ -34,18 +55,17 @@ export async function openSyncPage(
     db: options.db,
     ...options.extra,
   });
-  await page.goto(`${inject("fixturesUrl")}/sync.html?${query}`);
-  await page.waitForFunction(() => document.body.dataset.ready === "1");
-  return page;
+  return `${inject("fixturesUrl")}/sync.html?${query}`;
 }
 
 /** Calls `window.syncPage[method](...args)` in the page. */
 export function call<K extends keyof SyncPageApi>(
-  page: Page,
+  page: Page | DrivenPage,
   method: K,
   ...args: Parameters<SyncPageApi[K]>
 ): Promise<Awaited<ReturnType<SyncPageApi[K]>>> {
-  return page.evaluate(
+  // Both kinds of page take a function and one JSON argument.
+  return (page as DrivenPage).evaluate(
     ([name, params]) => {
       const api = (globalThis as unknown as { syncPage: Record<string, (...a: unknown[]) => unknown> })
         .syncPage;

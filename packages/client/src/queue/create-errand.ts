@@ -61,7 +61,10 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   });
   store = new IdbTaskStore(db, resolved.dbName);
   const durable = store;
-  if (resolved.persist) await globalThis.navigator?.storage?.persist?.().catch(() => false);
+  // Asked, not awaited: Firefox answers only once the person answers its permission prompt, which
+  // may be never (headless, or a prompt ignored), and start-up must not wait on that. `stats()`
+  // reports whether it was granted.
+  if (resolved.persist) void globalThis.navigator?.storage?.persist?.().catch(() => false);
 
   const executor =
     options.executor ??

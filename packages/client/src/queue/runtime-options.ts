@@ -67,7 +67,11 @@ export interface ErrandOptions<M extends TaskMap> {
   readonly prefetch?: number | "auto";
   /** Interval of the retention sweep; 10 min by default (it also runs at start). */
   readonly sweepMs?: number;
-  /** Ask for persistent storage at start (`navigator.storage.persist()`); true by default. */
+  /**
+   * Ask for persistent storage at start (`navigator.storage.persist()`); true by default. The
+   * runtime does not wait for the answer (Firefox gives it only when the person does); `stats()`
+   * says whether it was granted.
+   */
   readonly persist?: boolean;
   /** This runtime's owner id in leases and lock names; a random UUID by default. */
   readonly ownerId?: string;
