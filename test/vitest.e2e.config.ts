@@ -2,9 +2,10 @@ import { defineProject } from "vitest/config";
 import { repoRoot } from "./conditions.ts";
 
 /**
- * Node drives real Chromium (Playwright) against `wrangler dev` and the demo's Vite server,
- * both started on free 127.0.0.1 ports by the global setup: pages here reload, go offline
- * and close, which a browser-mode test cannot do to its own page.
+ * Node drives real browsers against `wrangler dev` and the demo's Vite server, both started on
+ * free 127.0.0.1 ports by the global setup: Chromium and Firefox through Playwright, WebKit
+ * (WebKitGTK's MiniBrowser) through WebKitWebDriver on an Xvfb display. Pages here reload, go
+ * offline and close, which a browser-mode test cannot do to its own page.
  */
 export default defineProject({
   root: repoRoot,
