@@ -25,7 +25,7 @@ import { CancelledError, ErrandError } from "@errand/core";
 import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
 import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
 import { ClaimWindow, type Waiting } from "./claim-window.ts";
-import { CommitQueue } from "./commit-queue.ts";
+import { type ChangeKind, CommitQueue } from "./commit-queue.ts";
 import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
@@ -149,14 +149,14 @@ export class Scheduler {
     }
   }
 
-  /** Queues `change` for the next pass; `outcome`: an attempt's end, which may wait for others. */
+  /** Queues `change` for the next pass; `kind` says how long it may wait ({@link ChangeKind}). */
   #commit(
     slot: StoreSlot,
     change: { id: string; event: TaskEvent },
     then: (applied: StoreApplied) => void,
-    outcome = false,
+    kind: ChangeKind = "change",
   ): Promise<void> {
-    return this.#pending.add(slot, change, then, outcome);
+    return this.#pending.add(slot, change, then, kind);
   }
 
   async #pump(): Promise<void> {
@@ -304,6 +304,7 @@ export class Scheduler {
     const attempt: Attempt = { held, controller: new AbortController() };
     this.#attempts.set(task.id, attempt);
     this.#o.emit("task.started", task);
+    this.#markStarted(held);
     try {
       const policy = this.#o.policyOf(task);
       const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
@@ -317,6 +318,20 @@ export class Scheduler {
     } finally {
       this.#attempts.delete(task.id);
     }
+  }
+
+  /**
+   * Marks a durable task's lease started, with the next pass: until then a takeover (this tab
+   * closed or froze) refunds the attempt, as it does for a task that only waited in the window.
+   * A memory store has no other context to take its tasks over.
+   */
+  #markStarted({ slot, task }: Held): void {
+    if (!slot.durable) return;
+    const event: TaskEvent = { type: "start", token: task.fence, now: Date.now() };
+    // A refused mark (cancelled or taken over meanwhile) changes nothing: the outcome or the
+    // next renewal hears of it.
+    const marked = this.#commit(slot, { id: task.id, event }, () => {}, "mark");
+    marked.catch(() => {});
   }
 
   /** Runs `request` on the executor, and feeds how long that took to the window's size. */
@@ -353,7 +368,7 @@ export class Scheduler {
         else if (applied.error.code === NOT_STORABLE) storable = false;
         else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
       },
-      true,
+      "outcome",
     );
     return storable;
   }
