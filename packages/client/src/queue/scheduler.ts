@@ -3,7 +3,9 @@
  * means. A pass claims up to `executor.freeSlots + window` tasks (`window`: the `prefetch`
  * option, or sized from measured attempt and commit times by {@link WindowSize}), starts as many
  * as slots are free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free
- * (on `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
+ * (on `onSlotFree`) without another transaction. A window far over its target (the automatic
+ * one shrinks when attempts get longer) hands its tail back, so a later higher-priority task
+ * waits for a slot, not for the whole window. Every task held, waiting or running, has a lease
  * renewed every third of `leaseMs`, all in one pass; every outcome is committed with the
  * attempt's fencing token,
  * so a late completion from an owner that lost its lease changes nothing. It never knows which
@@ -30,7 +32,7 @@ import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
-import { WindowSize } from "./window-size.ts";
+import { surplus, WindowSize } from "./window-size.ts";
 
 /** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
 export const RESCUE_LOOK_MS = 1_000;
@@ -54,6 +56,8 @@ export class Scheduler {
   readonly #attempts = new Map<string, Attempt>();
   readonly #window = new ClaimWindow<Held>();
   readonly #windowSize: WindowSize;
+  /** Attempts on the executor now (not those whose outcome waits for its commit). */
+  #executing = 0;
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -183,6 +187,7 @@ export class Scheduler {
 
   /** One transaction on `slot`: the queued changes, then a claim of the free slots. */
   async #pass(slot: StoreSlot): Promise<number | undefined> {
+    this.#trim();
     const changes = this.#pending.take(slot);
     const limit = this.#closed ? 0 : this.#room();
     if (changes.length === 0 && limit <= 0) return undefined;
@@ -254,9 +259,25 @@ export class Scheduler {
 
   /** How many more tasks a pass may claim: the free slots and the prefetch, less those waiting. */
   #room(): number {
+    return Math.max(0, this.#target() - this.#window.size);
+  }
+
+  /**
+   * How many tasks the window should hold: the free slots and the prefetch. The slots are the free
+   * ones and those whose attempt runs on the executor; an attempt whose outcome waits for its
+   * commit holds no slot.
+   */
+  #target(): number {
     const free = this.#o.executor.freeSlots;
-    const window = this.#windowSize.of(free + this.#attempts.size);
-    return Math.max(0, free + window - this.#window.size);
+    return free + this.#windowSize.of(free + this.#executing);
+  }
+
+  /** Hands back the window's tail when it holds far more than its target ({@link surplus}). */
+  #trim(): void {
+    if (this.#closed) return;
+    for (const held of this.#window.takeLast(surplus(this.#window.size, this.#target()))) {
+      this.#release(held);
+    }
   }
 
   /** A claimed task, as the window keeps it. */
@@ -338,16 +359,21 @@ export class Scheduler {
   async #execute(request: ExecutionRequest, attempt: Attempt): Promise<ExecutionOutcome> {
     const { task } = attempt.held;
     const startedAt = performance.now();
-    const outcome = await this.#o.executor.execute(
-      request,
-      {
-        progress: (value) => {
-          attempt.progress = value;
-          this.#o.progress(task, value);
+    this.#executing += 1;
+    const outcome = await this.#o.executor
+      .execute(
+        request,
+        {
+          progress: (value) => {
+            attempt.progress = value;
+            this.#o.progress(task, value);
+          },
         },
-      },
-      attempt.controller.signal,
-    );
+        attempt.controller.signal,
+      )
+      .finally(() => {
+        this.#executing -= 1;
+      });
     this.#windowSize.attempt(performance.now() - startedAt);
     return outcome;
   }
