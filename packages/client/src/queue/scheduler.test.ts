@@ -1,4 +1,4 @@
-import { resolvePolicy } from "@errand/core";
+import { resolvePolicy, StorageError } from "@errand/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Executor } from "../executor.ts";
 import { buildRecord } from "./enqueue-options.ts";
@@ -190,5 +190,26 @@ describe("the scheduler's commits", () => {
       // Two long attempts and a few commits at most; behind the window it waited some 4 s.
       expect((heard.started.get(urgent?.id ?? "") ?? Infinity) - enqueuedAt).toBeLessThan(600);
     }, 20_000);
+  });
+
+  describe("when a pass's transaction fails as a whole", () => {
+    it("commits its changes one by one, so one result over quota fails only its own task", async () => {
+      const store = new MemoryTaskStore();
+      const [poison] = await enqueue(store, 40);
+      // Like IndexedDB, whose transaction aborts with QuotaExceededError when one record is too large.
+      const commit = store.commit.bind(store);
+      store.commit = async (changes, claim) => {
+        if (changes.some((one) => one.id === poison?.id && one.event.type === "succeed"))
+          throw new StorageError("quota_exceeded", "QuotaExceededError");
+        return commit(changes, claim);
+      };
+      const failures: unknown[] = [];
+      const { scheduler, succeeded } = schedulerOver(store, { failed: (error) => failures.push(error) });
+      scheduler.wake();
+      await expect.poll(() => succeeded.length).toBe(39);
+      await expect.poll(async () => (await store.get(poison?.id ?? ""))?.state).toBe("dead");
+      expect((await store.get(poison?.id ?? ""))?.error?.code).toBe("result_not_storable");
+      expect(failures).toEqual([]);
+    });
   });
 });

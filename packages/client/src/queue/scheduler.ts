@@ -28,6 +28,7 @@ import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
 import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
 import { ClaimWindow, type Waiting } from "./claim-window.ts";
 import { type ChangeKind, CommitQueue } from "./commit-queue.ts";
+import { commitSingly } from "./commit-singly.ts";
 import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
@@ -61,6 +62,8 @@ export class Scheduler {
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Failures reported already ({@link Scheduler.#fail}). */
+  readonly #reported = new WeakSet<object>();
   readonly #pending: CommitQueue<StoreSlot>;
   /** Per store: when the next pass must look for lapsed leases. */
   readonly #lookAt = new Map<StoreSlot, number>();
@@ -178,7 +181,7 @@ export class Scheduler {
         }
       } while (this.#again);
     } catch (error) {
-      this.#o.failed(error);
+      this.#fail(error);
     } finally {
       this.#pumping = false;
       if (!this.#closed) {
@@ -225,10 +228,15 @@ export class Scheduler {
       );
       if (slot.durable) this.#windowSize.commit(performance.now() - startedAt);
     } catch (error) {
-      // Their callers report it; a pass with no changes reports it through the pump.
-      for (const one of changes) one.reject(error);
-      if (changes.length > 0) return undefined;
-      throw error;
+      // A pass with no changes reports it through the pump.
+      if (changes.length === 0) throw error;
+      this.#stoppedWhileClaiming = undefined;
+      // The attempts wait for their outcomes meanwhile, so their leases are still renewed.
+      const failure = await commitSingly(slot.store, changes);
+      if (failure !== undefined) this.#fail(failure);
+      // The claim failed with the group: claim again.
+      if (!this.#closed) this.#again = true;
+      return undefined;
     } finally {
       this.#stoppedWhileClaiming = undefined;
     }
@@ -317,9 +325,18 @@ export class Scheduler {
   }
 
   #track(work: Promise<void>): void {
-    const running = work.catch((error: unknown) => this.#o.failed(error));
+    const running = work.catch((error: unknown) => this.#fail(error));
     this.#inFlight.add(running);
     void running.finally(() => this.#inFlight.delete(running));
+  }
+
+  /** Reports `error` once: the changes of a failed pass share its error object. */
+  #fail(error: unknown): void {
+    if (typeof error === "object" && error !== null) {
+      if (this.#reported.has(error)) return;
+      this.#reported.add(error);
+    }
+    this.#o.failed(error);
   }
 
   async #run(held: Held): Promise<void> {
@@ -425,7 +442,7 @@ export class Scheduler {
         if (applied.ok) held.startBy = this.#startBy(slot, task, applied.after.lease?.expiresAt);
         else this.stop(task.id, applied.error.details?.state === "cancelled" ? "cancel" : "lease");
       });
-      renewed.catch((error: unknown) => this.#o.failed(error));
+      renewed.catch((error: unknown) => this.#fail(error));
     }
   }
 }
