@@ -356,7 +356,8 @@ export class Scheduler {
         await this.#commitOutcome(slot, task, storableOutcome(task, event, policy), attempt);
       }
     } finally {
-      this.#attempts.delete(task.id);
+      // Only this attempt's entry: a later attempt of the task here may have replaced it.
+      if (this.#attempts.get(task.id) === attempt) this.#attempts.delete(task.id);
     }
   }
 
