@@ -70,7 +70,7 @@ export function outcomeEvent(
 
 /**
  * An outcome the store can keep in place of `event`, which it could not: a result it cannot
- * clone fails the task for good (`result_not_storable`: running it again would make the same
+ * clone, or that does not fit the storage quota, fails the task for good (`result_not_storable`: running it again would make the same
  * result); an error whose details it cannot clone is recorded without them, and retried as before.
  */
 export function storableOutcome(
@@ -83,9 +83,12 @@ export function storableOutcome(
     return { ...event, error };
   }
   const error = serializeError(
-    new NonRetryableError(`The result of task ${task.id} cannot be stored (structured clone refused it)`, {
-      code: "result_not_storable",
-    }),
+    new NonRetryableError(
+      `The result of task ${task.id} cannot be stored (structured clone refused it, or it does not fit the quota)`,
+      {
+        code: "result_not_storable",
+      },
+    ),
   );
   return failEvent(task, error, policy);
 }

@@ -53,6 +53,38 @@ describe("ChannelRelay", () => {
     });
   });
 
+  it("never posts a task's progress ahead of its earlier events, even when held", async () => {
+    relay = new ChannelRelay({ postMessage: (batch) => posted.push(batch) }, 100, 10);
+    relay.send(event("task.started", "x", { attempt: 1 }));
+    await Promise.resolve();
+    relay.send(event("task.progress", "x", { progress: 0.2 }));
+    relay.send(event("task.failed", "x", { attempt: 1 }));
+    relay.send(event("task.started", "x", { attempt: 2 }));
+    await Promise.resolve();
+    vi.advanceTimersByTime(2);
+    relay.send(event("task.progress", "x", { progress: 0.1 }));
+    vi.advanceTimersByTime(10);
+    expect(posted[1]?.messages).toEqual([
+      event("task.failed", "x", { attempt: 1 }),
+      event("task.started", "x", { attempt: 2 }),
+      event("task.progress", "x", { progress: 0.1 }),
+    ]);
+  });
+
+  describe("under load, a final event", () => {
+    it("goes at the end of its microtask, with what was queued before it, not after the batch period", async () => {
+      relay = new ChannelRelay({ postMessage: (batch) => posted.push(batch) }, 100, 10);
+      relay.send(event("task.started", "a"));
+      await Promise.resolve();
+      relay.send(event("task.started", "b"));
+      relay.send(event("task.cancelled", "c"));
+      await Promise.resolve();
+      expect(
+        posted.map((batch) => batch.messages.map((m) => (m.kind === "event" ? m.type : m.kind))),
+      ).toEqual([["task.started"], ["task.started", "task.cancelled"]]);
+    });
+  });
+
   it("holds progress back and sends only the latest value per task when the period ends", async () => {
     for (let percent = 10; percent <= 90; percent += 10)
       relay.send(event("task.progress", "a", { progress: percent / 100 }));

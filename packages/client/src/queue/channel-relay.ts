@@ -5,9 +5,18 @@
  * `batchEveryMs`: a runtime starting and finishing short tasks one worker message at a time sent
  * a message per task, which took a tenth of its main thread (each post clones and crosses to the
  * browser process). An event after a quiet moment still goes at the end of its microtask.
- * Progress is throttled per task (the latest value wins, at most one per `progressEveryMs`), so a
- * chatty handler cannot flood the channel; any other event flushes the held progress first, so a
- * receiver never sees a task's progress after its completion.
+ *
+ * Order: one queue, flushed in the order messages were sent, so a receiver sees a task's events
+ * in the order they happened. Progress is throttled per task (the latest value wins, at most one
+ * per `progressEveryMs`, so a chatty handler cannot flood the channel): a new value removes the
+ * task's held one and joins the queue's end, after the events sent before it.
+ *
+ * A final event (`task.succeeded`, `task.dead`, `task.cancelled`) goes at the end of its
+ * microtask, never after the batch period: another context may hold the task in its claim window
+ * and start it from there without a transaction, and only this message stops it. A start still
+ * slips through when it comes before the message arrives (a message hop); that attempt runs until
+ * its first renewal or its outcome, which the store refuses (the lease's fencing token), and
+ * nothing of it commits.
  */
 
 /** One relayed message. */
@@ -30,8 +39,10 @@ export interface RelayChannel {
 export class ChannelRelay {
   readonly #channel: RelayChannel | undefined;
   readonly #progressEveryMs: number;
-  #queued: RelayMessage[] = [];
-  readonly #progress = new Map<string, RelayMessage>();
+  /** The messages to post, in the order sent; a task's progress under `progress:<id>`. */
+  readonly #queued = new Map<string, RelayMessage>();
+  /** Keys of the queued messages that are not progress. */
+  #sent = 0;
   readonly #batchEveryMs: number;
   #microtask = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -53,12 +64,17 @@ export class ChannelRelay {
   send(message: RelayMessage): void {
     if (this.#channel === undefined || this.#closed) return;
     if (message.kind === "event" && message.type === "task.progress") {
-      this.#progress.set(message.detail.id, message);
+      const key = `progress:${message.detail.id}`;
+      // Deleted first: a Map keeps a key's first place, and this value comes after what was sent since.
+      this.#queued.delete(key);
+      this.#queued.set(key, message);
       this.#flushIn(this.#progressEveryMs);
       return;
     }
-    this.#queued.push(message);
-    this.#flushIn(this.#lastPost + this.#batchEveryMs - Date.now());
+    this.#sent += 1;
+    this.#queued.set(String(this.#sent), message);
+    const final = message.kind === "event" && FINAL_EVENTS.has(message.type);
+    this.#flushIn(final ? 0 : this.#lastPost + this.#batchEveryMs - Date.now());
   }
 
   #flushIn(ms: number): void {
@@ -86,14 +102,16 @@ export class ChannelRelay {
     this.#microtask = false;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const messages = [...this.#progress.values(), ...this.#queued];
-    this.#progress.clear();
-    this.#queued = [];
+    const messages = [...this.#queued.values()];
+    this.#queued.clear();
     if (messages.length === 0 || this.#closed) return;
     this.#lastPost = Date.now();
     this.#channel?.postMessage({ kind: "batch", messages });
   }
 }
+
+/** Events after which a task never runs again (unless replayed), which go out at once. */
+const FINAL_EVENTS = new Set(["task.succeeded", "task.dead", "task.cancelled"]);
 
 /** The messages of whatever arrived on the channel (a batch, or nothing the relay sent). */
 export function relayedMessages(data: unknown): readonly RelayMessage[] {

@@ -46,4 +46,12 @@ describe("the prefetch window", () => {
     expect(window.has("b")).toBe(true);
     expect(ids(window)).toEqual(["b"]);
   });
+
+  it("gives up its last tasks, the lowest priority and claimed last, when it must shrink", () => {
+    const window = new ClaimWindow<Waiting>();
+    for (const w of [waiting("a", 0), waiting("b", 0), waiting("c", 5), waiting("d", 0)]) window.add(w);
+    expect(window.takeLast(2).map((w) => w.task.id)).toEqual(["b", "d"]);
+    expect(window.has("d")).toBe(false);
+    expect(ids(window)).toEqual(["c", "a"]);
+  });
 });

@@ -72,6 +72,13 @@ export class ClaimWindow<E extends Waiting> {
     }
   }
 
+  /** Takes the last `count` waiting tasks out (the lowest priority, claimed last). */
+  takeLast(count: number): E[] {
+    const taken = this.#entries.splice(Math.max(0, this.#entries.length - count));
+    for (const entry of taken) this.#ids.delete(entry.task.id);
+    return taken;
+  }
+
   /** The waiting tasks, in the order they start. */
   entries(): readonly E[] {
     return [...this.#entries];

@@ -5,7 +5,9 @@
  * knows about other owners' liveness ({@link Liveness}) and each task's attempt budget.
  * Outputs: the tasks now `running` under the owner's lease (fencing token = the task's new
  * `fence`), the tasks the pass settled instead of running (dead: TTL ran out before a start,
- * or a lost lease on the last attempt), and when something next becomes runnable.
+ * or a lost lease on the last attempt), and when something next becomes runnable. A lease taken
+ * over before its attempt started (it waited in a window) costs the task no attempt
+ * ({@link transition}'s claim rule).
  *
  * Order: abandoned running tasks first (they were started earliest), then pending tasks by
  * priority (highest first), `runAt`, id. A task with an ordering key runs only as the head of its

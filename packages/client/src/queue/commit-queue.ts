@@ -4,6 +4,8 @@
  * for an attempt's outcome, up to `groupMs` later or when `groupEvery` outcomes wait, whichever
  * comes first, as long as nothing waits for the claim that pass carries (the caller says so). A
  * broker acknowledges in batches for the same reason: a commit costs more than a short task.
+ * A mark (an attempt's start) never hurries a pass: it rides with the next one, at most `groupMs`
+ * later, and an outcome of its task queued before that pass replaces it.
  */
 
 import type { StoreApplied } from "./store.ts";
@@ -12,9 +14,18 @@ import type { TaskEvent } from "./transition.ts";
 /** One change to commit and its caller. */
 export interface PendingChange {
   readonly change: { id: string; event: TaskEvent };
+  readonly kind: ChangeKind;
   resolve(applied: StoreApplied): void;
   reject(error: unknown): void;
+  /** Settles the caller's promise without a commit: the change became pointless. */
+  drop(): void;
 }
+
+/**
+ * `outcome`: an attempt's end, which may wait for others; `mark`: a note that may wait for the
+ * next pass; `change`: anything else, committed at the end of this turn.
+ */
+export type ChangeKind = "change" | "outcome" | "mark";
 
 /** How the queue groups outcomes and whom it wakes. */
 export interface CommitQueueOptions {
@@ -53,12 +64,20 @@ export class CommitQueue<S> {
     store: S,
     change: PendingChange["change"],
     then: (applied: StoreApplied) => void,
-    outcome: boolean,
+    kind: ChangeKind,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const queued = this.#pending.get(store) ?? [];
+      const outcome = kind === "outcome";
+      // The outcome settles the lease: the start mark of its attempt would only cost a write.
+      const mark = outcome
+        ? queued.findIndex((one) => one.kind === "mark" && one.change.id === change.id)
+        : -1;
+      if (mark >= 0) queued.splice(mark, 1)[0]?.drop();
       queued.push({
         change,
+        kind,
+        drop: resolve,
         resolve: (applied) => {
           try {
             then(applied);
@@ -70,12 +89,13 @@ export class CommitQueue<S> {
         reject,
       });
       this.#pending.set(store, queued);
+      if (kind === "mark") {
+        this.#groupSoon();
+        return;
+      }
       if (outcome) this.#outcomes += 1;
       if (outcome && this.#outcomes < this.#o.groupEvery && this.#o.mayGroup()) {
-        this.#groupTimer ??= setTimeout(() => {
-          this.#groupTimer = undefined;
-          this.#o.wake();
-        }, this.#o.groupMs);
+        this.#groupSoon();
         return;
       }
       if (this.#soon) return;
@@ -85,6 +105,14 @@ export class CommitQueue<S> {
         this.#o.wake();
       });
     });
+  }
+
+  /** Wakes a pass `groupMs` from the first change that waits for it. */
+  #groupSoon(): void {
+    this.#groupTimer ??= setTimeout(() => {
+      this.#groupTimer = undefined;
+      this.#o.wake();
+    }, this.#o.groupMs);
   }
 
   /** Takes the changes waiting on `store`, for the pass that commits them. */

@@ -27,6 +27,10 @@
  * not in it) and `finished` `finishedAt`, and `requests` gains `finished` `finishedAt`, a field
  * that version 4 introduces: the upgrade gives each request already final the `updatedAt` of its
  * last write, which was the one that ended it.
+ *
+ * Fields no index reads need no version: a task's lease gained `started` and the task
+ * `unstartedTakeovers` (an attempt's start mark) without one. Records written before read as a
+ * started lease and no takeovers, which is what their writer meant.
  */
 
 import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB, type StoreNames } from "idb";

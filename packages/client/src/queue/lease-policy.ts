@@ -3,7 +3,7 @@
  * without browsers; the claim applies it inside its transaction.
  */
 
-import type { Lease } from "./task-record.ts";
+import type { Lease, TaskRecord } from "./task-record.ts";
 
 /** What the claimer knows about other owners, from one `navigator.locks.query()`. */
 export interface Liveness {
@@ -56,4 +56,21 @@ export function abandonableAt(lease: Lease, liveness: Liveness): number {
 /** Whether the lock query saw no lock of an owner that held it before it claimed. */
 function provablyGone(lease: Lease, { liveOwners, checkedAt }: Liveness): boolean {
   return liveOwners !== undefined && !liveOwners.has(lease.owner) && lease.claimedAt < checkedAt;
+}
+
+/**
+ * Most takeovers of a never-started lease that a task gets refunded between two starts. A tab
+ * that crashes while starting a task (before the start mark's commit) leaves a lease that looks
+ * never started; past this many such takeovers in a row the next one is counted as an attempt.
+ */
+export const MAX_UNSTARTED_TAKEOVERS = 5;
+
+/**
+ * Whether taking over `task`'s lease refunds the attempt its claim counted: the attempt never
+ * started (the task waited in its owner's claim window, and the owner's tab closed, froze or
+ * failed to hand it back), so it lost nothing and must not bring the task closer to dead. A lease
+ * without the mark (`started` absent) was written before the mark existed and counts as started.
+ */
+export function refundsTakeover(task: Pick<TaskRecord, "lease" | "unstartedTakeovers">): boolean {
+  return task.lease?.started === false && (task.unstartedTakeovers ?? 0) < MAX_UNSTARTED_TAKEOVERS;
 }

@@ -21,9 +21,10 @@ async function rawStore(dbName: string): Promise<IdbTaskStore> {
 
 /**
  * Leases task `id` to an owner "ghost" that holds no Web Lock (as if its page had closed), written
- * straight to the store, whatever the task's `runAt`; returns the record written.
+ * straight to the store, whatever the task's `runAt`; returns the record written. `started`: the
+ * ghost started the attempt (its start mark committed), rather than holding it in its window.
  */
-async function claimAsGhost(dbName: string, id: string, leaseMs: number) {
+async function claimAsGhost(dbName: string, id: string, leaseMs: number, started = true) {
   const db = await openQueueDb(dbName, { onVersionChange() {}, onTerminated() {} });
   closeLater(() => db.close());
   const tx = db.transaction("tasks", "readwrite");
@@ -35,8 +36,9 @@ async function claimAsGhost(dbName: string, id: string, leaseMs: number) {
     leaseMs,
     maxAttempts: 5,
   });
-  await Promise.all([tx.store.put(toStored(taken)), tx.done]);
-  return taken;
+  const written = started ? transition(taken, { type: "start", token: taken.fence, now: Date.now() }) : taken;
+  await Promise.all([tx.store.put(toStored(written)), tx.done]);
+  return written;
 }
 
 describe("leases", () => {
@@ -54,6 +56,9 @@ describe("leases", () => {
     const producer = await runtime({ tasks: fixtureTasks, dbName });
     const handle = await producer.enqueue("hang", { label: "abandoned" });
     expect(await started.promise).toEqual({ started: handle.id, attempt: 1 });
+    // Mid-run: the start mark (which rides with the worker's next pass) committed. A drop before
+    // it would refund the attempt, as for a task that only waited in the window.
+    await expect.poll(async () => (await producer.get(handle.id))?.lease?.started).toBe(true);
     const lease = (await producer.get(handle.id))?.lease;
     worker.terminate();
 
@@ -185,6 +190,11 @@ describe("leases", () => {
         aliveGraceMs: 0,
       });
       expect(taken.claimed.map((t) => t.id)).toEqual([handle.id]);
+      // It ran: its start mark committed before the crash.
+      const [marked] = await crashed.apply([
+        { id: handle.id, event: { type: "start", token: taken.claimed[0]?.fence ?? 0, now } },
+      ]);
+      expect(marked?.ok).toBe(true);
 
       const restarted = await runtime({
         tasks,
@@ -197,6 +207,27 @@ describe("leases", () => {
       // Bounded: the poll gives up after the project's poll timeout instead of hanging.
       await expect.poll(async () => (await restarted.get(handle.id))?.state).toBe("succeeded");
       expect(await restarted.handle(handle.id).result()).toBe("7 on attempt 2");
+    });
+  });
+
+  describe("when the lost lease never started (its task waited in a closed tab's window)", () => {
+    it("takes the task over without charging the attempt, so it runs even on its last one", async () => {
+      const dbName = `q-${crypto.randomUUID()}`;
+      const tasks = defineTasks({ work: task<{ n: number }, string>() });
+      const producer = await runtime({ tasks, dbName });
+      const handle = await producer.enqueue("work", { n: 7 }, { retry: { maxAttempts: 1 } });
+      // Claimed ahead by a tab that then closed (its Web Lock is gone) before starting it.
+      const ghost = await claimAsGhost(dbName, handle.id, 60_000, false);
+      expect(ghost.lease?.started).toBe(false);
+
+      const reloaded = await runtime({
+        tasks,
+        dbName,
+        pollMs: 50,
+        handlers: { work: ({ n }, ctx) => `${n} on attempt ${ctx.attempt}` },
+      });
+      expect(await reloaded.handle(handle.id).result()).toBe("7 on attempt 1");
+      expect(await reloaded.get(handle.id)).toMatchObject({ state: "succeeded", attempts: 1, fence: 2 });
     });
   });
 

@@ -25,11 +25,13 @@ describe("resolveOptions", () => {
     ).toEqual(["policies.work.timeoutMs", "leaseMs", "pollMs", "sweepMs"]);
   });
 
-  it("sizes the prefetch window from measures by default, and takes a fixed one of 0 or more", () => {
+  it("sizes the prefetch window from measures by default, and takes a fixed one of 0 to 1,000", () => {
     expect(resolveOptions({ tasks }).prefetch).toBe("auto");
     expect(resolveOptions({ tasks, prefetch: 0 }).prefetch).toBe(0);
     expect(resolveOptions({ tasks, prefetch: 64 }).prefetch).toBe(64);
     expect(issuesOf(() => resolveOptions({ tasks, prefetch: -1 }))).toEqual(["prefetch"]);
+    expect(resolveOptions({ tasks, prefetch: 1_000 }).prefetch).toBe(1_000);
+    expect(issuesOf(() => resolveOptions({ tasks, prefetch: 1_001 }))).toEqual(["prefetch"]);
     expect(issuesOf(() => resolveOptions({ tasks, prefetch: 1.5 }))).toEqual(["prefetch"]);
     expect(issuesOf(() => resolveOptions({ tasks, prefetch: "all" as never }))).toEqual(["prefetch"]);
   });

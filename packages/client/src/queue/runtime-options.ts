@@ -60,7 +60,7 @@ export interface ErrandOptions<M extends TaskMap> {
    * Tasks a claim may lease beyond the free slots, to start as slots free without another
    * transaction (a broker's prefetch count). `"auto"` (the default) sizes the window from the
    * measured attempt and commit times (many short tasks, hardly any long ones, at most
-   * `MAX_AUTO_WINDOW`); a number fixes it; 0 claims only for free slots. Waiting tasks are leased
+   * `MAX_AUTO_WINDOW`); a number (0 to 1,000) fixes it; 0 claims only for free slots. Waiting tasks are leased
    * like running ones: another tab does not run them while this one lives, and takes them over
    * when it closes or freezes.
    */
@@ -94,6 +94,9 @@ export interface ResolvedOptions {
 }
 
 const DAY = 86_400_000;
+
+/** Largest fixed prefetch window (the benchmarks tried up to this much). */
+export const MAX_PREFETCH = 1_000;
 
 /** The default prefetch window: sized from measures (see window-size.ts). */
 export const DEFAULT_PREFETCH = "auto";
@@ -162,6 +165,10 @@ export function resolveOptions<M extends TaskMap>(options: ErrandOptions<M>): Re
     issues.push({ path: "dbName", message: "must be a non-empty string" });
   const retention = { ...DEFAULT_RETENTION, ...options?.retention };
   for (const [state, ms] of Object.entries(retention)) positive(`retention.${state}`, ms, 0);
+  // A fixed window holds every task it claims under this tab's lease, and a claim reads as many
+  // records in one transaction: a bound keeps a typo from leasing a whole queue to one tab.
+  if (typeof options?.prefetch === "number" && options.prefetch > MAX_PREFETCH)
+    issues.push({ path: "prefetch", message: `must be at most ${MAX_PREFETCH}` });
   const resolved: ResolvedOptions = {
     dbName,
     concurrency: positive("concurrency", options?.concurrency, 4, true),

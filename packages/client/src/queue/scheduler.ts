@@ -3,7 +3,9 @@
  * means. A pass claims up to `executor.freeSlots + window` tasks (`window`: the `prefetch`
  * option, or sized from measured attempt and commit times by {@link WindowSize}), starts as many
  * as slots are free and keeps the rest in a {@link ClaimWindow}, which starts them as slots free
- * (on `onSlotFree`) without another transaction. Every task held, waiting or running, has a lease
+ * (on `onSlotFree`) without another transaction. A window far over its target (the automatic
+ * one shrinks when attempts get longer) hands its tail back, so a later higher-priority task
+ * waits for a slot, not for the whole window. Every task held, waiting or running, has a lease
  * renewed every third of `leaseMs`, all in one pass; every outcome is committed with the
  * attempt's fencing token,
  * so a late completion from an owner that lost its lease changes nothing. It never knows which
@@ -25,12 +27,13 @@ import { CancelledError, ErrandError } from "@errand/core";
 import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
 import { attemptRequest, outcomeEvent, storableOutcome } from "./attempt-outcome.ts";
 import { ClaimWindow, type Waiting } from "./claim-window.ts";
-import { CommitQueue } from "./commit-queue.ts";
+import { type ChangeKind, CommitQueue } from "./commit-queue.ts";
+import { commitSingly } from "./commit-singly.ts";
 import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
 import { type Committed, NOT_STORABLE, type StoreApplied } from "./store.ts";
 import type { TaskRecord } from "./task-record.ts";
 import type { TaskEvent } from "./transition.ts";
-import { WindowSize } from "./window-size.ts";
+import { surplus, WindowSize } from "./window-size.ts";
 
 /** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
 export const RESCUE_LOOK_MS = 1_000;
@@ -54,9 +57,13 @@ export class Scheduler {
   readonly #attempts = new Map<string, Attempt>();
   readonly #window = new ClaimWindow<Held>();
   readonly #windowSize: WindowSize;
+  /** Attempts on the executor now (not those whose outcome waits for its commit). */
+  #executing = 0;
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Failures reported already ({@link Scheduler.#fail}). */
+  readonly #reported = new WeakSet<object>();
   readonly #pending: CommitQueue<StoreSlot>;
   /** Per store: when the next pass must look for lapsed leases. */
   readonly #lookAt = new Map<StoreSlot, number>();
@@ -103,7 +110,9 @@ export class Scheduler {
 
   /**
    * Stops this context's attempt of `id`, if it runs one, because the task was cancelled. A claim
-   * pass in flight that took the task before the cancel does not start it.
+   * pass in flight that took the task before the cancel does not start it. A cancel in another
+   * context arrives over the relay, which posts it at once; a start from the window before it
+   * arrives runs until its renewal or outcome is refused (see channel-relay.ts).
    */
   stop(id: string, why: "cancel" | "lease"): void {
     // Cancelled or taken over in the store already: nothing to hand back, and it never starts.
@@ -149,14 +158,14 @@ export class Scheduler {
     }
   }
 
-  /** Queues `change` for the next pass; `outcome`: an attempt's end, which may wait for others. */
+  /** Queues `change` for the next pass; `kind` says how long it may wait ({@link ChangeKind}). */
   #commit(
     slot: StoreSlot,
     change: { id: string; event: TaskEvent },
     then: (applied: StoreApplied) => void,
-    outcome = false,
+    kind: ChangeKind = "change",
   ): Promise<void> {
-    return this.#pending.add(slot, change, then, outcome);
+    return this.#pending.add(slot, change, then, kind);
   }
 
   async #pump(): Promise<void> {
@@ -172,7 +181,7 @@ export class Scheduler {
         }
       } while (this.#again);
     } catch (error) {
-      this.#o.failed(error);
+      this.#fail(error);
     } finally {
       this.#pumping = false;
       if (!this.#closed) {
@@ -183,6 +192,7 @@ export class Scheduler {
 
   /** One transaction on `slot`: the queued changes, then a claim of the free slots. */
   async #pass(slot: StoreSlot): Promise<number | undefined> {
+    this.#trim();
     const changes = this.#pending.take(slot);
     const limit = this.#closed ? 0 : this.#room();
     if (changes.length === 0 && limit <= 0) return undefined;
@@ -218,10 +228,15 @@ export class Scheduler {
       );
       if (slot.durable) this.#windowSize.commit(performance.now() - startedAt);
     } catch (error) {
-      // Their callers report it; a pass with no changes reports it through the pump.
-      for (const one of changes) one.reject(error);
-      if (changes.length > 0) return undefined;
-      throw error;
+      // A pass with no changes reports it through the pump.
+      if (changes.length === 0) throw error;
+      this.#stoppedWhileClaiming = undefined;
+      // The attempts wait for their outcomes meanwhile, so their leases are still renewed.
+      const failure = await commitSingly(slot.store, changes);
+      if (failure !== undefined) this.#fail(failure);
+      // The claim failed with the group: claim again.
+      if (!this.#closed) this.#again = true;
+      return undefined;
     } finally {
       this.#stoppedWhileClaiming = undefined;
     }
@@ -254,9 +269,25 @@ export class Scheduler {
 
   /** How many more tasks a pass may claim: the free slots and the prefetch, less those waiting. */
   #room(): number {
+    return Math.max(0, this.#target() - this.#window.size);
+  }
+
+  /**
+   * How many tasks the window should hold: the free slots and the prefetch. The slots are the free
+   * ones and those whose attempt runs on the executor; an attempt whose outcome waits for its
+   * commit holds no slot.
+   */
+  #target(): number {
     const free = this.#o.executor.freeSlots;
-    const window = this.#windowSize.of(free + this.#attempts.size);
-    return Math.max(0, free + window - this.#window.size);
+    return free + this.#windowSize.of(free + this.#executing);
+  }
+
+  /** Hands back the window's tail when it holds far more than its target ({@link surplus}). */
+  #trim(): void {
+    if (this.#closed) return;
+    for (const held of this.#window.takeLast(surplus(this.#window.size, this.#target()))) {
+      this.#release(held);
+    }
   }
 
   /** A claimed task, as the window keeps it. */
@@ -294,9 +325,18 @@ export class Scheduler {
   }
 
   #track(work: Promise<void>): void {
-    const running = work.catch((error: unknown) => this.#o.failed(error));
+    const running = work.catch((error: unknown) => this.#fail(error));
     this.#inFlight.add(running);
     void running.finally(() => this.#inFlight.delete(running));
+  }
+
+  /** Reports `error` once: the changes of a failed pass share its error object. */
+  #fail(error: unknown): void {
+    if (typeof error === "object" && error !== null) {
+      if (this.#reported.has(error)) return;
+      this.#reported.add(error);
+    }
+    this.#o.failed(error);
   }
 
   async #run(held: Held): Promise<void> {
@@ -304,6 +344,7 @@ export class Scheduler {
     const attempt: Attempt = { held, controller: new AbortController() };
     this.#attempts.set(task.id, attempt);
     this.#o.emit("task.started", task);
+    this.#markStarted(held);
     try {
       const policy = this.#o.policyOf(task);
       const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
@@ -315,24 +356,44 @@ export class Scheduler {
         await this.#commitOutcome(slot, task, storableOutcome(task, event, policy), attempt);
       }
     } finally {
-      this.#attempts.delete(task.id);
+      // Only this attempt's entry: a later attempt of the task here may have replaced it.
+      if (this.#attempts.get(task.id) === attempt) this.#attempts.delete(task.id);
     }
+  }
+
+  /**
+   * Marks a durable task's lease started, with the next pass: until then a takeover (this tab
+   * closed or froze) refunds the attempt, as it does for a task that only waited in the window.
+   * A memory store has no other context to take its tasks over.
+   */
+  #markStarted({ slot, task }: Held): void {
+    if (!slot.durable) return;
+    const event: TaskEvent = { type: "start", token: task.fence, now: Date.now() };
+    // A refused mark (cancelled or taken over meanwhile) changes nothing: the outcome or the
+    // next renewal hears of it.
+    const marked = this.#commit(slot, { id: task.id, event }, () => {}, "mark");
+    marked.catch(() => {});
   }
 
   /** Runs `request` on the executor, and feeds how long that took to the window's size. */
   async #execute(request: ExecutionRequest, attempt: Attempt): Promise<ExecutionOutcome> {
     const { task } = attempt.held;
     const startedAt = performance.now();
-    const outcome = await this.#o.executor.execute(
-      request,
-      {
-        progress: (value) => {
-          attempt.progress = value;
-          this.#o.progress(task, value);
+    this.#executing += 1;
+    const outcome = await this.#o.executor
+      .execute(
+        request,
+        {
+          progress: (value) => {
+            attempt.progress = value;
+            this.#o.progress(task, value);
+          },
         },
-      },
-      attempt.controller.signal,
-    );
+        attempt.controller.signal,
+      )
+      .finally(() => {
+        this.#executing -= 1;
+      });
     this.#windowSize.attempt(performance.now() - startedAt);
     return outcome;
   }
@@ -353,7 +414,7 @@ export class Scheduler {
         else if (applied.error.code === NOT_STORABLE) storable = false;
         else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
       },
-      true,
+      "outcome",
     );
     return storable;
   }
@@ -382,7 +443,7 @@ export class Scheduler {
         if (applied.ok) held.startBy = this.#startBy(slot, task, applied.after.lease?.expiresAt);
         else this.stop(task.id, applied.error.details?.state === "cancelled" ? "cancel" : "lease");
       });
-      renewed.catch((error: unknown) => this.#o.failed(error));
+      renewed.catch((error: unknown) => this.#fail(error));
     }
   }
 }

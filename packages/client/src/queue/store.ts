@@ -38,7 +38,8 @@ export interface TaskStore {
 
 /**
  * The code of a change refused because the store cannot keep the record it makes: IndexedDB's
- * structured clone refused it (a result or error details holding a function, a port…).
+ * structured clone refused it (a result or error details holding a function, a port…), or a
+ * success's record did not fit the storage quota (see commit-singly.ts).
  */
 export const NOT_STORABLE = "record_not_storable";
 

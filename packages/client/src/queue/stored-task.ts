@@ -61,6 +61,7 @@ const OPTIONAL = [
   "retry",
   "timeoutMs",
   "expiresAt",
+  "unstartedTakeovers",
   "orderingKey",
   "seq",
   "gate",

@@ -72,7 +72,7 @@ export function eventsFor(before: TaskRecord | undefined, after: TaskRecord): Ta
   if (to === "succeeded") return ["task.succeeded"];
   if (to === "cancelled") return ["task.cancelled"];
   if (to === "dead")
-    return from === "running" && after.error?.code !== "lease_expired"
+    return from === "running" && !TAKEOVER_CODES.has(after.error?.code ?? "")
       ? ["task.failed", "task.dead"]
       : ["task.dead"];
   if (from === "dead") return ["task.replayed"];
@@ -80,6 +80,9 @@ export function eventsFor(before: TaskRecord | undefined, after: TaskRecord): Ta
     return after.attempts < before.attempts ? ["task.released"] : ["task.failed", "task.retrying"];
   return [];
 }
+
+/** Why a takeover, not an attempt, sent a running task dead: nothing failed, nothing to report. */
+const TAKEOVER_CODES = new Set(["lease_expired", "ttl_expired"]);
 
 /** The detail of a task event about `task`. */
 export function detailOf(task: TaskRecord, remote = false): TaskEventDetail {

@@ -33,6 +33,13 @@ export interface Lease {
   readonly token: number;
   readonly claimedAt: number;
   readonly expiresAt: number;
+  /**
+   * False from the claim until the owner marks the attempt started (a task claimed ahead waits
+   * in the owner's window first). A takeover of a lease that never started refunds its attempt
+   * instead of counting it. Absent in records written before the mark existed: those count as
+   * started, as every claim then did.
+   */
+  readonly started?: boolean;
 }
 
 /** The queue's states: {@link TaskState} without `sent`, which belongs to the outbox. */
@@ -55,6 +62,12 @@ export interface TaskRecord {
   readonly updatedAt: number;
   /** Attempts started so far (claims), the first included. */
   readonly attempts: number;
+  /**
+   * Takeovers of a lease that never started, since the task last started: such a takeover
+   * refunds the attempt only below `MAX_UNSTARTED_TAKEOVERS` (lease-policy.ts), so a task that kills its
+   * tab before its start mark commits cannot loop forever.
+   */
+  readonly unstartedTakeovers?: number;
   /** Per-task overrides of the type's retry policy. */
   readonly retry?: StoredRetry;
   readonly timeoutMs?: number;

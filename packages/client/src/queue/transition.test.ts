@@ -1,7 +1,8 @@
 import { ErrandError, StaleLeaseError, serializeError } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { buildRecord } from "./enqueue-options.ts";
-import type { TaskRecord } from "./task-record.ts";
+import { MAX_UNSTARTED_TAKEOVERS } from "./lease-policy.ts";
+import type { Lease, TaskRecord } from "./task-record.ts";
 import { transition } from "./transition.ts";
 
 const defs = { work: { version: 1 } };
@@ -21,7 +22,13 @@ describe("transition", () => {
     it("runs under a lease whose token grows by one per claim, counting the attempt", () => {
       const first = claimed();
       expect(first).toMatchObject({ state: "running", attempts: 1, fence: 1 });
-      expect(first.lease).toEqual({ owner: "a", token: 1, claimedAt: t0, expiresAt: t0 + 1000 });
+      expect(first.lease).toEqual({
+        owner: "a",
+        token: 1,
+        claimedAt: t0,
+        expiresAt: t0 + 1000,
+        started: false,
+      });
 
       const retried = transition(first, {
         type: "fail",
@@ -100,16 +107,52 @@ describe("transition", () => {
   });
 
   describe("when a running task is taken over", () => {
+    const takeOver = (task: TaskRecord, now = t0 + 2000) =>
+      transition(task, { type: "claim", owner: "b", now, leaseMs: 1000, maxAttempts: 1 });
+    const started = (task: TaskRecord) => transition(task, { type: "start", token: task.fence, now: t0 + 1 });
+
     it("goes dead with lease_expired instead of running when the lost attempt was the last", () => {
-      const last = transition(claimed(), {
-        type: "claim",
-        owner: "b",
-        now: t0 + 2000,
-        leaseMs: 1000,
-        maxAttempts: 1,
-      });
+      const last = takeOver(started(claimed()));
       expect(last.state).toBe("dead");
       expect(last.error?.code).toBe("lease_expired");
+    });
+
+    it("counts the lost attempt of a lease written before the start mark existed", () => {
+      const { started: _started, ...lease } = claimed().lease as Lease;
+      const last = takeOver({ ...claimed(), lease });
+      expect(last.error?.code).toBe("lease_expired");
+    });
+
+    describe("and its lease never started (it waited in its owner's window)", () => {
+      it("refunds the attempt and runs it, even on the last attempt", () => {
+        const again = takeOver(claimed());
+        expect(again).toMatchObject({ state: "running", attempts: 1, fence: 2, unstartedTakeovers: 1 });
+        expect(again.lease).toMatchObject({ owner: "b", token: 2, started: false });
+      });
+
+      it("applies the TTL of a task that never started: past it, the task goes dead with ttl_expired", () => {
+        const lapsed = takeOver(claimed(pending({ ttl: 500 })), t0 + 600);
+        expect(lapsed.state).toBe("dead");
+        expect(lapsed.error?.code).toBe("ttl_expired");
+        expect(takeOver(claimed(pending({ ttl: 500 })), t0 + 400).state).toBe("running");
+      });
+
+      it(`counts the attempt after ${MAX_UNSTARTED_TAKEOVERS} such takeovers in a row, so a tab that crashes before the mark cannot loop forever`, () => {
+        let task = claimed();
+        for (let i = 0; i < MAX_UNSTARTED_TAKEOVERS; i += 1) {
+          task = transition(task, { type: "claim", owner: "b", now: t0 + i, leaseMs: 1000, maxAttempts: 3 });
+          expect(task).toMatchObject({ state: "running", attempts: 1 });
+        }
+        expect(takeOver(task).error?.code).toBe("lease_expired");
+      });
+
+      it("starts counting takeovers afresh once an attempt starts", () => {
+        const twice = takeOver(takeOver(claimed()));
+        expect(twice.unstartedTakeovers).toBe(2);
+        const marked = started(twice);
+        expect(marked.lease?.started).toBe(true);
+        expect("unstartedTakeovers" in marked).toBe(false);
+      });
     });
   });
 

@@ -11,6 +11,7 @@
  */
 
 import { ErrandError, type RetryDecision, type SerializedError, StaleLeaseError } from "@errand/core";
+import { refundsTakeover } from "./lease-policy.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 
 /** Everything that can happen to a task. */
@@ -23,6 +24,7 @@ export type TaskEvent =
       readonly leaseMs: number;
       readonly progress?: number;
     }
+  | { readonly type: "start"; readonly token: number; readonly now: number }
   | { readonly type: "succeed"; readonly token: number; readonly now: number; readonly result: unknown }
   | {
       readonly type: "fail";
@@ -39,7 +41,10 @@ export type TaskEvent =
 /**
  * Claim a pending task, or take over a running one whose lease the caller judged abandoned.
  * A take-over counts the lost attempt; when that was the last one, the task goes dead with
- * `lease_expired` instead of running again.
+ * `lease_expired` instead of running again. A lease that never started (see
+ * {@link refundsTakeover}) lost no attempt: its attempt is refunded, it never goes dead for
+ * attempts, and its TTL applies as to a pending task's first attempt. The new lease is not
+ * started until a `start` event marks it.
  */
 export interface ClaimEvent {
   readonly type: "claim";
@@ -52,7 +57,7 @@ export interface ClaimEvent {
 /**
  * The task after `event`.
  *
- * @throws {StaleLeaseError} for `renew`, `succeed`, `fail` or `release` whose token is not the
+ * @throws {StaleLeaseError} for `renew`, `start`, `succeed`, `fail` or `release` whose token is not the
  *   current lease's.
  * @throws {ErrandError} `already_final` for `cancel` of a final task; `invalid_transition` for any
  *   other event the state does not allow.
@@ -72,6 +77,12 @@ export function transition(task: TaskRecord, event: TaskEvent): TaskRecord {
       const progress = event.progress === undefined ? {} : { progress: event.progress };
       return { ...task, ...progress, lease, updatedAt: event.now };
     }
+    case "start": {
+      // The attempt runs: a later takeover counts it, and the crash-loop count starts over.
+      const lease = { ...holding(task, event.token), started: true };
+      const { unstartedTakeovers: _takeovers, ...rest } = task;
+      return { ...rest, lease, updatedAt: event.now };
+    }
     case "succeed":
       holding(task, event.token);
       return settle(task, "succeeded", event.now, { result: event.result });
@@ -89,6 +100,8 @@ export function transition(task: TaskRecord, event: TaskEvent): TaskRecord {
       return settle(task, "pending", event.now, {
         attempts: Math.max(0, task.attempts - 1),
         runAt: event.now,
+        // Handed back unrun: the takeovers that led here still count against a crash loop.
+        ...(task.unstartedTakeovers === undefined ? {} : { unstartedTakeovers: task.unstartedTakeovers }),
       });
     case "cancel":
       if (task.state !== "pending" && task.state !== "running") {
@@ -102,9 +115,7 @@ export function transition(task: TaskRecord, event: TaskEvent): TaskRecord {
       return settle(task, "pending", event.now, { attempts: 0, runAt: event.now });
     case "expire":
       expectState(task, "pending", event.type);
-      return settle(task, "dead", event.now, {
-        error: internalError("ttl_expired", `Task ${task.id} was not started before its TTL ran out`),
-      });
+      return settle(task, "dead", event.now, { error: ttlExpired(task) });
   }
 }
 
@@ -131,18 +142,31 @@ function claim(task: TaskRecord, event: ClaimEvent): TaskRecord {
   if (task.state !== "pending" && task.state !== "running") {
     throw invalid(task, event.type);
   }
-  if (task.state === "running" && task.attempts >= event.maxAttempts) {
+  const refund = task.state === "running" && refundsTakeover(task);
+  const attempts = refund ? task.attempts - 1 : task.attempts;
+  if (refund && attempts === 0 && task.expiresAt !== undefined && task.expiresAt <= event.now) {
+    return settle(task, "dead", event.now, { error: ttlExpired(task) });
+  }
+  if (task.state === "running" && !refund && task.attempts >= event.maxAttempts) {
     const lost = internalError("lease_expired", `The owner of task ${task.id} stopped renewing its lease`);
     return settle(task, "dead", event.now, { error: lost });
   }
   const token = task.fence + 1;
-  const lease = { owner: event.owner, token, claimedAt: event.now, expiresAt: event.now + event.leaseMs };
+  const lease = {
+    owner: event.owner,
+    token,
+    claimedAt: event.now,
+    expiresAt: event.now + event.leaseMs,
+    started: false,
+  };
   // A new attempt has no outcome yet: the last error told why the task waited, not how this runs.
-  const { progress: _progress, error: _error, ...rest } = task;
+  const { progress: _progress, error: _error, unstartedTakeovers: takeovers, ...rest } = task;
+  const count = refund ? (takeovers ?? 0) + 1 : takeovers;
   return withDerivedFields({
     ...rest,
+    ...(count === undefined ? {} : { unstartedTakeovers: count }),
     state: "running",
-    attempts: task.attempts + 1,
+    attempts: attempts + 1,
     fence: token,
     lease,
     updatedAt: event.now,
@@ -154,10 +178,17 @@ function settle(
   task: TaskRecord,
   state: QueueState,
   now: number,
-  changes: { result?: unknown; error?: SerializedError; runAt?: number; attempts?: number },
+  changes: {
+    result?: unknown;
+    error?: SerializedError;
+    runAt?: number;
+    attempts?: number;
+    unstartedTakeovers?: number;
+  },
 ): TaskRecord {
   const {
     lease: _lease,
+    unstartedTakeovers: _takeovers,
     result: _result,
     error: _error,
     finishedAt: _finishedAt,
@@ -173,6 +204,7 @@ function settle(
     updatedAt: now,
     ...(changes.runAt === undefined ? {} : { runAt: changes.runAt }),
     ...(changes.attempts === undefined ? {} : { attempts: changes.attempts }),
+    ...(changes.unstartedTakeovers === undefined ? {} : { unstartedTakeovers: changes.unstartedTakeovers }),
     ...("result" in changes ? { result: changes.result } : {}),
     ...(changes.error !== undefined && (final || keepsError) ? { error: changes.error } : {}),
     ...(final ? { finishedAt: now } : {}),
@@ -198,6 +230,10 @@ function invalid(task: TaskRecord, event: TaskEvent["type"]): ErrandError {
     retryable: false,
     details: { id: task.id, state: task.state, event },
   });
+}
+
+function ttlExpired(task: TaskRecord): SerializedError {
+  return internalError("ttl_expired", `Task ${task.id} was not started before its TTL ran out`);
 }
 
 function internalError(code: string, message: string): SerializedError {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_AUTO_WINDOW, WindowSize } from "./window-size.ts";
+import { MAX_AUTO_WINDOW, surplus, WindowSize } from "./window-size.ts";
 
 describe("the prefetch window's size", () => {
   it("holds one task per slot until attempts and commits were measured", () => {
@@ -42,5 +42,14 @@ describe("the prefetch window's size", () => {
     size.attempt(0.1);
     expect(size.of(2)).toBe(16);
     expect(new WindowSize(0).of(8)).toBe(0);
+  });
+
+  describe("when the window holds more than its target", () => {
+    it("hands back everything beyond the target once it holds over twice the target, and nothing before", () => {
+      expect(surplus(78, 2)).toBe(76);
+      expect(surplus(4, 2)).toBe(0);
+      expect(surplus(5, 2)).toBe(3);
+      expect(surplus(0, 0)).toBe(0);
+    });
   });
 });

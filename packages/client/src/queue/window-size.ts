@@ -45,6 +45,17 @@ export class WindowSize {
   }
 }
 
+/**
+ * How many of the `held` waiting tasks to hand back when the window's target is `target`. The
+ * target falls when attempts get longer, and a window over its target claims nothing until it
+ * drains, so a later higher-priority task would wait behind all of it. Within twice the target
+ * nothing goes back (a measure's noise must not release and reclaim tasks pass after pass); past
+ * it, everything beyond the target does.
+ */
+export function surplus(held: number, target: number): number {
+  return held > 2 * target ? held - target : 0;
+}
+
 function average(mean: number | undefined, sample: number): number {
   return mean === undefined ? sample : mean + WEIGHT * (sample - mean);
 }
