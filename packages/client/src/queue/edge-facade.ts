@@ -60,6 +60,14 @@ export class EdgeFacade {
     }
   }
 
+  /**
+   * Cancels an edge task (see {@link EdgeSync.cancel}); undefined when `id` is not one (it is a
+   * local task then, or none), or when this runtime has no edge.
+   */
+  cancel(id: string): Promise<boolean | undefined> {
+    return this.#edge?.cancel(id) ?? Promise.resolve(undefined);
+  }
+
   /** The outcome of an edge task, or undefined when `id` is not one (it is a local task then). */
   async result(id: string): Promise<{ value: Promise<unknown> } | undefined> {
     const edge = this.#edge;

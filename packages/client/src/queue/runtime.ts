@@ -181,12 +181,22 @@ export class Errand<M extends TaskMap> extends EventTarget {
    * Cancels a pending or running task (a running attempt's signal aborts, in whichever context
    * runs it). Resolves true when this call cancelled it, false when it was already final.
    *
+   * An edge task (`target: "edge"`) not sent yet is cancelled at once and never sent. One the
+   * edge holds gets a cancel that waits in the outbox, offline too, and goes out before any later
+   * task of its ordering key; it resolves true once that cancel is committed, and the task
+   * follows the edge's answer: `edge.cancelled` (and `result()` rejects with `CancelledError`),
+   * or, when the edge had already finished it, the end the edge reports.
+   *
    * @throws {ErrandError} `not_found`.
    */
   async cancel(id: string): Promise<boolean> {
     const applied = await this.#change(id, { type: "cancel", now: Date.now() });
     if (!applied.ok) {
       if (applied.error.code === "already_final") return false;
+      if (applied.error.code === "not_found") {
+        const edge = await this.#edge.cancel(id);
+        if (edge !== undefined) return edge;
+      }
       throw applied.error;
     }
     return true;

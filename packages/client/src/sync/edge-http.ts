@@ -73,6 +73,30 @@ export async function readTasks(
   }
 }
 
+/** What `POST /v1/tasks/:id/cancel` answered: the task it cancelled, or the failure. */
+export type CancelResponse = { readonly kind: "cancelled"; readonly view: TaskView } | PushResponse;
+
+/**
+ * `POST /v1/tasks/:id/cancel`. Like a push, only an answer read whole is the edge's answer, and
+ * a call the endpoint's stop cut short is `stopped`.
+ */
+export function cancelTask(edge: EdgeEndpoint, token: string, id: string): Promise<CancelResponse> {
+  return withDeadline(edge, async (signal): Promise<CancelResponse> => {
+    const response = await edge.fetch(new URL(`/v1/tasks/${encodeURIComponent(id)}/cancel`, edge.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      signal,
+    });
+    if (response.status !== 200) return statusOf(response, edge.now());
+    const view = (await response.json()) as TaskView | null;
+    if (typeof view?.status === "string") return { kind: "cancelled", view };
+    return { kind: "status", status: 502, code: "invalid_response", message: "No task in the answer" };
+  }).catch(
+    (error: unknown): CancelResponse =>
+      isStop(edge, error) ? { kind: "stopped" } : { kind: "network", message: messageOf(error) },
+  );
+}
+
 /** `POST /v1/events/ticket`: a one-use ticket for the events socket. */
 export async function eventTicket(
   edge: EdgeEndpoint,

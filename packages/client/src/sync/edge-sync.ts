@@ -22,7 +22,7 @@ import type { EdgeEndpoint } from "./edge-http.ts";
 import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.ts";
 import { createOnlineManager, type OnlineManager } from "./online-manager.ts";
 import { type DrainResult, OutboxPusher } from "./outbox-pusher.ts";
-import type { OutboxRecord } from "./outbox-record.ts";
+import { isFinalOutboxState, type OutboxRecord } from "./outbox-record.ts";
 import { type OutboxAdded, type OutboxChange, OutboxStore } from "./outbox-store.ts";
 import { type PushLoop, startPushLoop } from "./push-loop.ts";
 import { type QueuedRequest, RequestQueue } from "./request-queue.ts";
@@ -258,6 +258,26 @@ export class EdgeSync {
 
   get(id: string): Promise<OutboxRecord | undefined> {
     return this.#store.get(id);
+  }
+
+  /**
+   * Cancels an edge task, offline too. One not sent yet ends `cancelled` and is never pushed.
+   * For one the edge holds, a cancel is committed to the outbox and goes out as
+   * `POST /v1/tasks/:id/cancel` before any later task of its ordering key; the task stays `sent`
+   * until the edge answers, then follows the answer: `cancelled`, or as it was when the edge had
+   * already finished it (`already_final`), its status stream telling how it ended.
+   *
+   * Resolves once the cancel is committed: undefined when `id` is no edge task here, false when
+   * the task was already final, true otherwise (a second call while its cancel waits too).
+   */
+  async cancel(id: string): Promise<boolean | undefined> {
+    const { record, change } = await this.#store.cancel(id, Date.now());
+    if (record === undefined) return undefined;
+    if (change !== undefined) {
+      this.#changed([change]);
+      if (change.after.cancel !== undefined) await this.#wake();
+    }
+    return !isFinalOutboxState(record.state);
   }
 
   /**

@@ -3,7 +3,11 @@
  * nothing more is due, and say when to look again. I/O at the edges of the pure planner and
  * outcome rules (batch-planner.ts, push-outcome.ts).
  *
- * Credentials: tasks go out only under their own subject's token. A `401` refreshes the token
+ * Cancels of sent tasks (`POST /v1/tasks/:id/cancel`) go out first, one at a time in the order
+ * they were asked for; a task of an ordering key whose cancel is still unanswered (it failed and
+ * waits for its retry) is not pushed, so the edge never hears of it before that cancel.
+ *
+ * Credentials: tasks and cancels go out only under their own subject's token. A `401` refreshes the token
  * once; a second `401`, or a token endpoint that refuses (4xx), pauses pushing until `resume()`
  * or the next start, instead of looping on a credential that will not work. A token endpoint
  * that cannot answer (network, 429, 5xx) pauses nothing: the tasks retry with backoff.
@@ -15,10 +19,11 @@
 
 import { type Backoff, isErrandError } from "@errand/core";
 import { planBatches } from "./batch-planner.ts";
+import { decideCancel } from "./cancel-outcome.ts";
 import { isStop } from "./deadline.ts";
-import { type EdgeEndpoint, submitTasks } from "./edge-http.ts";
+import { cancelTask, type EdgeEndpoint, submitTasks } from "./edge-http.ts";
 import type { OnlineManager } from "./online-manager.ts";
-import { type OutboxRecord, toWireTask } from "./outbox-record.ts";
+import { type OutboxCancel, type OutboxRecord, toWireTask } from "./outbox-record.ts";
 import type { OutboxChange, OutboxStore } from "./outbox-store.ts";
 import { decidePush } from "./push-outcome.ts";
 import type { EdgeToken, TokenSource } from "./token-source.ts";
@@ -73,10 +78,14 @@ export class OutboxPusher {
         if (isErrandError(error) && !error.retryable) return { kind: "paused", reason: "token_refused" };
         return { kind: "waiting", until: now + 5_000 };
       }
-      const plan = planBatches(await store.inState(token.subject, "pending"), now);
+      const cancels = await this.#sendCancels(token);
+      if (cancels === "stopped") return { kind: "stopped" };
+      if (cancels === "paused") return { kind: "paused", reason: "unauthorized", subject: token.subject };
+      const plan = planBatches(await store.inState(token.subject, "pending"), now, cancels.busyKeys);
       if (plan.tooLarge.length > 0) await this.#rejectTooLarge(plan.tooLarge, now);
       if (plan.batches.length === 0) {
-        return plan.nextRunAt === undefined ? { kind: "idle" } : { kind: "waiting", until: plan.nextRunAt };
+        const until = Math.min(plan.nextRunAt ?? Infinity, cancels.nextRunAt ?? Infinity);
+        return Number.isFinite(until) ? { kind: "waiting", until } : { kind: "idle" };
       }
       const outcomes = await inParallel(plan.batches, this.#p.concurrency, (batch) =>
         this.#send(batch, token),
@@ -85,7 +94,8 @@ export class OutboxPusher {
       if (paused !== undefined) return { kind: "paused", reason: "unauthorized", subject: token.subject };
       if (outcomes.includes("stopped")) return { kind: "stopped" };
       if (outcomes.includes("unreachable")) {
-        const until = nextDue(await store.inState(token.subject, "pending"));
+        const pendingDue = nextDue(await store.inState(token.subject, "pending"));
+        const until = Math.min(pendingDue, cancels.nextRunAt ?? Number.POSITIVE_INFINITY);
         return Number.isFinite(until) ? { kind: "waiting", until } : { kind: "idle" };
       }
       probe = false;
@@ -129,6 +139,63 @@ export class OutboxPusher {
     const changes = await store.apply(decision.changes);
     if (changes.length > 0) this.#p.changed(changes);
     return response.kind === "network" ? "unreachable" : "ok";
+  }
+
+  /**
+   * Sends the subject's due cancels in order. Returns the ordering keys whose cancel is still
+   * waiting (their tasks must not be pushed yet) and when the first of those cancels is due.
+   */
+  async #sendCancels(
+    token: EdgeToken,
+  ): Promise<{ busyKeys: Set<string>; nextRunAt?: number } | "paused" | "stopped"> {
+    const busyKeys = new Set<string>();
+    let nextRunAt: number | undefined;
+    for (const record of await this.#p.store.withCancels(token.subject)) {
+      const now = this.#p.edge.now();
+      let waiting: OutboxCancel | undefined = record.cancel;
+      if (waiting !== undefined && waiting.runAt <= now && this.#holdUntil <= now) {
+        const sent = await this.#sendCancel(record, token);
+        if (sent === "paused" || sent === "stopped") return sent;
+        waiting = sent;
+      }
+      if (waiting === undefined) continue;
+      if (record.orderingKey !== undefined) busyKeys.add(record.orderingKey);
+      nextRunAt = Math.min(nextRunAt ?? Infinity, Math.max(waiting.runAt, this.#holdUntil));
+    }
+    return nextRunAt === undefined ? { busyKeys } : { busyKeys, nextRunAt };
+  }
+
+  /** Sends one cancel; returns the cancel still waiting after the answer, if any. */
+  async #sendCancel(
+    record: OutboxRecord,
+    token: EdgeToken,
+    refreshed = false,
+  ): Promise<OutboxCancel | undefined | "paused" | "stopped"> {
+    const { edge, online, store } = this.#p;
+    let response = await cancelTask(edge, token.token, record.id);
+    if (response.kind === "network") online.reportUnreachable();
+    else if (response.kind !== "stopped") online.reportReachable();
+    let decision = decideCancel(record, response, { now: edge.now(), backoff: this.#p.backoff });
+    if (decision.stopped) return "stopped";
+    if (decision.unauthorized) {
+      if (refreshed) return "paused";
+      try {
+        const fresh = await this.#p.tokens.refresh();
+        // A token for someone else must never carry this subject's cancels.
+        return fresh.subject === token.subject ? this.#sendCancel(record, fresh, true) : "paused";
+      } catch (error) {
+        if (isStop(edge, error)) return "stopped";
+        if (isErrandError(error) && !error.retryable) return "paused";
+        const message = error instanceof Error ? error.message : String(error);
+        response = { kind: "network", message: `No fresh token: ${message}` };
+        decision = decideCancel(record, response, { now: edge.now(), backoff: this.#p.backoff });
+      }
+    }
+    if (decision.holdUntil !== undefined) this.#holdUntil = Math.max(this.#holdUntil, decision.holdUntil);
+    if (decision.event === undefined) return record.cancel;
+    const changes = await store.apply([{ id: record.id, event: decision.event }]);
+    if (changes.length > 0) this.#p.changed(changes);
+    return changes[0]?.after.cancel;
   }
 
   /** Puts `batch` back with backoff after a failure that was neither the edge's nor the task's. */

@@ -44,6 +44,23 @@ export interface OutboxRecord {
   readonly error?: SerializedError;
   /** When the task reached a final state (Unix ms). */
   readonly finishedAt?: number;
+  /** A cancel of a task the edge holds, waiting to go out as `POST /v1/tasks/:id/cancel`. */
+  readonly cancel?: OutboxCancel;
+}
+
+/**
+ * A cancel waiting in the outbox. It goes out before any task of its ordering key is pushed,
+ * with the pushes' backoff after a transient failure, and ends when the edge answers it.
+ */
+export interface OutboxCancel {
+  /** When it was asked for, from the counter that orders outbox records: the send order. */
+  readonly seq: number;
+  /** Sends tried so far that failed for a transient reason (network, 429, 5xx). */
+  readonly attempts: number;
+  /** Not sent before this time (Unix ms). */
+  readonly runAt: number;
+  /** Why the last send failed. */
+  readonly error?: SerializedError;
 }
 
 /** The task as it goes on the wire in `POST /v1/tasks`. */

@@ -119,6 +119,50 @@ export class OutboxStore {
     });
   }
 
+  /**
+   * Cancels a record in one strict transaction (the app acts on it, as on an add): a pending one
+   * ends `cancelled`; a sent one gets a cancel for the edge, numbered from the counter that
+   * orders the outbox. Returns the record as it was (undefined: no such record) and the change.
+   */
+  cancel(id: string, now: number): Promise<{ record?: OutboxRecord; change?: OutboxChange }> {
+    return this.#run("Cancelling an edge task", async () => {
+      const tx = this.#db.transaction(["outbox", "counters"], "readwrite", { durability: "strict" });
+      const [before, counted] = await Promise.all([
+        tx.objectStore("outbox").get(id),
+        tx.objectStore("counters").get(SEQ_COUNTER),
+      ]);
+      if (before === undefined) {
+        await tx.done;
+        return {};
+      }
+      const seq = (counted ?? 0) + 1;
+      const after = outboxTransition(before, { type: "cancel", now, seq });
+      if (after !== before) void tx.objectStore("outbox").put(after);
+      if (after.cancel?.seq === seq) void tx.objectStore("counters").put(seq, SEQ_COUNTER);
+      await tx.done;
+      return after === before ? { record: before } : { record: before, change: { before, after } };
+    });
+  }
+
+  /**
+   * A subject's records with a cancel waiting for the edge, in the order the cancels were asked
+   * for: sent ones, and the few cancelled here whose push the edge took after all.
+   */
+  withCancels(subject: string): Promise<OutboxRecord[]> {
+    return this.#run("Listing edge cancels", async () => {
+      const tx = this.#db.transaction("outbox", "readonly");
+      const index = tx.store.index("subject");
+      const [sent, cancelled] = await Promise.all([
+        index.getAll([subject, "sent"]),
+        index.getAll([subject, "cancelled"]),
+        tx.done,
+      ]);
+      return [...sent, ...cancelled]
+        .filter((r) => r.cancel !== undefined)
+        .sort((a, b) => (a.cancel?.seq ?? 0) - (b.cancel?.seq ?? 0));
+    });
+  }
+
   /** Removes every outbox record and queued request of `subject`; returns how many. */
   dropSubject(subject: string): Promise<number> {
     return this.#run("Dropping a subject's outbox", async () => {

@@ -117,6 +117,88 @@ describe("outboxTransition", () => {
     expect(outboxTransition(pending, { type: "absent", now: 10 * FORGOTTEN_AFTER_MS })).toBe(pending);
   });
 
+  describe("when the app cancels the task", () => {
+    const sent = () => outboxTransition(pendingRecord({ orderingKey: "k" }), { type: "sent", now: 1 });
+    const cancelling = () => outboxTransition(sent(), { type: "cancel", now: 5, seq: 40 });
+
+    it("keeps a sent task sent with a cancel waiting for the edge, numbered in outbox order", () => {
+      expect(cancelling()).toMatchObject({ state: "sent", cancel: { seq: 40, attempts: 0, runAt: 5 } });
+    });
+
+    it("keeps the first cancel when the app cancels a sent task twice", () => {
+      const once = cancelling();
+      expect(once.cancel?.seq).toBe(40);
+      expect(outboxTransition(once, { type: "cancel", now: 9, seq: 41 })).toBe(once);
+    });
+
+    it("counts a failed cancel call and waits until its retry time", () => {
+      const next = outboxTransition(cancelling(), {
+        type: "cancel-retry",
+        now: 7,
+        runAt: 1007,
+        error: failure,
+      });
+      expect(next).toMatchObject({
+        state: "sent",
+        cancel: { seq: 40, attempts: 1, runAt: 1007, error: failure },
+      });
+    });
+
+    it("ends the task cancelled when the edge answers with the task it cancelled", () => {
+      const next = outboxTransition(cancelling(), {
+        type: "cancel-answered",
+        now: 8,
+        answer: { kind: "cancelled", view: view({ status: "cancelled" }) },
+      });
+      expect(next).toMatchObject({ state: "cancelled", edgeStatus: "cancelled", finishedAt: 8 });
+      expect(next.cancel).toBeUndefined();
+    });
+
+    it("leaves the task sent, its cancel ended, when the edge answers already_final", () => {
+      const next = outboxTransition(cancelling(), {
+        type: "cancel-answered",
+        now: 8,
+        answer: { kind: "already_final" },
+      });
+      expect(next).toMatchObject({ state: "sent", updatedAt: 8 });
+      expect(next.cancel).toBeUndefined();
+      // Its status stream then tells how the edge ended it.
+      const done = outboxTransition(next, { type: "status", now: 9, view: view({ status: "succeeded" }) });
+      expect(done).toMatchObject({ state: "succeeded" });
+    });
+
+    it("drops the waiting cancel when the edge reports the task final first", () => {
+      const waiting = cancelling();
+      expect(waiting.cancel).toBeDefined();
+      const next = outboxTransition(waiting, {
+        type: "status",
+        now: 8,
+        view: view({ status: "delivered" }),
+      });
+      expect(next).toMatchObject({ state: "succeeded" });
+      expect(next.cancel).toBeUndefined();
+    });
+
+    it("sends a cancel after all when the edge took a task cancelled here while its push was in flight", () => {
+      const cancelled = outboxTransition(pendingRecord(), { type: "cancel", now: 5, seq: 40 });
+      const taken = outboxTransition(cancelled, { type: "sent", now: 6 });
+      expect(taken).toMatchObject({
+        state: "cancelled",
+        edgeStatus: "accepted",
+        cancel: { attempts: 0, runAt: 6 },
+      });
+      // A resend answered duplicate changes nothing more.
+      expect(outboxTransition(taken, { type: "sent", now: 7 })).toBe(taken);
+      const confirmed = outboxTransition(taken, {
+        type: "cancel-answered",
+        now: 8,
+        answer: { kind: "cancelled", view: view({ status: "cancelled" }) },
+      });
+      expect(confirmed).toMatchObject({ state: "cancelled", edgeStatus: "cancelled" });
+      expect(confirmed.cancel).toBeUndefined();
+    });
+  });
+
   it("maps every edge status to a local state", () => {
     expect(
       (["accepted", "queued", "delivered", "succeeded", "dead", "cancelled"] as const).map(localStateOf),

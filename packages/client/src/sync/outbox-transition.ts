@@ -20,10 +20,33 @@ export type OutboxEvent =
   | { readonly type: "reject"; readonly now: number; readonly error: SerializedError }
   /** The edge reported the task's status (WebSocket or polling). */
   | { readonly type: "status"; readonly now: number; readonly view: TaskView }
-  /** Cancelled here before the edge accepted it. */
-  | { readonly type: "cancel"; readonly now: number }
+  /**
+   * Cancelled here. A task not sent yet ends `cancelled` and is never pushed; a sent one stays
+   * `sent` with a cancel for the edge, numbered `seq`, until the edge answers it.
+   */
+  | { readonly type: "cancel"; readonly now: number; readonly seq: number }
+  /** Sending the cancel failed for a transient reason; try again at `runAt`. */
+  | {
+      readonly type: "cancel-retry";
+      readonly now: number;
+      readonly runAt: number;
+      readonly error: SerializedError;
+    }
+  /** The edge answered the cancel. */
+  | { readonly type: "cancel-answered"; readonly now: number; readonly answer: CancelAnswer }
   /** The edge left the sent task out of a status read: it no longer holds it. */
   | { readonly type: "absent"; readonly now: number };
+
+/**
+ * The edge's answer to `POST /v1/tasks/:id/cancel`: the task it cancelled (`200`), or why it did
+ * not: the task was already final there (`409 already_final`), it holds no such task (`404`), or
+ * it refused the call for good (another `4xx`).
+ */
+export type CancelAnswer =
+  | { readonly kind: "cancelled"; readonly view: TaskView }
+  | { readonly kind: "already_final" }
+  | { readonly kind: "not_found" }
+  | { readonly kind: "refused"; readonly error: SerializedError };
 
 /**
  * How long a sent task must have gone without news before an edge that leaves it out of a
@@ -50,6 +73,17 @@ export const EDGE_FORGOT = "edge_forgot";
  * ```
  */
 export function outboxTransition(record: OutboxRecord, event: OutboxEvent): OutboxRecord {
+  if (event.type === "cancel-retry" || event.type === "cancel-answered") return cancelOutcome(record, event);
+  if (event.type === "sent" && record.state === "cancelled" && record.edgeStatus === undefined) {
+    // Cancelled here while its push was in flight, and the edge took it after all: the cancel
+    // must reach the edge, or its consumers apply a task this tab has called cancelled.
+    return {
+      ...record,
+      edgeStatus: "accepted",
+      cancel: { seq: record.seq, attempts: 0, runAt: event.now },
+      updatedAt: event.now,
+    };
+  }
   if (isFinalOutboxState(record.state)) return record;
   switch (event.type) {
     case "sent":
@@ -68,8 +102,9 @@ export function outboxTransition(record: OutboxRecord, event: OutboxEvent): Outb
       if (record.state !== "pending") return record;
       return settle(record, "dead", event.now, { error: event.error });
     case "cancel":
-      if (record.state !== "pending") return record;
-      return settle(record, "cancelled", event.now, {});
+      if (record.state === "pending") return settle(record, "cancelled", event.now, {});
+      if (record.cancel !== undefined) return record;
+      return { ...record, cancel: { seq: event.seq, attempts: 0, runAt: event.now }, updatedAt: event.now };
     case "status":
       return fromStatus(record, event.view, event.now);
     case "absent":
@@ -84,6 +119,31 @@ export function outboxTransition(record: OutboxRecord, event: OutboxEvent): Outb
         },
       });
   }
+}
+
+/**
+ * The record after the edge's answer to its cancel, or after a failed send of it. A sent task
+ * follows the task the edge answered with; any other answer ends the cancel and leaves the task
+ * as it is: `already_final` means the edge finished it first, and its status stream says how.
+ * A task cancelled here before the edge took it stays cancelled here whatever the answer.
+ */
+function cancelOutcome(
+  record: OutboxRecord,
+  event: Extract<OutboxEvent, { type: "cancel-retry" | "cancel-answered" }>,
+): OutboxRecord {
+  const { cancel, ...rest } = record;
+  if (cancel === undefined) return record;
+  if (event.type === "cancel-retry") {
+    return {
+      ...record,
+      cancel: { ...cancel, attempts: cancel.attempts + 1, runAt: event.runAt, error: event.error },
+      updatedAt: event.now,
+    };
+  }
+  const { answer, now } = event;
+  if (answer.kind !== "cancelled") return { ...rest, updatedAt: now };
+  if (isFinalOutboxState(record.state)) return { ...rest, edgeStatus: answer.view.status, updatedAt: now };
+  return fromStatus({ ...rest, updatedAt: now }, answer.view, now);
 }
 
 /**
@@ -130,7 +190,8 @@ function settle(
   now: number,
   changes: { result?: JsonValue; error?: SerializedError },
 ): OutboxRecord {
-  const { error: _error, result: _result, finishedAt: _finishedAt, ...rest } = record;
+  // A cancel still waiting ends with the task: the edge finished it another way.
+  const { error: _error, result: _result, finishedAt: _finishedAt, cancel: _cancel, ...rest } = record;
   return {
     ...rest,
     state,
