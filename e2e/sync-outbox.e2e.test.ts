@@ -425,3 +425,43 @@ describe.each(engineCases())("the outbox, offline and back, in $title", ({ engin
     600_000,
   );
 });
+
+describe("cancel of edge tasks", () => {
+  it("cancels edge tasks whose delivery is held back, online and offline, and the consumer never applies them", async () => {
+    const page = await openSyncPage(browser.context, edge, { subject: "cy", db: "cancel" });
+    // Held back 15 s by the queue: sent (the edge stored them) but not delivered yet.
+    const [online, offline, kept] = await call(page, "enqueueDelayed", 3, 15_000);
+    if (online === undefined || offline === undefined || kept === undefined) throw new Error("no ids");
+    await expect
+      .poll(
+        () => Promise.all([online, offline, kept].map((id) => call(page, "task", id).then((t) => t?.state))),
+        {
+          timeout: 120_000,
+          interval: 250,
+        },
+      )
+      .toEqual(["sent", "sent", "sent"]);
+
+    expect(await call(page, "cancel", online)).toBe(true);
+    await expect
+      .poll(() => call(page, "task", online).then((t) => t?.state), { timeout: 60_000, interval: 250 })
+      .toBe("cancelled");
+
+    // Offline, the cancel waits in the outbox and the task stays sent until the edge answers.
+    await browser.context.setOffline(true);
+    expect(await call(page, "cancel", offline)).toBe(true);
+    expect((await call(page, "task", offline))?.state).toBe("sent");
+    await browser.context.setOffline(false);
+    await expect
+      .poll(() => call(page, "task", offline).then((t) => t?.state), { timeout: 60_000, interval: 250 })
+      .toBe("cancelled");
+    expect(await call(page, "result", online)).toEqual({ ok: false, code: "cancelled" });
+
+    // The task held back with them is applied once its delay is over; the cancelled ones never.
+    await expectOneEffectEach(page, edge, [kept]);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect(edge.effectsOf([online, offline])).toEqual([]);
+    expect(await call(page, "cancel", kept)).toBe(false);
+    await page.close();
+  }, 300_000);
+});

@@ -6,6 +6,9 @@ import type { SyncEdge } from "./sync-harness.ts";
 /** What the sync fixture page exposes on `window.syncPage` (e2e/fixtures/sync-page.ts). */
 export interface SyncPageApi {
   enqueue(count: number, orderingKey?: string): Promise<string[]>;
+  /** Tasks whose delivery the edge holds back `delayMs` (the contract's `delaySeconds`). */
+  enqueueDelayed(count: number, delayMs: number): Promise<string[]>;
+  cancel(id: string): Promise<boolean>;
   states(): Promise<Record<"pending" | "sent" | "succeeded" | "dead" | "cancelled", number>>;
   task(id: string): Promise<{ state: string; error: string | null; result: unknown } | null>;
   result(id: string): Promise<{ ok: boolean; value?: unknown; code?: string }>;
