@@ -31,6 +31,10 @@
  * Fields no index reads need no version: a task's lease gained `started` and the task
  * `unstartedTakeovers` (an attempt's start mark) without one. Records written before read as a
  * started lease and no takeovers, which is what their writer meant.
+ *
+ * Version 5 adds `outbox` `cancels` `[subject, cancel.seq]`: a subject's cancels waiting for the
+ * edge, in the order they were asked for. Only records with a waiting cancel are in it, so the
+ * push leader finds them on every drain without reading the subject's sent tasks.
  */
 
 import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB, type StoreNames } from "idb";
@@ -42,7 +46,7 @@ import type { StoredTask } from "./stored-task.ts";
 import type { QueueState } from "./task-record.ts";
 
 /** The schema version this code writes; bump it with a new `upgrade` step. */
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 /** The database schema, typed for idb. */
 export interface QueueSchema extends DBSchema {
@@ -62,7 +66,12 @@ export interface QueueSchema extends DBSchema {
   outbox: {
     key: string;
     value: OutboxRecord;
-    indexes: { subject: [string, OutboxState]; dedup: [string, string]; finished: number };
+    indexes: {
+      subject: [string, OutboxState];
+      dedup: [string, string];
+      finished: number;
+      cancels: [string, number];
+    };
   };
   /** Queued HTTP requests (`queueRequest`). */
   requests: {
@@ -134,6 +143,7 @@ export async function openQueueDb(name: string, listeners: DbListeners): Promise
             }
           });
       }
+      if (oldVersion < 5) transaction.objectStore("outbox").createIndex("cancels", ["subject", "cancel.seq"]);
     },
     blocked(currentVersion) {
       abandoned = true;

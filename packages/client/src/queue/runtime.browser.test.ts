@@ -507,7 +507,7 @@ describe("an Errand runtime", () => {
       const ids = records.map((r) => r.id as string).sort();
       const upgraded = await openDB(dbName);
       expect([upgraded.version, [...upgraded.transaction("tasks").store.indexNames].sort()]).toEqual([
-        4,
+        5,
         ["dedup", "due", "finished", "gate"],
       ]);
       upgraded.close();

@@ -164,6 +164,32 @@ describe("OutboxStore", () => {
     expect(await store.lastSubject()).toBeUndefined();
   });
 
+  describe("when the database was written by version 4 of the schema", () => {
+    it("finds a sent task's cancel after the upgrade, in the order cancels were asked for", async () => {
+      const name = `outbox-${crypto.randomUUID()}`;
+      const v4 = await openShippedLayout(name, 4);
+      await v4.put("outbox", pendingRecord({ id: "a", seq: 1, state: "sent" }));
+      await v4.put("outbox", pendingRecord({ id: "b", seq: 2, state: "sent" }));
+      await v4.put("outbox", pendingRecord({ id: "c", seq: 3, state: "sent", subject: "bob" }));
+      await v4.put("counters", 3, "sync:seq");
+      v4.close();
+
+      db = await openQueueDb(name, listeners);
+      const store = new OutboxStore(db);
+      expect(await store.withCancels("ada")).toEqual([]);
+      await store.cancel("b", 10);
+      await store.cancel("a", 11);
+      await store.cancel("c", 12);
+      expect((await store.withCancels("ada")).map((r) => [r.id, r.cancel?.seq])).toEqual([
+        ["b", 4],
+        ["a", 5],
+      ]);
+      expect((await store.withCancels("bob")).map((r) => r.id)).toEqual(["c"]);
+      const [after] = await store.add([unnumbered({})]);
+      expect(after?.record.seq).toBe(7);
+    });
+  });
+
   describe("when the database was written by version 3 of the schema", () => {
     it("indexes the stored records by dedup key and finish time, and stamps final requests", async () => {
       const name = `outbox-${crypto.randomUUID()}`;
@@ -191,8 +217,13 @@ describe("OutboxStore", () => {
 
       db = await openQueueDb(name, listeners);
       const store = new OutboxStore(db);
-      expect(db.version).toBe(4);
-      expect([...db.transaction("outbox").store.indexNames].sort()).toEqual(["dedup", "finished", "subject"]);
+      expect(db.version).toBe(5);
+      expect([...db.transaction("outbox").store.indexNames].sort()).toEqual([
+        "cancels",
+        "dedup",
+        "finished",
+        "subject",
+      ]);
       expect([...db.transaction("requests").store.indexNames].sort()).toEqual(["finished", "subject"]);
       expect(await store.getRequest("r-new")).toMatchObject({ finishedAt: now - 1_000 });
       expect((await store.getRequest("r-pending"))?.finishedAt).toBeUndefined();

@@ -149,18 +149,9 @@ export class OutboxStore {
    * for: sent ones, and the few cancelled here whose push the edge took after all.
    */
   withCancels(subject: string): Promise<OutboxRecord[]> {
-    return this.#run("Listing edge cancels", async () => {
-      const tx = this.#db.transaction("outbox", "readonly");
-      const index = tx.store.index("subject");
-      const [sent, cancelled] = await Promise.all([
-        index.getAll([subject, "sent"]),
-        index.getAll([subject, "cancelled"]),
-        tx.done,
-      ]);
-      return [...sent, ...cancelled]
-        .filter((r) => r.cancel !== undefined)
-        .sort((a, b) => (a.cancel?.seq ?? 0) - (b.cancel?.seq ?? 0));
-    });
+    return this.#run("Listing edge cancels", () =>
+      this.#db.getAllFromIndex("outbox", "cancels", subjectRange(subject)),
+    );
   }
 
   /** Removes every outbox record and queued request of `subject`; returns how many. */
