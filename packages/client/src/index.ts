@@ -58,7 +58,7 @@ export {
   type OnlineManager,
   type OnlineSource,
 } from "./sync/online-manager.ts";
-export type { OutboxRecord, OutboxState } from "./sync/outbox-record.ts";
+export type { OutboxCancel, OutboxRecord, OutboxState } from "./sync/outbox-record.ts";
 export type { QueuedRequest } from "./sync/request-queue.ts";
 export { readStatusEvent } from "./sync/status-stream.ts";
 export type { EdgeToken, TokenGrant } from "./sync/token-source.ts";
