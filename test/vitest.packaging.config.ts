@@ -18,7 +18,8 @@ export default defineProject({
     testTimeout: 600_000,
     hookTimeout: 900_000,
     fileParallelism: false,
-    // After the e2e project's turn, not beside the browser project on a 2-core machine.
-    sequence: { groupOrder: 2 },
+    // A turn of its own after the e2e and browser projects' (Firefox 2, WebKit 3), not beside
+    // them on a 2-core machine.
+    sequence: { groupOrder: 4 },
   },
 });
