@@ -57,8 +57,6 @@ export class Scheduler {
   readonly #attempts = new Map<string, Attempt>();
   readonly #window = new ClaimWindow<Held>();
   readonly #windowSize: WindowSize;
-  /** Attempts on the executor now (not those whose outcome waits for its commit). */
-  #executing = 0;
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -273,13 +271,15 @@ export class Scheduler {
   }
 
   /**
-   * How many tasks the window should hold: the free slots and the prefetch. The slots are the free
-   * ones and those whose attempt runs on the executor; an attempt whose outcome waits for its
-   * commit holds no slot.
+   * How many tasks the window should hold: the free slots and the prefetch. The prefetch is sized
+   * for every attempt this context holds, those whose outcome waits for its commit included: with
+   * short tasks that count is what a commit carries, and sizing for the executor's slots alone
+   * made the window about a tenth as large and halved the durable benchmark's throughput
+   * (docs/benchmarks-pool.md).
    */
   #target(): number {
     const free = this.#o.executor.freeSlots;
-    return free + this.#windowSize.of(free + this.#executing);
+    return free + this.#windowSize.of(free + this.#attempts.size);
   }
 
   /** Hands back the window's tail when it holds far more than its target ({@link surplus}). */
@@ -379,21 +379,16 @@ export class Scheduler {
   async #execute(request: ExecutionRequest, attempt: Attempt): Promise<ExecutionOutcome> {
     const { task } = attempt.held;
     const startedAt = performance.now();
-    this.#executing += 1;
-    const outcome = await this.#o.executor
-      .execute(
-        request,
-        {
-          progress: (value) => {
-            attempt.progress = value;
-            this.#o.progress(task, value);
-          },
+    const outcome = await this.#o.executor.execute(
+      request,
+      {
+        progress: (value) => {
+          attempt.progress = value;
+          this.#o.progress(task, value);
         },
-        attempt.controller.signal,
-      )
-      .finally(() => {
-        this.#executing -= 1;
-      });
+      },
+      attempt.controller.signal,
+    );
     this.#windowSize.attempt(performance.now() - startedAt);
     return outcome;
   }
