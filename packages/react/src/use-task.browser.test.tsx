@@ -16,6 +16,21 @@ function Status({ id }: { id: string }) {
   );
 }
 
+/** Shows task `first`, then whichever task `control.show` names. */
+function Switch({ first, control }: { first: string; control: { show: (id: string) => void } }) {
+  const [id, setId] = useState(first);
+  control.show = setId;
+  return <Status id={id} />;
+}
+
+/** One row of the 1,000: counts its renders through `onRender`. */
+function Row({ id, onRender }: { id: string; onRender: () => void }) {
+  onRender();
+  const task = useTask(id);
+  const progress = task != null && "progress" in task ? task.progress : undefined;
+  return <li data-progress={progress ?? ""}>{task?.state ?? "loading"}</li>;
+}
+
 describe("useTask", () => {
   it("shows a task loading, then each change of it until it succeeds", async () => {
     const { errand, running } = await startErrand();
@@ -45,15 +60,10 @@ describe("useTask", () => {
     const { errand, running } = await startErrand();
     const first = await errand.enqueue("step", { n: 1 });
     const second = await errand.enqueue("other", { text: "done" });
-    let show: (id: string) => void = () => {};
-    function Switch() {
-      const [id, setId] = useState(first.id);
-      show = setId;
-      return <Status id={id} />;
-    }
-    const container = render(errand, <Switch />);
+    const control = { show: (_id: string) => {} };
+    const container = render(errand, <Switch first={first.id} control={control} />);
     await expect.poll(() => container.textContent).toBe("running");
-    show(second.id);
+    control.show(second.id);
     await expect.poll(() => container.textContent).toBe("succeeded");
     running.get(1)?.ctx.progress(0.5);
     await settle();
@@ -72,17 +82,11 @@ describe("when 1,000 tasks progress", () => {
     await expect.poll(() => running.size).toBe(N);
 
     const renders = new Array<number>(N).fill(0);
-    function Row({ n, id }: { n: number; id: string }) {
-      renders[n] = (renders[n] ?? 0) + 1;
-      const task = useTask(id);
-      const progress = task != null && "progress" in task ? task.progress : undefined;
-      return <li data-progress={progress ?? ""}>{task?.state ?? "loading"}</li>;
-    }
     const container = render(
       errand,
       <ul>
         {handles.map(({ id }, n) => (
-          <Row key={id} n={n} id={id} />
+          <Row key={id} id={id} onRender={() => (renders[n] = (renders[n] ?? 0) + 1)} />
         ))}
       </ul>,
     );
