@@ -8,7 +8,7 @@ import type { TaskMap } from "@errand/core";
 import { useMemo, useSyncExternalStore } from "react";
 import { keepList } from "./keep-list.ts";
 import { useErrand } from "./provider.tsx";
-import { createRefreshingStore } from "./refreshing-store.ts";
+import { createRefreshingStore, localChange } from "./refreshing-store.ts";
 import { createTaskStore, type TaskSnapshot } from "./task-store.ts";
 
 /**
@@ -55,10 +55,7 @@ export function useTasks(filter: ListFilter = {}): readonly TaskInfo[] | undefin
     };
     return createRefreshingStore(errand, {
       load: () => errand.list(query),
-      relevant: (signal) =>
-        signal.type.startsWith("task.") &&
-        signal.type !== "task.progress" &&
-        (type === undefined || signal.taskType === type),
+      relevant: (signal) => localChange(signal) && (type === undefined || signal.taskType === type),
       keep: keepList,
     });
   }, [errand, state, type, limit]);

@@ -5,6 +5,7 @@
  */
 
 import type { TaskInfo } from "@errand/client";
+import { sameTask } from "./same-task.ts";
 
 /**
  * `next`, with each unchanged task replaced by its `previous` object; `previous` itself when
@@ -24,16 +25,9 @@ export function keepList(
   let same = next.length === previous.length;
   const kept = next.map((task, i) => {
     const old = before.get(task.id);
-    const keep = old !== undefined && unchanged(old, task) ? old : task;
+    const keep = old !== undefined && sameTask(old, task) ? old : task;
     if (keep !== previous[i]) same = false;
     return keep;
   });
   return same ? previous : kept;
-}
-
-/** Every stored change bumps `updatedAt`; state, attempts and fence guard a change in the same ms. */
-function unchanged(a: TaskInfo, b: TaskInfo): boolean {
-  return (
-    a.updatedAt === b.updatedAt && a.state === b.state && a.attempts === b.attempts && a.fence === b.fence
-  );
 }

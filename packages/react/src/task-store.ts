@@ -8,6 +8,7 @@
 
 import type { OutboxRecord, TaskInfo } from "@errand/client";
 import { type ErrandSource, watch } from "./events.ts";
+import { sameTask } from "./same-task.ts";
 
 /**
  * A task as `useTask` shows it: a local task (`TaskInfo`, with `progress` while it runs), or an
@@ -52,7 +53,10 @@ export function createTaskStore(errand: ErrandSource, id: string): ExternalStore
       const next = await readTask(errand, id).catch(() => snapshot ?? null);
       if (!live) break;
       // A read started before the last event may return an older record: read once more.
-      if (!stale) publish(withProgress(next, progress));
+      if (stale) continue;
+      const shown = withProgress(next, progress);
+      // The same stored version as shown: keep the object React has, and render nothing.
+      if (shown === null || snapshot == null || !sameTask(shown, snapshot)) publish(shown);
     } while (stale && live);
     reading = false;
   };
