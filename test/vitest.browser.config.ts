@@ -28,7 +28,7 @@ async function browserProject(engine: Engine): Promise<TestProjectInlineConfigur
   return {
     root: repoRoot,
     resolve: { conditions: sourceConditions },
-    optimizeDeps: { include: ["comlink", "idb"] },
+    optimizeDeps: { include: ["comlink", "idb", "react", "react/jsx-runtime", "react-dom/client"] },
     test: {
       name: engine === "chromium" ? "browser" : `browser-${engine}`,
       // Liveness bounds, not speed: the host pauses this VM whole for seconds at a time, and in a
@@ -40,6 +40,7 @@ async function browserProject(engine: Engine): Promise<TestProjectInlineConfigur
       expect: { poll: { timeout: 60_000 } },
       include: [
         "packages/*/src/**/*.browser.test.ts",
+        "packages/*/src/**/*.browser.test.tsx",
         "packages/*/test/**/*.browser.test.ts",
         "demo/src/**/*.browser.test.ts",
       ],

@@ -22,7 +22,7 @@ it("generates the API reference with no warning", async () => {
         throw new Error(`TypeDoc failed:\n${error.stdout ?? ""}${error.stderr ?? ""}`);
       },
     );
-    expect((await readdir(path.join(out, "@errand"))).sort()).toEqual(["client", "core", "edge"]);
+    expect((await readdir(path.join(out, "@errand"))).sort()).toEqual(["client", "core", "edge", "react"]);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
