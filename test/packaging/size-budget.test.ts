@@ -7,11 +7,13 @@ import { installApp, type TempApp } from "./temp-app.ts";
  * tarballs as a user's bundler bundles them, brotli-compressed. A budget exceeded fails
  * `npm test`; the README's size table shows the same figures beside the libraries measured by
  * the last test. Budgets are bytes (1 KB = 1,000 bytes) of what loads before the code runs,
- * except the edge row, which counts the sync chunk it loads too.
+ * except the edge row, which counts the sync chunk it loads too. Each sits just above today's
+ * size, so any growth fails; the issue's targets (12, 20 and 3 KB) are lower still and not met
+ * yet.
  */
 const BUDGETS = {
-  local: 25_500,
-  edge: 35_500,
+  local: 23_500,
+  edge: 33_500,
   worker: 3_300,
 } as const;
 
