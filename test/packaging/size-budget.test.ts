@@ -12,7 +12,7 @@ import { installApp, type TempApp } from "./temp-app.ts";
  * yet.
  */
 const BUDGETS = {
-  local: 23_500,
+  local: 23_800,
   edge: 33_500,
   worker: 3_300,
 } as const;
