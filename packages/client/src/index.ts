@@ -60,5 +60,5 @@ export {
 } from "./sync/online-manager.ts";
 export type { OutboxCancel, OutboxRecord, OutboxState } from "./sync/outbox-record.ts";
 export type { QueuedRequest } from "./sync/request-queue.ts";
-export { readStatusEvent } from "./sync/status-stream.ts";
+export { readStatusEvent } from "./sync/status-event.ts";
 export type { EdgeToken, TokenGrant } from "./sync/token-source.ts";

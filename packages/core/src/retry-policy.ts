@@ -3,12 +3,11 @@
  * attempt may run and which errors are worth retrying. Pure maths, shared by client and edge.
  */
 
-import * as v from "valibot";
-import { type Backoff, backoffDelay, MAX_BACKOFF_MS } from "./backoff.ts";
+import { type Backoff, backoffDelay } from "./backoff.ts";
 import { ValidationError } from "./errors.ts";
-import { describeIssues, toIssues } from "./issues.ts";
+import { describeIssues } from "./issues.ts";
+import { policyIssues } from "./policy-issues.ts";
 import type { SerializedError } from "./serialized-error.ts";
-import { MAX_TIMER_MS, TOO_LONG_FOR_A_TIMER } from "./timer-ms.ts";
 
 /** Per task type: attempts, backoff, timeout and which errors to retry. */
 export interface RetryPolicy {
@@ -84,93 +83,36 @@ export function resolvePolicy(partial: Partial<RetryPolicy> = {}): RetryPolicy {
  *   `custom` `delay` or a `retryable` that is not a function.
  */
 export function validatePolicy(p: unknown): RetryPolicy {
-  const result = v.safeParse(PolicySchema, p, { abortPipeEarly: true });
-  if (!result.success) {
-    const issues = toIssues(result.issues);
+  const issues = policyIssues(p);
+  if (issues.length > 0) {
     throw new ValidationError(`Invalid retry policy: ${describeIssues(issues, "policy")}`, issues, {
       code: "invalid_policy",
     });
   }
-  const { maxAttempts, backoff, timeoutMs, retryable } = result.output;
+  const { maxAttempts, backoff, timeoutMs, retryable } = p as RetryPolicy;
   return {
     maxAttempts,
     backoff: toBackoff(backoff),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     // Only "is a function" can be checked; decideRetry reads any truthy return as "retry".
-    ...(retryable === undefined ? {} : { retryable: retryable as NonNullable<RetryPolicy["retryable"]> }),
+    ...(retryable === undefined ? {} : { retryable }),
   };
 }
 
-function toBackoff(parsed: v.InferOutput<typeof BackoffSchema>): Backoff {
-  switch (parsed.kind) {
+/** The backoff's own fields only, as the checked policy holds them (unknown keys dropped). */
+function toBackoff(backoff: Backoff): Backoff {
+  switch (backoff.kind) {
     case "exponential":
-      return { ...parsed, jitter: parsed.jitter ?? "full" };
+      return {
+        kind: "exponential",
+        baseMs: backoff.baseMs,
+        maxMs: backoff.maxMs,
+        jitter: backoff.jitter ?? "full",
+      };
     case "fixed":
-      return parsed;
+      return { kind: "fixed", delayMs: backoff.delayMs };
     case "custom":
       // Only "is a function" can be checked; backoffDelay clamps whatever it returns.
-      return { kind: "custom", delay: parsed.delay as (attempt: number, error: SerializedError) => number };
+      return { kind: "custom", delay: backoff.delay };
   }
 }
-
-const delayMs = v.pipe(
-  v.number("must be a finite number"),
-  v.finite("must be a finite number"),
-  v.minValue(0, "must not be negative"),
-  v.maxValue(MAX_BACKOFF_MS, `must be at most ${MAX_BACKOFF_MS} (12 hours)`),
-);
-
-const ExponentialSchema = v.pipe(
-  v.object({
-    kind: v.literal("exponential"),
-    baseMs: delayMs,
-    maxMs: delayMs,
-    jitter: v.exactOptional(v.picklist(["full", "none"], 'must be "full" or "none"')),
-  }),
-  v.forward(
-    v.partialCheck(
-      [["baseMs"], ["maxMs"]],
-      (b) => b.baseMs <= b.maxMs,
-      (issue) => {
-        const { baseMs, maxMs } = issue.input as { baseMs: number; maxMs: number };
-        return `must not exceed maxMs (${baseMs} > ${maxMs})`;
-      },
-    ),
-    ["baseMs"],
-  ),
-);
-
-const BackoffSchema = v.variant(
-  "kind",
-  [
-    ExponentialSchema,
-    v.object({ kind: v.literal("fixed"), delayMs }),
-    v.object({
-      kind: v.literal("custom"),
-      delay: v.function("must be a function (attempt, error) => milliseconds"),
-    }),
-  ],
-  (issue) =>
-    issue.expected === "Object" ? "must be an object" : 'must be "exponential", "fixed" or "custom"',
-);
-
-const PolicySchema = v.object(
-  {
-    maxAttempts: v.pipe(
-      v.number("must be a number"),
-      v.integer("must be an integer"),
-      v.minValue(1, "must be at least 1"),
-    ),
-    backoff: BackoffSchema,
-    timeoutMs: v.exactOptional(
-      v.pipe(
-        v.number("must be a number"),
-        v.finite("must be a finite number"),
-        v.gtValue(0, "must be greater than 0"),
-        v.maxValue(MAX_TIMER_MS, TOO_LONG_FOR_A_TIMER),
-      ),
-    ),
-    retryable: v.exactOptional(v.function("must be a function (error) => boolean")),
-  },
-  "must be an object",
-);

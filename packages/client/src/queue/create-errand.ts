@@ -3,12 +3,11 @@
  * scheduler and the retention sweep.
  */
 
-import { serializeError, type TaskMap } from "@errand/core";
+import { ErrandError, serializeError, type TaskMap } from "@errand/core";
 import { createMainThreadExecutor } from "../main-thread-executor.ts";
 import { poolForWorkerOption } from "../pool/worker-option.ts";
 import { resolveEdgeOptions } from "../sync/edge-options.ts";
-import { EdgeSync } from "../sync/edge-sync.ts";
-import { OutboxStore } from "../sync/outbox-store.ts";
+import { sweepOutbox } from "../sync/outbox-sweep.ts";
 import { openQueueDb } from "./db.ts";
 import { IdbTaskStore } from "./idb-task-store.ts";
 import type { Liveness } from "./lease-policy.ts";
@@ -36,6 +35,10 @@ import { Scheduler } from "./scheduler.ts";
 export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>): Promise<Errand<M>> {
   const resolved = resolveOptions(options);
   if (options.edge !== undefined) resolveEdgeOptions(options.edge);
+  // Loaded only with `edge`: an app without it never fetches the outbox, token source, status
+  // stream, push loop or request replay (most of the runtime's bytes); one with it fetches them
+  // while the database opens.
+  const edgeSync = options.edge === undefined ? undefined : loadEdgeSync();
   // Before the database opens, so bad pool options fail without leaving a connection behind.
   const pool =
     options.executor === undefined && options.worker !== undefined
@@ -61,6 +64,10 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   });
   store = new IdbTaskStore(db, resolved.dbName);
   const durable = store;
+  const sync = await edgeSync?.catch((error: unknown) => {
+    durable.close();
+    throw error;
+  });
   // Asked, not awaited: Firefox answers only once the person answers its permission prompt, which
   // may be never (headless, or a prompt ignored), and start-up must not wait on that. `stats()`
   // reports whether it was granted.
@@ -84,7 +91,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     options: resolved,
     policies: (options.policies ?? {}) as Record<string, never>,
     durable,
-    outbox: new OutboxStore(db),
+    sweepOutbox: (now, retention) => sweepOutbox(db, now, retention),
     channel,
     dispose: async () => {
       clearInterval(sweepTimer);
@@ -95,9 +102,9 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     },
   });
   runtime = errand;
-  if (options.edge !== undefined) {
+  if (options.edge !== undefined && sync !== undefined) {
     errand.attachEdge(
-      await EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, (type, detail) =>
+      await sync.EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, (type, detail) =>
         errand.emitSync(type, detail),
       ),
     );
@@ -137,6 +144,23 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   void sweep();
   sweepTimer = setInterval(sweep, resolved.sweepMs);
   return errand;
+}
+
+/**
+ * The edge sync's module. A chunk that does not load (offline before the app's files were
+ * cached, or a deploy that removed it) rejects with an `ErrandError`, as every other failure of
+ * `createErrand` does. Handled at once, so a database that fails to open first leaves no
+ * unhandled rejection behind.
+ */
+function loadEdgeSync(): Promise<typeof import("../sync/edge-sync.ts")> {
+  const loading = import("../sync/edge-sync.ts").catch((cause: unknown) => {
+    throw new ErrandError("edge_unavailable", "The edge sync's code could not be loaded", {
+      cause,
+      retryable: true,
+    });
+  });
+  loading.catch(() => undefined);
+  return loading;
 }
 
 /** Reports `db_closed` once (every later claim pass would fail the same way), anything else always. */

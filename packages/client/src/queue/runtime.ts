@@ -20,7 +20,6 @@ import type { EdgeEnqueueOptions } from "../sync/edge-enqueue.ts";
 import type { EdgeTaskEventDetail, SyncEventType, SyncStateDetail } from "../sync/edge-events.ts";
 import type { EdgeSync } from "../sync/edge-sync.ts";
 import type { OutboxRecord } from "../sync/outbox-record.ts";
-import type { OutboxStore } from "../sync/outbox-store.ts";
 import type { QueuedRequest } from "../sync/request-queue.ts";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "./channel-relay.ts";
 import { coalesce } from "./coalescer.ts";
@@ -47,7 +46,7 @@ import {
 } from "./runtime-types.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { StoreSlot } from "./scheduler-options.ts";
-import type { ListFilter, StoreApplied, StoreInserted, TaskStore } from "./store.ts";
+import type { ListFilter, RetentionMs, StoreApplied, StoreInserted, TaskStore } from "./store.ts";
 import {
   detailOf,
   type ErrandEventType,
@@ -65,8 +64,8 @@ export interface RuntimeParts<M extends TaskMap> {
   readonly options: ResolvedOptions;
   readonly policies: { readonly [type: string]: Partial<RetryPolicy> | undefined };
   readonly durable: IdbTaskStore;
-  /** The sync's stores in the same database, swept with the tasks even when no `edge` is given. */
-  readonly outbox: OutboxStore;
+  /** Sweeps the sync's stores in the same database, with the tasks even when no `edge` is given. */
+  readonly sweepOutbox: (now: number, retention: RetentionMs) => Promise<number>;
   readonly channel: BroadcastChannel | undefined;
   readonly dispose: () => Promise<void>;
 }
@@ -235,7 +234,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
     const { retention } = this.#p.options;
     return (
       (await this.#p.durable.sweep(now, retention)) +
-      (await this.#p.outbox.sweep(now, retention)) +
+      (await this.#p.sweepOutbox(now, retention)) +
       (await this.#memory.sweep(now, retention))
     );
   }

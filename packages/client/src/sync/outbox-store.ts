@@ -9,10 +9,11 @@
  * the task store's, since a lost removal is redone by the next sweep.
  */
 
-import { type QueueDb, sweepFinished } from "../queue/db.ts";
+import type { QueueDb } from "../queue/db.ts";
 import { toStorageError } from "../queue/storage-error.ts";
 import type { RetentionMs } from "../queue/store.ts";
 import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
+import { sweepOutbox } from "./outbox-sweep.ts";
 import { type OutboxEvent, outboxTransition } from "./outbox-transition.ts";
 import type { RequestRecord } from "./request-record.ts";
 
@@ -177,9 +178,7 @@ export class OutboxStore {
    * `retention`, as for its own tasks) has passed since `finishedAt`; returns how many.
    */
   sweep(now: number, retention: RetentionMs): Promise<number> {
-    return this.#run("Sweeping finished edge tasks and requests", () =>
-      sweepFinished(this.#db, ["outbox", "requests"], now, retention),
-    );
+    return sweepOutbox(this.#db, now, retention);
   }
 
   /** Adds a queued request, numbered like outbox records. */

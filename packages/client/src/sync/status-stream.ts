@@ -13,6 +13,7 @@
 import { type Backoff, backoffDelay } from "@errand/core";
 import { MAX_IDS_PER_QUERY, type TaskView } from "@errand/core/wire";
 import { type EdgeEndpoint, eventsUrl, eventTicket, readTasks } from "./edge-http.ts";
+import { readStatusEvent } from "./status-event.ts";
 import type { TokenSource } from "./token-source.ts";
 
 /** What the stream works with. */
@@ -160,17 +161,3 @@ export function startStatusStream(parts: StatusStreamParts): () => void {
 }
 
 const reconnectError = { name: "Error", code: "socket_closed", message: "closed", retryable: true };
-
-/**
- * The task of a `/v1/events` message (`{ "type": "task.status", "task": { … } }`); undefined for
- * anything else, so a socket reader can skip what it does not know.
- */
-export function readStatusEvent(data: unknown): TaskView | undefined {
-  if (typeof data !== "string") return undefined;
-  try {
-    const message = JSON.parse(data) as { type?: unknown; task?: TaskView };
-    return message.type === "task.status" && typeof message.task?.id === "string" ? message.task : undefined;
-  } catch {
-    return undefined;
-  }
-}
