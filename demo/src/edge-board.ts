@@ -1,15 +1,5 @@
-import type { Errand, OutboxRecord } from "@errand/client";
+import { EDGE_TASK_EVENT_TYPES, type Errand, type OutboxRecord } from "@errand/client";
 import type { DemoTasks } from "./tasks.ts";
-
-const EDGE_EVENTS = [
-  "edge.enqueued",
-  "edge.sent",
-  "edge.retrying",
-  "edge.succeeded",
-  "edge.dead",
-  "edge.cancelled",
-  "edge.status",
-] as const;
 
 /**
  * The page's view of its outbox: this subject's edge tasks as the runtime stores them, re-read
@@ -22,7 +12,7 @@ export class EdgeBoard {
   #again = false;
 
   constructor(readonly errand: Errand<DemoTasks>) {
-    for (const type of EDGE_EVENTS) errand.on(type, () => void this.load());
+    for (const type of EDGE_TASK_EVENT_TYPES) errand.on(type, () => void this.load());
     errand.on("sync.state", () => this.#changed());
   }
 

@@ -35,21 +35,23 @@ export type { Errand } from "./queue/runtime.ts";
 export { DEFAULT_PREFETCH, DEFAULT_RETENTION, type ErrandOptions } from "./queue/runtime-options.ts";
 export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./queue/runtime-types.ts";
 export type { ListFilter, RetentionMs } from "./queue/store.ts";
-export type {
-  ErrandEventType,
-  EventDetailOf,
-  StorageEventDetail,
-  StorageEventType,
-  TaskEventDetail,
-  TaskEventType,
+export {
+  type ErrandEventType,
+  type EventDetailOf,
+  type StorageEventDetail,
+  type StorageEventType,
+  TASK_EVENT_TYPES,
+  type TaskEventDetail,
+  type TaskEventType,
 } from "./queue/task-events.ts";
 export type { Lease, OnDead, QueueState } from "./queue/task-record.ts";
 export type { EdgeEnqueueOptions } from "./sync/edge-enqueue.ts";
-export type {
-  EdgeTaskEventDetail,
-  EdgeTaskEventType,
-  SyncEventType,
-  SyncStateDetail,
+export {
+  EDGE_TASK_EVENT_TYPES,
+  type EdgeTaskEventDetail,
+  type EdgeTaskEventType,
+  type SyncEventType,
+  type SyncStateDetail,
 } from "./sync/edge-events.ts";
 export { type EdgeOptions, SYNC_TAG } from "./sync/edge-options.ts";
 export {

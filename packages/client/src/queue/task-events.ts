@@ -9,18 +9,22 @@ import type { SyncEventDetailOf, SyncEventType } from "../sync/edge-events.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 
 /** Events about one task. */
-export type TaskEventType =
-  | "task.enqueued"
-  | "task.started"
-  | "task.progress"
-  | "task.succeeded"
-  | "task.failed"
-  | "task.retrying"
-  | "task.dead"
-  | "task.cancelled"
-  | "task.replayed"
-  | "task.released"
-  | "task.lease_lost";
+export const TASK_EVENT_TYPES = [
+  "task.enqueued",
+  "task.started",
+  "task.progress",
+  "task.succeeded",
+  "task.failed",
+  "task.retrying",
+  "task.dead",
+  "task.cancelled",
+  "task.replayed",
+  "task.released",
+  "task.lease_lost",
+] as const;
+
+/** One of {@link TASK_EVENT_TYPES}. */
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
 /** Events about the runtime's storage. */
 export type StorageEventType = "storage.versionchange" | "storage.closed" | "storage.error";

@@ -11,14 +11,18 @@ import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
  * Events about one edge task. Named apart from the queue's `task.*` events because their detail
  * differs (an edge task has an edge status and no progress or lease).
  */
-export type EdgeTaskEventType =
-  | "edge.enqueued"
-  | "edge.sent"
-  | "edge.retrying"
-  | "edge.succeeded"
-  | "edge.dead"
-  | "edge.cancelled"
-  | "edge.status";
+export const EDGE_TASK_EVENT_TYPES = [
+  "edge.enqueued",
+  "edge.sent",
+  "edge.retrying",
+  "edge.succeeded",
+  "edge.dead",
+  "edge.cancelled",
+  "edge.status",
+] as const;
+
+/** One of {@link EDGE_TASK_EVENT_TYPES}. */
+export type EdgeTaskEventType = (typeof EDGE_TASK_EVENT_TYPES)[number];
 
 /** What an edge task event says. */
 export interface EdgeTaskEventDetail {
