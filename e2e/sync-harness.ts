@@ -32,7 +32,7 @@ export interface SyncEdge {
    * ones whose signature the edge rejects (a revoked session, as the app's backend might do).
    */
   setTokenMode(mode: "valid" | "refused"): void;
-  /** Test-only fault rules of the tenant (workers/src/api/faults.ts). */
+  /** Test-only fault rules of the tenant (workers/src/api/dev/faults.ts). */
   setFaults(rules: unknown[]): Promise<void>;
   stop(): Promise<void>;
 }

@@ -7,8 +7,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { JsonValue, SerializedError } from "@errand/core";
 import type { Claim, FailOutcome } from "@errand/edge";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
-import type { DeliveryMessage } from "./messages.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./objects/delivery-ops.ts";
+import type { DeliveryMessage } from "./queues/messages.ts";
 
 /** Claim, complete and fail, for consumers in other Workers. */
 export class ConsumerApi extends WorkerEntrypoint<Env> {

@@ -4,7 +4,7 @@ import { defineTasks, task } from "@errand/core";
 import { type DeliveryRef, defineConsumer } from "@errand/edge";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ids, newTenant, submit, topicWith, views } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./objects/delivery-ops.ts";
 
 const tasks = defineTasks({ "test.effect": task<{ n: number }, { n: number }>() });
 let invocations = 0;

@@ -2,9 +2,9 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, ids, json, newTenant, submit, topicWith, views, waitFor } from "../../test/edge.ts";
-import { claimDeliveries, failDelivery } from "./delivery-ops.ts";
-import { handleQueue } from "./queue.ts";
-import { repairOnce } from "./repair.ts";
+import { claimDeliveries, failDelivery } from "./objects/delivery-ops.ts";
+import { repairOnce } from "./objects/repair.ts";
+import { handleQueue } from "./queues/queue.ts";
 
 const fatal = { name: "NonRetryableError", code: "boom", message: "Boom", retryable: false };
 

@@ -2,8 +2,8 @@ import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, call, ids, json, newTenant, openEvents, submit, topicWith, waitFor } from "../../test/edge.ts";
-import { tokenSecrets } from "./client-token.ts";
-import { signTicket } from "./event-ticket.ts";
+import { tokenSecrets } from "./auth/client-token.ts";
+import { signTicket } from "./auth/event-ticket.ts";
 
 const openWith = (ticket: string) =>
   api(`/v1/events?ticket=${encodeURIComponent(ticket)}`, { headers: { upgrade: "websocket" } });

@@ -16,9 +16,9 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./delivery-ops.ts";
-import { repairOnce } from "./repair.ts";
-import { routeTasks } from "./router.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./objects/delivery-ops.ts";
+import { repairOnce } from "./objects/repair.ts";
+import { routeTasks } from "./objects/router.ts";
 
 describe("fan-out", () => {
   it("delivers one task to a queue consumer, a signed webhook and a live WebSocket client", async () => {

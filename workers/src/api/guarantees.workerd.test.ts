@@ -13,7 +13,7 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { purgeFinished } from "./repair.ts";
+import { purgeFinished } from "./objects/repair.ts";
 
 const setChaos = (settings: object | null) =>
   api("/v1/dev/chaos", { method: "POST", body: settings === null ? "" : JSON.stringify(settings) });

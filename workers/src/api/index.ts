@@ -4,13 +4,13 @@
  * consumers), the dead-letter recorder, the consumer RPC entrypoint and the Durable Objects.
  * The dev/test entry (`dev-entry.ts`) adds dev routes and fault injection on top.
  */
-import { createApp } from "./app.ts";
-import { handleQueue } from "./queue.ts";
+import { createApp } from "./http/app.ts";
+import { handleQueue } from "./queues/queue.ts";
 
+export { RateLimiter } from "./auth/rate-limiter.ts";
 export { ConsumerApi } from "./consumer-api.ts";
-export { Hub } from "./hub.ts";
-export { RateLimiter } from "./rate-limiter.ts";
-export { Repair } from "./repair.ts";
+export { Hub } from "./objects/hub.ts";
+export { Repair } from "./objects/repair.ts";
 
 const app = createApp();
 

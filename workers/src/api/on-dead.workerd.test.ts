@@ -11,8 +11,8 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries } from "./delivery-ops.ts";
-import { advanceKeys } from "./router.ts";
+import { claimDeliveries } from "./objects/delivery-ops.ts";
+import { advanceKeys } from "./objects/router.ts";
 
 const TOPIC = "test.effect";
 

@@ -30,11 +30,11 @@
  * `GET /count` and `GET /stats` read the committed effects (each with its latency from the
  * client's send to the commit).
  */
-import { ipLimitKey, subjectLimitKey, tenantLimitKey } from "../api/rate-limit.ts";
-import type { RateLimiter } from "../api/rate-limiter.ts";
+import { ipLimitKey, subjectLimitKey, tenantLimitKey } from "../api/auth/rate-limit.ts";
+import type { RateLimiter } from "../api/auth/rate-limiter.ts";
 
 /** Errand's own limiter, so the floor pays for rate limits what Errand pays. */
-export { RateLimiter } from "../api/rate-limiter.ts";
+export { RateLimiter } from "../api/auth/rate-limiter.ts";
 
 /** The floor's bindings. */
 export interface FloorEnv {

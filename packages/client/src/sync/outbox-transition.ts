@@ -148,7 +148,7 @@ function cancelOutcome(
 
 /**
  * The local state an edge status means. `delivered` is final: the edge's aggregation
- * (workers/src/api/task-status.ts) reports it only once every `queue` and `webhook` delivery is
+ * (workers/src/api/objects/task-status.ts) reports it only once every `queue` and `webhook` delivery is
  * done, and a pending `resultFrom` delivery keeps the task `queued`, so a `delivered` task
  * never becomes `succeeded` later. A task whose topic names no `resultFrom` subscription thus
  * succeeds locally, without a result, when its edge status is `delivered`.

@@ -1,5 +1,5 @@
 /** The Hono environment of the API: bindings from wrangler and what middleware sets. */
-import type { Principal } from "./principal.ts";
+import type { Principal } from "../auth/principal.ts";
 
 /** Bindings and per-request variables. */
 export interface AppEnv {

@@ -6,8 +6,8 @@
  * armed by the first ingest of each isolate, it re-arms itself every `REPAIR_INTERVAL_SECONDS`.
  */
 import { DurableObject } from "cloudflare:workers";
-import { IS_HEAD } from "./dispatch.ts";
-import type { IngestMessage } from "./messages.ts";
+import { IS_HEAD } from "../queues/dispatch.ts";
+import type { IngestMessage } from "../queues/messages.ts";
 import { routeTasks } from "./router.ts";
 import { markQueued } from "./task-store.ts";
 

@@ -6,12 +6,12 @@
  * answer is 429, not 401.
  */
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "../http/api-error.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { originAllowedFor } from "../http/cors.ts";
 import { parseApiKey, verifyApiKey } from "./api-key.ts";
-import type { AppEnv } from "./app-env.ts";
 import { chargeFailure, failureWait } from "./auth-failures.ts";
 import { tokenSecrets, verifyToken } from "./client-token.ts";
-import { originAllowedFor } from "./cors.ts";
 import { sha256Hex } from "./crypto.ts";
 import type { Principal } from "./principal.ts";
 import { rateCharges } from "./rate-limit.ts";

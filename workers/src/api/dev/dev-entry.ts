@@ -5,17 +5,18 @@
  * shuffles, duplicates and delays messages. wrangler.toml points only these environments
  * here, so none of it is in the production bundle.
  */
-import { createApp } from "./app.ts";
+
+import { ConsumerApi as BaseConsumerApi } from "../consumer-api.ts";
+import { createApp } from "../http/app.ts";
+import { Repair as BaseRepair } from "../objects/repair.ts";
+import { handleQueue } from "../queues/queue.ts";
 import { type ChaosSettings, chaoticQueue, parseChaos } from "./chaos-queue.ts";
-import { ConsumerApi as BaseConsumerApi } from "./consumer-api.ts";
 import { devRoutes } from "./dev-routes.ts";
 import { seedOnce } from "./dev-seed.ts";
 import { faults } from "./faults.ts";
-import { handleQueue } from "./queue.ts";
-import { Repair as BaseRepair } from "./repair.ts";
 
-export { Hub } from "./hub.ts";
-export { RateLimiter } from "./rate-limiter.ts";
+export { RateLimiter } from "../auth/rate-limiter.ts";
+export { Hub } from "../objects/hub.ts";
 
 let chaosOverride: ChaosSettings | undefined | null = null;
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, newTenant } from "../../test/edge.ts";
-import { createApp } from "./app.ts";
+import { api, newTenant } from "../../../test/edge.ts";
+import { createApp } from "../http/app.ts";
 
 /** A key of the right shape that was never minted. */
 const madeUpKey = () => `ek_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}_${crypto.randomUUID()}`;

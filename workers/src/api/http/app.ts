@@ -6,10 +6,10 @@
 import { errorBody } from "@errand/core/wire";
 import { Hono } from "hono";
 import { cors as publicCors } from "hono/cors";
+import { authenticate } from "../auth/authenticate.ts";
 import { adminRoutes } from "./admin-routes.ts";
 import { onApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { authenticate } from "./authenticate.ts";
 import { cors } from "./cors.ts";
 import { eventsRoutes } from "./events-routes.ts";
 import { tasksRoutes } from "./tasks-routes.ts";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, call, json, newTenant, topicWith } from "../../test/edge.ts";
+import { api, call, json, newTenant, topicWith } from "../../../test/edge.ts";
 import { subjectLimitKey } from "./rate-limit.ts";
 import { chargeTenant } from "./rate-limiter.ts";
 

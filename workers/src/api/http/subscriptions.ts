@@ -5,12 +5,12 @@
  */
 import type { OnDead } from "@errand/core";
 import type { Subscription, SubscriptionRequest } from "@errand/core/wire";
+import { randomSecret } from "../auth/crypto.ts";
+import { publishViews } from "../objects/live-publish.ts";
+import { refreshStatus } from "../objects/task-views.ts";
+import { deliveryQueues } from "../queues/delivery-queues.ts";
+import { checkWebhookTarget } from "../queues/webhook-target.ts";
 import { ApiError } from "./api-error.ts";
-import { randomSecret } from "./crypto.ts";
-import { deliveryQueues } from "./delivery-queues.ts";
-import { publishViews } from "./live-publish.ts";
-import { refreshStatus } from "./task-views.ts";
-import { checkWebhookTarget } from "./webhook-target.ts";
 
 /** How long a rotated-out webhook secret keeps working: 24 hours. */
 export const SECRET_GRACE_MS = 24 * 60 * 60 * 1000;

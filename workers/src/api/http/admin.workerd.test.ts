@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { api, call, ids, json, newTenant, openEvents, submit, topicWith, waitFor } from "../../test/edge.ts";
+import {
+  api,
+  call,
+  ids,
+  json,
+  newTenant,
+  openEvents,
+  submit,
+  topicWith,
+  waitFor,
+} from "../../../test/edge.ts";
 
 describe("topics and subscriptions", () => {
   it("creates and lists topics and subscriptions, and returns a webhook secret only once", async () => {

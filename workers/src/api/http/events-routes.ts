@@ -6,12 +6,12 @@
  */
 import type { EventTicketResponse } from "@errand/core/wire";
 import { Hono } from "hono";
+import { authenticate } from "../auth/authenticate.ts";
+import { signingSecret, tokenSecrets } from "../auth/client-token.ts";
+import { signTicket, TICKET_TTL_MS, verifyTicket } from "../auth/event-ticket.ts";
+import { hasScope } from "../auth/principal.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { authenticate } from "./authenticate.ts";
-import { signingSecret, tokenSecrets } from "./client-token.ts";
-import { signTicket, TICKET_TTL_MS, verifyTicket } from "./event-ticket.ts";
-import { hasScope } from "./principal.ts";
 
 /** The events routes, mounted at `/v1/events`. */
 export const eventsRoutes = new Hono<AppEnv>()

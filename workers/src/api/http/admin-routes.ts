@@ -13,13 +13,13 @@ import {
   type TopicView,
 } from "@errand/core/wire";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { insertApiKey, mintApiKey, SCOPES, type Scope } from "../auth/api-key.ts";
+import { forgetCachedCredentials } from "../auth/authenticate.ts";
+import { hasScope } from "../auth/principal.ts";
+import { listDeadLetters, replayDeadLetter } from "../queues/dead-letters.ts";
 import { ApiError } from "./api-error.ts";
-import { insertApiKey, mintApiKey, SCOPES, type Scope } from "./api-key.ts";
 import type { AppEnv } from "./app-env.ts";
-import { forgetCachedCredentials } from "./authenticate.ts";
-import { listDeadLetters, replayDeadLetter } from "./dead-letters.ts";
 import { jsonBody } from "./json-body.ts";
-import { hasScope } from "./principal.ts";
 import { tenantStats } from "./stats.ts";
 import { createSubscription, deleteSubscription, listSubscriptions, rotateSecret } from "./subscriptions.ts";
 

@@ -15,10 +15,10 @@
 import { decideRetry, type JsonValue, type SerializedError } from "@errand/core";
 import type { WireError } from "@errand/core/wire";
 import type { Claim, FailOutcome } from "@errand/edge";
-import { deliveryPolicy } from "./delivery-policy.ts";
-import { IS_HEAD } from "./dispatch.ts";
+import { deliveryPolicy } from "../queues/delivery-policy.ts";
+import { IS_HEAD } from "../queues/dispatch.ts";
+import type { DeliveryMessage } from "../queues/messages.ts";
 import { publishViews } from "./live-publish.ts";
-import type { DeliveryMessage } from "./messages.ts";
 import { advanceKeys, type OrderingScope } from "./router.ts";
 import { changedViews, statusUpdate } from "./task-views.ts";
 

@@ -1,7 +1,8 @@
 /** Dispatches a batch from any queue this Worker consumes, by queue name. */
+
+import { routeBatch } from "../objects/router.ts";
 import { recordDeadLetters } from "./dead-letters.ts";
 import type { DeliveryMessage, IngestMessage } from "./messages.ts";
-import { routeBatch } from "./router.ts";
 import { sendWebhookBatch } from "./webhook-delivery.ts";
 
 /** The queue handler of the API Worker. */

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, ids, json, newTenant, submit, topicWith, waitFor } from "../../test/edge.ts";
-import { createApp } from "./app.ts";
+import { api, ids, json, newTenant, submit, topicWith, waitFor } from "../../../test/edge.ts";
+import { createApp } from "../http/app.ts";
 
 const SEEDED_ADMIN_KEY = "ek_devadmin_errand-local-admin-key-0001";
 

@@ -1,6 +1,6 @@
 import { MAX_ADMIN_BODY_BYTES, MAX_BODY_BYTES } from "@errand/core/wire";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, json, newTenant } from "../../test/edge.ts";
+import { api, json, newTenant } from "../../../test/edge.ts";
 
 /**
  * Every route that takes a JSON body, with a body it accepts (named by `tag`, so each case makes

@@ -9,8 +9,8 @@
  * forgets its cache at once (`forgetKnownOrigins`).
  */
 import type { MiddlewareHandler } from "hono";
+import type { Tenant } from "../auth/tenant.ts";
 import type { AppEnv } from "./app-env.ts";
-import type { Tenant } from "./tenant.ts";
 
 const MAX_AGE_SECONDS = 600;
 const CACHE_MS = 30_000;

@@ -7,7 +7,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { type EventMessage, errorBody, type TaskView } from "@errand/core/wire";
-import { sha256Hex } from "./crypto.ts";
+import { sha256Hex } from "../auth/crypto.ts";
 
 /** Close code sent when the credential behind a socket expired or was revoked. */
 export const CLOSE_EXPIRED = 4401;

@@ -3,7 +3,7 @@
  * signature HMAC-SHA256 under the Worker's `TOKEN_SECRET`. A token names its tenant, subject
  * and topics and lives at most 24 hours; it is checked without a database read.
  */
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "../http/api-error.ts";
 import { base64url, fromBase64url, hmacSha256, signedUnderAny } from "./crypto.ts";
 
 /** What a token grants. */

@@ -4,8 +4,8 @@
  * with a queue subscription to the example consumer, a webhook to the local receiver named by
  * `DEMO_WEBHOOK_URL` (if set) and a live subscription.
  */
-import { parseApiKey, SCOPES } from "./api-key.ts";
-import { sha256Hex } from "./crypto.ts";
+import { parseApiKey, SCOPES } from "../auth/api-key.ts";
+import { sha256Hex } from "../auth/crypto.ts";
 
 /** The seeded tenant's id. */
 export const DEV_TENANT = "dev";

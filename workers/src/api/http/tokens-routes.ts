@@ -1,11 +1,11 @@
 /** `POST /v1/tokens`: a key with `admin` mints a client token for a subject and topics. */
 import { MAX_ADMIN_BODY_BYTES, parseTokenRequest, type TokenResponse } from "@errand/core/wire";
 import { Hono } from "hono";
+import { signingSecret, signToken } from "../auth/client-token.ts";
+import { hasScope } from "../auth/principal.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { signingSecret, signToken } from "./client-token.ts";
 import { jsonBody } from "./json-body.ts";
-import { hasScope } from "./principal.ts";
 
 /** Mints a token; exported for the dev token endpoint, which mints without a key. */
 export async function mintToken(

@@ -8,7 +8,7 @@
 
 import { type JsonValue, NonRetryableError, serializeError } from "@errand/core";
 import { signWebhook, TASK_ID_HEADER } from "@errand/edge";
-import { claimDelivery, completeDelivery, failDelivery } from "./delivery-ops.ts";
+import { claimDelivery, completeDelivery, failDelivery } from "../objects/delivery-ops.ts";
 import type { DeliveryMessage } from "./messages.ts";
 import { checkWebhookTarget } from "./webhook-target.ts";
 

@@ -10,7 +10,7 @@
  */
 import { errorBody } from "@errand/core/wire";
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "./app-env.ts";
+import type { AppEnv } from "../http/app-env.ts";
 
 /** One fault rule. */
 export type FaultRule =

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, json, newTenant } from "../../test/edge.ts";
+import { api, json, newTenant } from "../../../test/edge.ts";
+import { devRoutes } from "../dev/dev-routes.ts";
 import { createApp } from "./app.ts";
-import { devRoutes } from "./dev-routes.ts";
 
 /**
  * Every route of the API and of the dev/test environments, read from the app itself so that a

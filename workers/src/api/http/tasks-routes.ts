@@ -1,13 +1,13 @@
 /** `/v1/tasks`: submit, read one, read many, cancel. */
 import { MAX_BODY_BYTES, parseIdsQuery, type TaskListResponse } from "@errand/core/wire";
 import { Hono } from "hono";
+import { hasScope, mayPublish, type Principal, readableSubject } from "../auth/principal.ts";
+import { cancelTask } from "../objects/cancel.ts";
+import { findTask, viewsByIds } from "../objects/task-views.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { cancelTask } from "./cancel.ts";
 import { submitTasks } from "./ingest.ts";
 import { jsonBody } from "./json-body.ts";
-import { hasScope, mayPublish, type Principal, readableSubject } from "./principal.ts";
-import { findTask, viewsByIds } from "./task-views.ts";
 
 /** The task routes, mounted at `/v1/tasks`. */
 export const tasksRoutes = new Hono<AppEnv>()

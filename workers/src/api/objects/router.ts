@@ -10,9 +10,9 @@
  * A batch costs two D1 round trips (mark routed and find heads; mark dispatched and update
  * statuses) and the queue sends.
  */
-import { type Dispatchable, IS_HEAD, liveKeys, markDispatched, sendDeliveries } from "./dispatch.ts";
+import { type Dispatchable, IS_HEAD, liveKeys, markDispatched, sendDeliveries } from "../queues/dispatch.ts";
+import type { IngestMessage } from "../queues/messages.ts";
 import { publishViews } from "./live-publish.ts";
-import type { IngestMessage } from "./messages.ts";
 import { changedViews, ownedViews, statusUpdate } from "./task-views.ts";
 
 /** Fans out a batch from the ingest queue; every message is acked once its deliveries are sent. */

@@ -19,17 +19,17 @@
  */
 import { MAX_TOKEN_TTL_SECONDS, parseTokenRequest } from "@errand/core/wire";
 import { type Context, Hono } from "hono";
-import { ApiError } from "./api-error.ts";
-import { insertApiKey, mintApiKey, SCOPES } from "./api-key.ts";
-import type { AppEnv } from "./app-env.ts";
-import { resolvePrincipal } from "./authenticate.ts";
+import { insertApiKey, mintApiKey, SCOPES } from "../auth/api-key.ts";
+import { resolvePrincipal } from "../auth/authenticate.ts";
+import { ApiError } from "../http/api-error.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import { forgetKnownOrigins } from "../http/cors.ts";
+import { tenantStats } from "../http/stats.ts";
+import { mintToken } from "../http/tokens-routes.ts";
+import { repairOnce } from "../objects/repair.ts";
 import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
-import { forgetKnownOrigins } from "./cors.ts";
 import { DEV_TENANT } from "./dev-seed.ts";
 import { parseFaults, setFaults } from "./faults.ts";
-import { repairOnce } from "./repair.ts";
-import { tenantStats } from "./stats.ts";
-import { mintToken } from "./tokens-routes.ts";
 
 /** Builds the dev routes; `setChaos` changes the isolate's queue chaos. */
 export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => void): Hono<AppEnv> {

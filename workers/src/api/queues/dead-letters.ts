@@ -6,9 +6,9 @@
  * subscription) records it for `GET /v1/dead-letters`.
  */
 
-import { markDead, recordDeadLetter } from "./delivery-ops.ts";
+import { markDead, recordDeadLetter } from "../objects/delivery-ops.ts";
+import { routeTasks } from "../objects/router.ts";
 import type { DeliveryMessage, IngestMessage } from "./messages.ts";
-import { routeTasks } from "./router.ts";
 
 /**
  * Records each dead message in D1. A delivery the platform gave up on is marked dead and

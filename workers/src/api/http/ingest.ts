@@ -7,13 +7,13 @@
  */
 import { parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core/wire";
 import type { Context } from "hono";
+import { sha256Hex } from "../auth/crypto.ts";
+import { mayPublish } from "../auth/principal.ts";
+import { planIngest } from "../objects/ingest-plan.ts";
+import { markQueued, type StoredTask, storeIngest } from "../objects/task-store.ts";
+import type { IngestMessage } from "../queues/messages.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { sha256Hex } from "./crypto.ts";
-import { planIngest } from "./ingest-plan.ts";
-import type { IngestMessage } from "./messages.ts";
-import { mayPublish } from "./principal.ts";
-import { markQueued, type StoredTask, storeIngest } from "./task-store.ts";
 
 let repairArmed = false;
 
