@@ -2,7 +2,9 @@
  * Helpers for workerd tests of the API: requests through the Worker's own fetch, a fresh tenant
  * per test (so tests never share state), and polling with a deadline.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import type { DeliveryRef } from "@errand/edge";
 
 /** Calls the API Worker. */
 export function api(path: string, init: RequestInit = {}): Promise<Response> {
@@ -192,4 +194,46 @@ export async function flipSwitch(name: string, on: boolean): Promise<void> {
     method: on ? "PUT" : "DELETE",
   });
   if (!response.ok) throw new Error(`flipping switch ${name} failed: ${response.status}`);
+}
+
+/** The id (hex) of a subject's object. */
+export function subjectObjectHex(tenant: string, subject: string): string {
+  return env.SUBJECT.idFromName(JSON.stringify([tenant, subject])).toString();
+}
+
+/** Runs SQL inside a subject's object: tests that look at, or age, what it holds. */
+export async function subjectSql<T = Record<string, unknown>>(
+  tenant: string,
+  subject: string,
+  query: string,
+  ...bindings: (string | number | null)[]
+): Promise<T[]> {
+  const stub = env.SUBJECT.get(env.SUBJECT.idFromName(JSON.stringify([tenant, subject])));
+  return runInDurableObject(
+    stub,
+    (_, state) => state.storage.sql.exec(query, ...bindings).toArray() as unknown as T[],
+  );
+}
+
+/** The delivery message of a task of a subject at a subscription. */
+export async function deliveryRef(
+  tenant: string,
+  subject: string,
+  taskId: string,
+  subscription: string,
+): Promise<DeliveryRef> {
+  const [row] = await subjectSql<{ key: number }>(
+    tenant,
+    subject,
+    "SELECT key FROM tasks WHERE id = ?",
+    taskId,
+  );
+  if (!row) throw new Error(`no task ${taskId} in subject ${JSON.stringify(subject)}`);
+  return { task: row.key, subscription, object: subjectObjectHex(tenant, subject) };
+}
+
+/** Runs a subject object's alarm work now (sends what is overdue, feeds D1, purges). */
+export async function repairSubject(tenant: string, subject: string): Promise<void> {
+  const stub = env.SUBJECT.get(env.SUBJECT.idFromName(JSON.stringify([tenant, subject])));
+  await stub.repairNow();
 }

@@ -5,12 +5,17 @@
  */
 import type { JsonValue, SerializedError } from "@errand/core";
 
-/** A delivery queue message: one task for one subscription. Payloads stay in the API's D1. */
+/**
+ * A delivery queue message: one task for one subscription. Payloads stay with the API (in the
+ * Durable Object of the subject that published the task, which the message names).
+ */
 export interface DeliveryRef {
-  /** The task's internal key. */
+  /** The task's internal key within its object. */
   task: number;
   /** The subscription's id. */
   subscription: string;
+  /** The id (hex) of the API's object that holds the task. */
+  object: string;
   /** Set on the dead-letter queue when Errand gave up on the delivery. */
   error?: { code: string; message: string };
 }
@@ -62,6 +67,10 @@ export interface ConsumerApiBinding {
 export function isDeliveryRef(body: unknown): body is DeliveryRef {
   const b = body as DeliveryRef | null;
   return (
-    typeof b === "object" && b !== null && Number.isInteger(b.task) && typeof b.subscription === "string"
+    typeof b === "object" &&
+    b !== null &&
+    Number.isInteger(b.task) &&
+    typeof b.subscription === "string" &&
+    typeof b.object === "string"
   );
 }

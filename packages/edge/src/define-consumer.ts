@@ -233,8 +233,12 @@ export function defineConsumer<M extends TaskMap, E>(options: ConsumerOptions<M,
           message.ack();
           continue;
         }
-        const ref = { task: message.body.task, subscription: message.body.subscription };
-        const key = `${ref.task}:${ref.subscription}`;
+        const ref = {
+          task: message.body.task,
+          subscription: message.body.subscription,
+          object: message.body.object,
+        };
+        const key = `${ref.object}:${ref.task}:${ref.subscription}`;
         const group: Group = groups.get(key) ?? { ref, messages: [] };
         group.messages.push(message);
         groups.set(key, group);

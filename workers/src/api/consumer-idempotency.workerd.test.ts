@@ -3,15 +3,15 @@ import { env } from "cloudflare:workers";
 import { defineTasks, task } from "@errand/core";
 import { type DeliveryRef, defineConsumer } from "@errand/edge";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ids, newTenant, submit, topicWith, views } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./objects/delivery-ops.ts";
+import { deliveryRef, ids, newTenant, subjectSql, submit, topicWith, views } from "../../test/edge.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./consumer-api.ts";
 
 const tasks = defineTasks({ "test.effect": task<{ n: number }, { n: number }>() });
 let invocations = 0;
 /** The tenant each handler run was told, by task id. */
 const tenants = new Map<string, string>();
 
-// A consumer in this Worker, against the real API logic and D1, so a test can hand it the
+// A consumer in this Worker, against the real API logic and the subjects' objects, so a test can hand it the
 // same batch several times; its effects go to a table of its own.
 const consumer = defineConsumer({
   tasks,
@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 describe("defineConsumer", () => {
   it("applies each task's effect once when the same batch arrives three times with every message twice", async () => {
-    const { key } = await newTenant();
+    const { tenant, key } = await newTenant();
     const [sub] = await topicWith(key, "test.effect", [
       { kind: "queue", target: "errand-delivery", resultFrom: true },
     ]);
@@ -57,12 +57,7 @@ describe("defineConsumer", () => {
       key,
       taskIds.map((id, n) => ({ id, topic: "test.effect", payload: { n }, delaySeconds: 3600 })),
     );
-    const keys = await env.DB.prepare(
-      "SELECT key FROM tasks WHERE id IN (SELECT value FROM json_each(?)) ORDER BY key",
-    )
-      .bind(JSON.stringify(taskIds))
-      .all<{ key: number }>();
-    const refs = keys.results.map((r) => ({ task: r.key, subscription: sub?.id ?? "" }));
+    const refs = await Promise.all(taskIds.map((id) => deliveryRef(tenant, "", id, sub?.id ?? "")));
     const messages = [...refs, ...refs].map((body, i) => ({
       id: `m${i}`,
       timestamp: Date.now(),
@@ -93,22 +88,15 @@ describe("defineConsumer", () => {
   });
 
   it("retries a message whose handler failed and skips a cancelled task", async () => {
-    const { key } = await newTenant();
+    const { tenant, key } = await newTenant();
     const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
     const [cancelled] = ids("skip", 1) as [string];
     await submit(key, [{ id: cancelled, topic: "test.effect", payload: { n: 1 }, delaySeconds: 3600 }]);
-    const row = await env.DB.prepare("SELECT key FROM tasks WHERE id = ?")
-      .bind(cancelled)
-      .first<{ key: number }>();
-    await env.DB.prepare("UPDATE tasks SET cancelled_at = 1 WHERE key = ?").bind(row?.key).run();
+    const ref = await deliveryRef(tenant, "", cancelled, sub?.id ?? "");
+    await subjectSql(tenant, "", "UPDATE tasks SET cancelled_at = 1 WHERE key = ?", ref.task);
     const before = invocations;
-    const batch = createMessageBatch("errand-delivery", [
-      {
-        id: "c1",
-        timestamp: Date.now(),
-        attempts: 1,
-        body: { task: row?.key ?? 0, subscription: sub?.id ?? "" },
-      },
+    const batch = createMessageBatch<unknown>("errand-delivery", [
+      { id: "c1", timestamp: Date.now(), attempts: 1, body: ref },
       { id: "junk", timestamp: Date.now(), attempts: 1, body: { not: "a delivery" } },
     ]);
     const ctx = createExecutionContext();
@@ -124,24 +112,24 @@ describe("defineConsumer", () => {
   ])(
     "commits a batch's good runs when one run's write fails (%s), and reports that one as a failed attempt",
     async (_, withGood) => {
-      const { key } = await newTenant();
+      const { tenant, key } = await newTenant();
       const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
       const [good, poison] = ids("poison", 2) as [string, string];
       await submit(key, [
         { id: good, topic: "test.effect", payload: { n: 1 }, delaySeconds: 3600 },
         { id: poison, topic: "test.effect", payload: { n: -1 }, delaySeconds: 3600 },
       ]);
-      const keys = await env.DB.prepare("SELECT id, key FROM tasks WHERE id IN (?, ?)")
-        .bind(good, poison)
-        .all<{ id: string; key: number }>();
-      const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
+      const refOf = new Map([
+        [good, await deliveryRef(tenant, "", good, sub?.id ?? "")],
+        [poison, await deliveryRef(tenant, "", poison, sub?.id ?? "")],
+      ]);
       const batch = createMessageBatch(
         "errand-delivery",
         (withGood ? [good, poison] : [poison]).map((id) => ({
           id,
           timestamp: new Date(),
           attempts: 1,
-          body: { task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" },
+          body: refOf.get(id),
         })),
       );
       const ctx = createExecutionContext();
@@ -165,13 +153,10 @@ describe("defineConsumer", () => {
     const second = await newTenant();
     const [id] = ids("tenant", 1) as [string];
     const refs = [];
-    for (const { key } of [first, second]) {
+    for (const { tenant, key } of [first, second]) {
       const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
       await submit(key, [{ id, topic: "test.effect", payload: { n: 0 }, delaySeconds: 3600 }]);
-      const row = await env.DB.prepare("SELECT key FROM tasks WHERE id = ? ORDER BY key DESC LIMIT 1")
-        .bind(id)
-        .first<{ key: number }>();
-      refs.push({ task: row?.key ?? 0, subscription: sub?.id ?? "" });
+      refs.push(await deliveryRef(tenant, "", id, sub?.id ?? ""));
     }
     const seen: string[] = [];
     for (const ref of refs) {

@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
+import type { DeliveryRef } from "@errand/edge";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   api,
   call,
+  deliveryRef,
   effects,
   ids,
   json,
@@ -10,15 +12,15 @@ import {
   openEvents,
   receipts,
   registerReceiver,
+  repairSubject,
+  subjectSql,
   submit,
   topicWith,
   type View,
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./objects/delivery-ops.ts";
-import { repairOnce } from "./objects/repair.ts";
-import { routeTasks } from "./objects/router.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./consumer-api.ts";
 
 describe("fan-out", () => {
   it("delivers one task to a queue consumer, a signed webhook and a live WebSocket client", async () => {
@@ -81,20 +83,12 @@ describe("fan-out", () => {
     const [live] = await topicWith(key, "notes.live", [{ kind: "live", target: "sessions" }]);
     const events = await openEvents(key);
     const [first, next] = ids("live-advance", 2) as [string, string];
-    // Held back an hour on the ingest queue, so that only this test routes them, as one batch.
+    // Ingest delivers the key's head; only moving the key on delivers the next one, and only
+    // that step pushes its view so.
     await submit(key, [
-      { id: first, topic: "notes.live", payload: {}, orderingKey: "k", delaySeconds: 3600 },
-      { id: next, topic: "notes.live", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+      { id: first, topic: "notes.live", payload: {}, orderingKey: "k" },
+      { id: next, topic: "notes.live", payload: {}, orderingKey: "k" },
     ]);
-    const keys = await env.DB.prepare("SELECT key FROM tasks WHERE id IN (?, ?)")
-      .bind(first, next)
-      .all<{ key: number }>();
-    // Routing delivers the key's head and pushes both tasks' new status, the next one's live
-    // delivery still pending: only moving the key on delivers it, and only that step pushes it so.
-    await routeTasks(
-      env,
-      keys.results.map((r) => r.key),
-    );
     const pushed = await waitFor(
       async () =>
         events.messages.find((m) => m.task.id === next && m.task.deliveries[0]?.status === "delivered"),
@@ -218,9 +212,9 @@ describe("cancel", () => {
     await setChaos(null);
   });
 
-  it("tombstones deliveries not yet made, so none is sent or applied, and answers 409 once final", async () => {
+  it("tombstones deliveries not yet made, so none is applied, and answers 409 once final", async () => {
     await setChaos({ duplicate: 0, maxDelaySeconds: 0, shuffle: false });
-    const { key } = await newTenant();
+    const { tenant, key } = await newTenant();
     await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
     const [held, sibling] = ids("cancel", 2) as [string, string];
     await submit(key, [
@@ -230,13 +224,13 @@ describe("cancel", () => {
     const cancelled = await json<View>(key, "POST", `/v1/tasks/${held}/cancel`);
     expect(cancelled).toMatchObject({ id: held, status: "cancelled", deliveries: [{ status: "cancelled" }] });
     await waitFor(async () => ((await views(key, [sibling]))[0]?.status === "delivered" ? true : undefined));
-    const heldDelivery = await env.DB.prepare(
-      `SELECT t.routed_at IS NOT NULL AS routed, d.status, d.attempts, d.dispatched_at
-       FROM tasks t JOIN deliveries d ON d.task_key = t.key WHERE t.id = ?`,
-    )
-      .bind(held)
-      .first();
-    expect(heldDelivery).toEqual({ routed: 1, status: "cancelled", attempts: 0, dispatched_at: null });
+    const [heldDelivery] = await subjectSql(
+      tenant,
+      "",
+      "SELECT d.status, d.attempts FROM tasks t JOIN deliveries d ON d.task_key = t.key WHERE t.id = ?",
+      held,
+    );
+    expect(heldDelivery).toEqual({ status: "cancelled", attempts: 0 });
     expect((await effects([held, sibling])).map((e) => e.task_id)).toEqual([sibling]);
     const again = await call(key, "POST", `/v1/tasks/${held}/cancel`);
     expect(again.status).toBe(409);
@@ -288,13 +282,22 @@ describe("cancel", () => {
     expect(await dispatched()).not.toBeNull();
   });
 
-  it("keeps the repair alarm from moving the key of a cancelled running attempt for 15 minutes", async () => {
-    const { next, ref, dispatched } = await cancelRunningHead("cancel-repair");
-    // Routed long ago: past the repair grace, so only the hold keeps the alarm off it.
-    await env.DB.prepare("UPDATE tasks SET routed_at = 1 WHERE key = ?").bind(ref(next).task).run();
-    await repairOnce(env, Date.now());
+  it("keeps the alarm from moving the key of a cancelled running attempt for 15 minutes", async () => {
+    const { tenant, first, next, ref, dispatched } = await cancelRunningHead("cancel-repair");
+    // Due for a look long ago: only the hold keeps the alarm off it.
+    await subjectSql(tenant, "", "UPDATE deliveries SET expect_by = 1 WHERE task_key = ?", ref(next).task);
+    await repairSubject(tenant, "");
     expect(await dispatched()).toBeNull();
-    await repairOnce(env, Date.now(), Date.now() + 15 * 60_000 + 1_000);
+    // Cancelled 15 minutes ago: no attempt of it can still run.
+    await subjectSql(
+      tenant,
+      "",
+      "UPDATE deliveries SET updated_at = ?, expect_by = 1 WHERE task_key IN (?, ?)",
+      Date.now() - 15 * 60_000 - 1_000,
+      ref(first).task,
+      ref(next).task,
+    );
+    await repairSubject(tenant, "");
     expect(await dispatched()).not.toBeNull();
   });
 
@@ -312,36 +315,37 @@ describe("cancel", () => {
 const flaky = { name: "Error", message: "flaky", code: "unexpected_error", retryable: true };
 
 /**
- * Two tasks on one ordering key, both as if routed; a consumer claims the first one's delivery
- * (its attempt runs), `beforeCancel` does what else the test needs, and the first task is then
- * cancelled.
+ * Two tasks on one ordering key; ingest sends the first (held back an hour on the queue, so only
+ * this test's calls claim it), a consumer claims its delivery (its attempt runs), `beforeCancel`
+ * does what else the test needs, and the first task is then cancelled.
  */
 async function cancelRunningHead(
   label: string,
-  beforeCancel: (head: { task: number; subscription: string }) => Promise<void> = async () => {},
+  beforeCancel: (head: DeliveryRef) => Promise<void> = async () => {},
 ) {
-  const { key } = await newTenant();
+  const { tenant, key } = await newTenant();
   const [sub] = await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
   const [first, next] = ids(label, 2) as [string, string];
   await submit(key, [
     { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
     { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
   ]);
-  // As if both were routed and the first one's delivery sent: a consumer claims it.
-  // Routed now, not long ago: the repair alarm re-routes only what was routed before its grace.
-  const keys = await env.DB.prepare("UPDATE tasks SET routed_at = ? WHERE id IN (?, ?) RETURNING id, key")
-    .bind(Date.now(), first, next)
-    .all<{ id: string; key: number }>();
-  const keyOf = new Map(keys.results.map((r) => [r.id, r.key]));
-  const ref = (id: string) => ({ task: keyOf.get(id) ?? 0, subscription: sub?.id ?? "" });
+  const refs = new Map([
+    [first, await deliveryRef(tenant, "", first, sub?.id ?? "")],
+    [next, await deliveryRef(tenant, "", next, sub?.id ?? "")],
+  ]);
+  const ref = (id: string) => refs.get(id) as DeliveryRef;
   expect((await claimDeliveries(env, [ref(first)]))[0]?.action).toBe("run");
   const dispatched = async () =>
     (
-      await env.DB.prepare("SELECT dispatched_at FROM deliveries WHERE task_key = ?")
-        .bind(keyOf.get(next))
-        .first<{ dispatched_at: number | null }>()
-    )?.dispatched_at ?? null;
+      await subjectSql<{ sent_at: number | null }>(
+        tenant,
+        "",
+        "SELECT sent_at FROM deliveries WHERE task_key = ?",
+        ref(next).task,
+      )
+    )[0]?.sent_at ?? null;
   await beforeCancel(ref(first));
   await json(key, "POST", `/v1/tasks/${first}/cancel`);
-  return { key, first, next, ref, dispatched };
+  return { tenant, key, first, next, ref, dispatched };
 }

@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -8,12 +8,15 @@ import {
   ids,
   json,
   newTenant,
+  repairSubject,
+  subjectSql,
   submit,
   topicWith,
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { purgeFinished } from "./objects/repair.ts";
+import { SubjectDb } from "./objects/subject-schema.ts";
+import { purgeFinished } from "./objects/subject-tasks.ts";
 
 const setChaos = (settings: object | null) =>
   api("/v1/dev/chaos", { method: "POST", body: settings === null ? "" : JSON.stringify(settings) });
@@ -129,8 +132,8 @@ describe("dead letters", () => {
 });
 
 describe("repair", () => {
-  it("delivers a task whose send to the ingest queue failed after it was stored", async () => {
-    const { key } = await newTenant();
+  it("delivers a task whose send to its delivery queue failed after it was stored", async () => {
+    const { tenant, key } = await newTenant();
     await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
     await json(key, "POST", "/v1/dev/faults", { rules: [{ kind: "fail-send", count: 1 }] });
     const [id] = ids("repair", 1) as [string];
@@ -138,24 +141,27 @@ describe("repair", () => {
       { id, status: "accepted" },
     ]);
     expect((await views(key, [id]))[0]?.status).toBe("accepted");
-    // As if the Worker had died a while ago: older than the repair grace period.
-    await env.DB.prepare("UPDATE tasks SET accepted_at = accepted_at - 60000 WHERE id = ?").bind(id).run();
-    expect(await runDurableObjectAlarm(env.REPAIR.get(env.REPAIR.idFromName("repair")))).toBe(true);
+    // As if the isolate had died a while ago: its send is overdue, and the object's alarm sends it.
+    await subjectSql(tenant, "", "UPDATE deliveries SET expect_by = 1");
+    await repairSubject(tenant, "");
     await waitFor(async () => ((await views(key, [id]))[0]?.status === "delivered" ? true : undefined));
     expect((await effects([id])).length).toBe(1);
   });
 
   it("creates no second task when a client re-sends a batch whose response was lost", async () => {
-    const { key } = await newTenant();
+    const { tenant, key } = await newTenant();
     await topicWith(key, "test.effect", []);
     await json(key, "POST", "/v1/dev/faults", { rules: [{ kind: "drop-response", count: 1 }] });
     const [id] = ids("lost", 1) as [string];
     const tasks = [{ id, topic: "test.effect", payload: { n: 1 } }];
     await expect(call(key, "POST", "/v1/tasks", { tasks }).then((r) => r.json())).rejects.toThrow();
     expect(await submit(key, tasks)).toEqual([{ id, status: "duplicate" }]);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?")
-      .bind(id)
-      .first<{ n: number }>();
+    const [count] = await subjectSql<{ n: number }>(
+      tenant,
+      "",
+      "SELECT count(*) AS n FROM tasks WHERE id = ?",
+      id,
+    );
     expect(count?.n).toBe(1);
   });
 
@@ -181,7 +187,7 @@ describe("repair", () => {
   });
 
   it("removes finished tasks past retention and keeps dead ones", async () => {
-    const { key } = await newTenant();
+    const { tenant, key } = await newTenant();
     await topicWith(key, "test.effect", [{ kind: "queue", target: "errand-delivery" }]);
     const [done, dead] = ids("retain", 2) as [string, string];
     await submit(key, [
@@ -192,8 +198,8 @@ describe("repair", () => {
       const list = await views(key, [done, dead]);
       return list.map((v) => v.status).join() === "delivered,dead" ? true : undefined;
     });
-    await env.DB.prepare("UPDATE tasks SET updated_at = 0 WHERE id IN (?, ?)").bind(done, dead).run();
-    await purgeFinished(env, Date.now());
+    await subjectSql(tenant, "", "UPDATE tasks SET updated_at = 0 WHERE id IN (?, ?)", done, dead);
+    await repairSubject(tenant, "");
     expect((await views(key, [done, dead])).map((v) => v.id)).toEqual([dead]);
   });
 
@@ -207,14 +213,21 @@ describe("repair", () => {
       status: i % 2 === 0 ? "delivered" : "queued",
       at: i < 3 ? 1 : now,
     }));
-    await env.DB.prepare(
-      `INSERT INTO tasks (tenant, subject, id, topic, payload, payload_hash, status, batch_id, accepted_at, updated_at)
-       SELECT ?1, '', value ->> '$.id', 'test.effect', '{}', 'h', value ->> '$.status', 'purge', value ->> '$.at', value ->> '$.at'
-       FROM json_each(?2)`,
-    )
-      .bind(tenant, JSON.stringify(rows))
-      .run();
-    const { removed, rowsRead } = await purgeFinished(env, 2);
+    await topicWith(key, "test.effect", []);
+    await submit(key, [{ id: "purge-first", topic: "test.effect", payload: {} }]);
+    await subjectSql(
+      tenant,
+      "",
+      `INSERT INTO tasks (id, topic, payload, payload_hash, status, accepted_at, updated_at)
+       SELECT value ->> '$.id', 'test.effect', '{}', 'h', value ->> '$.status', value ->> '$.at', value ->> '$.at'
+       FROM json_each(?)`,
+      JSON.stringify(rows),
+    );
+    const object = env.SUBJECT.get(env.SUBJECT.idFromName(JSON.stringify([tenant, ""])));
+    const { removed, rowsRead } = await runInDurableObject(object, (_, state) => {
+      const db = new SubjectDb(state.storage.sql);
+      return { removed: purgeFinished(db, 2), rowsRead: db.meter.rowsRead };
+    });
     expect(removed).toBe(2);
     expect(rowsRead).toBeLessThan(50);
     expect((await views(key, ["purge-0", "purge-1", "purge-2", "purge-4"])).map((v) => v.id)).toEqual([

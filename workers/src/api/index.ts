@@ -1,7 +1,8 @@
 /**
  * @module
- * The Errand API Worker (production entry): the HTTP API, the router and webhook sender (queue
- * consumers), the dead-letter recorder, the consumer RPC entrypoint and the Durable Objects.
+ * The Errand API Worker (production entry): the HTTP API, the webhook sender and dead-letter
+ * recorder (queue consumers), the consumer RPC entrypoint and the Durable Objects (a subject
+ * object per tenant and subject, a live hub and a rate limiter per tenant).
  * The dev/test entry (`dev-entry.ts`) adds dev routes and fault injection on top.
  */
 import { createApp } from "./http/app.ts";
@@ -10,7 +11,7 @@ import { handleQueue } from "./queues/queue.ts";
 export { RateLimiter } from "./auth/rate-limiter.ts";
 export { ConsumerApi } from "./consumer-api.ts";
 export { Hub } from "./objects/hub.ts";
-export { Repair } from "./objects/repair.ts";
+export { Subject } from "./objects/subject.ts";
 
 const app = createApp();
 

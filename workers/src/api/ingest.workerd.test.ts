@@ -1,16 +1,16 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, call, ids, json, newTenant, submit, topicWith } from "../../test/edge.ts";
+import { api, call, ids, json, newTenant, subjectSql, submit, topicWith } from "../../test/edge.ts";
 
 let key: string;
+let tenant: string;
 
 beforeAll(async () => {
-  ({ key } = await newTenant());
+  ({ tenant, key } = await newTenant());
   await topicWith(key, "orders", []);
 });
 
 describe("POST /v1/tasks", () => {
-  it("accepts new tasks, one result per item in order, stored in D1 before it answers", async () => {
+  it("accepts new tasks, one result per item in order, stored in its subject's object before it answers", async () => {
     const [a, b] = ids("accept", 2) as [string, string];
     const results = await submit(key, [
       { id: a, topic: "orders", payload: { n: 1 } },
@@ -20,10 +20,14 @@ describe("POST /v1/tasks", () => {
       { id: a, status: "accepted" },
       { id: b, status: "accepted" },
     ]);
-    const stored = await env.DB.prepare("SELECT id, payload FROM tasks WHERE id IN (?, ?) ORDER BY key")
-      .bind(a, b)
-      .all();
-    expect(stored.results).toEqual([
+    const stored = await subjectSql(
+      tenant,
+      "",
+      "SELECT id, payload FROM tasks WHERE id IN (?, ?) ORDER BY key",
+      a,
+      b,
+    );
+    expect(stored).toEqual([
       { id: a, payload: '{"n":1}' },
       { id: b, payload: '{"n":2}' },
     ]);
@@ -36,9 +40,12 @@ describe("POST /v1/tasks", () => {
       expect(await submit(key, [{ id: a, topic: "orders", payload: { n: 1 } }])).toEqual([
         { id: a, status: "duplicate" },
       ]);
-      const count = await env.DB.prepare("SELECT count(*) AS n FROM tasks WHERE id = ?")
-        .bind(a)
-        .first<{ n: number }>();
+      const [count] = await subjectSql<{ n: number }>(
+        tenant,
+        "",
+        "SELECT count(*) AS n FROM tasks WHERE id = ?",
+        a,
+      );
       expect(count?.n).toBe(1);
     });
 
@@ -95,12 +102,17 @@ describe("POST /v1/tasks", () => {
       `${w}:accepted`,
       `${v}:invalid_task`,
     ]);
-    const stored = await env.DB.prepare(
+    const stored = await subjectSql(
+      tenant,
+      "",
       "SELECT id, payload, dedup_key FROM tasks WHERE id IN (?, ?, ?, ?, ?) ORDER BY key",
-    )
-      .bind(x, y, z, w, v)
-      .all();
-    expect(stored.results).toEqual([
+      x,
+      y,
+      z,
+      w,
+      v,
+    );
+    expect(stored).toEqual([
       { id: z, payload: '{"n":0}', dedup_key: null },
       { id: x, payload: '{"n":1}', dedup_key: null },
       { id: y, payload: '{"n":4}', dedup_key: null },
@@ -143,8 +155,8 @@ describe("POST /v1/tasks", () => {
         { id: b, topic: "orders", payload: 2, dedupKey: "k\ufffd\ufffd\ufffd" },
       ]);
       expect(results.map((r) => r.error?.code ?? r.status)).toEqual(["invalid_task", "accepted"]);
-      const stored = await env.DB.prepare("SELECT id FROM tasks WHERE id IN (?, ?)").bind(a, b).all();
-      expect(stored.results).toEqual([{ id: b }]);
+      const stored = await subjectSql(tenant, "", "SELECT id FROM tasks WHERE id IN (?, ?)", a, b);
+      expect(stored).toEqual([{ id: b }]);
     });
   });
 

@@ -1,24 +1,26 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
+  deliveryRef,
   effects,
   flipSwitch,
   ids,
   json,
   newTenant,
+  repairSubject,
+  subjectSql,
   submit,
   topicWith,
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries } from "./objects/delivery-ops.ts";
-import { advanceKeys } from "./objects/router.ts";
+import { claimDeliveries } from "./consumer-api.ts";
 
 const TOPIC = "test.effect";
 
 /** A tenant whose topic has one queue subscription with this `onDead`, and three tasks on one key. */
 async function keyWithDeadHead(onDead?: "continue" | "halt") {
-  const { key } = await newTenant();
+  const { tenant, key } = await newTenant();
   const [subscription] = await topicWith(key, TOPIC, [
     { kind: "queue", target: "errand-delivery", ...(onDead === undefined ? {} : { onDead }) },
   ]);
@@ -38,13 +40,7 @@ async function keyWithDeadHead(onDead?: "continue" | "halt") {
     );
     return deadLetters.find((l) => l.taskId === head);
   });
-  return { key, subscription: subscription?.id ?? "", head, second, third, fatal, letter };
-}
-
-async function taskKey(id: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT key FROM tasks WHERE id = ?").bind(id).first<{ key: number }>();
-  if (!row) throw new Error(`no task ${id}`);
-  return row.key;
+  return { tenant, key, subscription: subscription?.id ?? "", head, second, third, fatal, letter };
 }
 
 const allDelivered = (key: string, taskIds: string[]) => async () =>
@@ -55,27 +51,29 @@ describe("onDead", () => {
     it("stops the key at its dead head until the dead letter is replayed, then delivers the rest in order", {
       timeout: 60_000,
     }, async () => {
-      const { key, subscription, head, second, third, fatal, letter } = await keyWithDeadHead("halt");
+      const { tenant, key, subscription, head, second, third, fatal, letter } = await keyWithDeadHead("halt");
       const listed = await json<{ subscriptions: { id: string; onDead: string }[] }>(
         key,
         "GET",
         `/v1/topics/${TOPIC}/subscriptions`,
       );
-      // What finishing the head does, done again now: nothing behind a halting dead head may go.
-      const okey = JSON.stringify(["", "k"]);
-      await advanceKeys(env, [{ subscription, okey }]);
-      const [claim] = await claimDeliveries(env, [{ task: await taskKey(second), subscription }]);
-      const held = await env.DB.prepare(
-        `SELECT t.id, d.status, d.attempts, d.dispatched_at FROM deliveries d JOIN tasks t ON t.key = d.task_key
+      // The alarm's look, with both overdue: nothing behind a halting dead head may go.
+      await subjectSql(tenant, "", "UPDATE deliveries SET expect_by = 1 WHERE status = 'pending'");
+      await repairSubject(tenant, "");
+      const [claim] = await claimDeliveries(env, [await deliveryRef(tenant, "", second, subscription)]);
+      const held = await subjectSql(
+        tenant,
+        "",
+        `SELECT t.id, d.status, d.attempts, d.sent_at FROM deliveries d JOIN tasks t ON t.key = d.task_key
          WHERE t.id IN (?, ?) ORDER BY t.key`,
-      )
-        .bind(second, third)
-        .all();
+        second,
+        third,
+      );
       expect(listed.subscriptions).toEqual([expect.objectContaining({ id: subscription, onDead: "halt" })]);
       expect(claim).toEqual({ action: "wait", delaySeconds: expect.any(Number) });
-      expect(held.results).toEqual([
-        { id: second, status: "pending", attempts: 0, dispatched_at: null },
-        { id: third, status: "pending", attempts: 0, dispatched_at: null },
+      expect(held).toEqual([
+        { id: second, status: "pending", attempts: 0, sent_at: null },
+        { id: third, status: "pending", attempts: 0, sent_at: null },
       ]);
       expect(await effects([head, second, third])).toEqual([]);
 

@@ -1,8 +1,10 @@
 /**
- * Event tickets: `<tenant>.<expiresAt>.<nonce>.<signature>`, the signature HMAC-SHA256 under
- * the Worker's `TOKEN_SECRET`. `GET /v1/events` checks the signature and the expiry before it
- * touches any Durable Object, so a made-up ticket costs one HMAC and never wakes (or creates) a
- * hub; the tenant's hub then spends the ticket, which makes it single-use.
+ * Event tickets: `<tenant>.<holder>.<expiresAt>.<nonce>.<signature>`, the signature HMAC-SHA256
+ * under the Worker's `TOKEN_SECRET`. `holder` names the Durable Object that holds the socket:
+ * `hub` (the tenant's hub, for a key) or a subject object's id in hex (for a token).
+ * `GET /v1/events` checks the signature and the expiry before it touches any Durable Object, so
+ * a made-up ticket costs one HMAC and never wakes (or creates) one; the holder then spends the
+ * ticket, which makes it single-use.
  */
 import { base64url, hmacSha256, randomSecret, signedUnderAny } from "./crypto.ts";
 
@@ -11,9 +13,17 @@ export const TICKET_TTL_MS = 60_000;
 
 const LABEL = "evt1";
 
-/** A ticket for `tenant` that expires at `expiresAt` (Unix ms). */
-export async function signTicket(secret: string, tenant: string, expiresAt: number): Promise<string> {
-  const body = `${tenant}.${expiresAt}.${randomSecret(18)}`;
+/** The holder of an admin socket: the tenant's hub. */
+export const HUB_HOLDER = "hub";
+
+/** A ticket for `tenant`'s socket held by `holder`, that expires at `expiresAt` (Unix ms). */
+export async function signTicket(
+  secret: string,
+  tenant: string,
+  expiresAt: number,
+  holder: string = HUB_HOLDER,
+): Promise<string> {
+  const body = `${tenant}.${holder}.${expiresAt}.${randomSecret(18)}`;
   return `${body}.${base64url(await hmacSha256(secret, `${LABEL}.${body}`))}`;
 }
 
@@ -26,14 +36,14 @@ export async function verifyTicket(
   secrets: readonly string[],
   ticket: string,
   now = Date.now(),
-): Promise<{ tenant: string } | undefined> {
-  // From the right: the last three parts hold no dot, a tenant id might.
+): Promise<{ tenant: string; holder: string } | undefined> {
+  // From the right: the last four parts hold no dot, a tenant id might.
   const parts = ticket.split(".");
-  if (parts.length < 4) return undefined;
-  const [expires, nonce, signature] = parts.slice(-3) as [string, string, string];
-  const tenant = parts.slice(0, -3).join(".");
+  if (parts.length < 5) return undefined;
+  const [holder, expires, nonce, signature] = parts.slice(-4) as [string, string, string, string];
+  const tenant = parts.slice(0, -4).join(".");
   const expiresAt = Number(expires);
-  if (!tenant || !nonce || !/^\d+$/.test(expires) || expiresAt <= now) return undefined;
-  const body = `${tenant}.${expires}.${nonce}`;
-  return (await signedUnderAny(secrets, `${LABEL}.${body}`, signature)) ? { tenant } : undefined;
+  if (!tenant || !holder || !nonce || !/^\d+$/.test(expires) || expiresAt <= now) return undefined;
+  const body = `${tenant}.${holder}.${expires}.${nonce}`;
+  return (await signedUnderAny(secrets, `${LABEL}.${body}`, signature)) ? { tenant, holder } : undefined;
 }

@@ -8,7 +8,7 @@
 
 import { ConsumerApi as BaseConsumerApi } from "../consumer-api.ts";
 import { createApp } from "../http/app.ts";
-import { Repair as BaseRepair } from "../objects/repair.ts";
+import { Subject as BaseSubject } from "../objects/subject.ts";
 import { handleQueue } from "../queues/queue.ts";
 import { type ChaosSettings, chaoticQueue, parseChaos } from "./chaos-queue.ts";
 import { devRoutes } from "./dev-routes.ts";
@@ -30,7 +30,6 @@ function withChaos(env: Env): Env {
   const settings = () => chaosOf(env) ?? { duplicate: 0, maxDelaySeconds: 0, shuffle: false };
   return {
     ...env,
-    INGEST_QUEUE: chaoticQueue(env.INGEST_QUEUE, settings),
     DELIVERY_QUEUE: chaoticQueue(env.DELIVERY_QUEUE, settings),
     WEBHOOK_QUEUE: chaoticQueue(env.WEBHOOK_QUEUE, settings),
   };
@@ -54,8 +53,8 @@ export class ConsumerApi extends BaseConsumerApi {
   }
 }
 
-/** The repair object, sending through the chaos like the rest of the test Worker. */
-export class Repair extends BaseRepair {
+/** The subject objects, sending through the chaos like the rest of the test Worker. */
+export class Subject extends BaseSubject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, withChaos(env));
   }

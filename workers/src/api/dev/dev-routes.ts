@@ -9,10 +9,13 @@
  * - `POST /v1/dev/chaos` `{ duplicate, maxDelaySeconds, shuffle }` (test only) → the queue
  *   chaos settings of this isolate.
  * - `POST /v1/dev/faults` `{ rules }` with an admin key (test only) → the tenant's fault rules.
- * - `POST /v1/dev/repair` `{ olderThanMs? }` → runs the repair pass now.
+ * - `POST /v1/dev/repair` → runs every subject object's alarm work now (sends what is overdue,
+ *   feeds D1).
  * - `GET /v1/dev/latency` with an admin key → the tenant's delivered count and, per delivery,
  *   milliseconds from the `sentAt` in its task's payload to its completion (for the benchmark);
- *   with `?count` only the count (one index range per subscription: cheap enough to poll).
+ *   with `?count` only the count (from the objects' fed stats: cheap enough to poll).
+ * - `GET /v1/dev/usage` with an admin key → requests served and SQLite rows read and written
+ *   by the tenant's subject objects since they started (for the cost benchmark).
  * - `GET /v1/dev/stats` → the seeded `dev` tenant's `/v1/stats` plus its delivery retries and
  *   the time, with no credential: the demo page's edge dashboard (a page must never hold the
  *   admin key that `/v1/stats` needs). Subscriptions are listed by id, topic and kind only.
@@ -26,7 +29,8 @@ import type { AppEnv } from "../http/app-env.ts";
 import { forgetKnownOrigins } from "../http/cors.ts";
 import { tenantStats } from "../http/stats.ts";
 import { mintToken } from "../http/tokens-routes.ts";
-import { repairOnce } from "../objects/repair.ts";
+import type { SubjectStats } from "../objects/subject.ts";
+import { objectByHex } from "../objects/subject-ref.ts";
 import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
 import { DEV_TENANT } from "./dev-seed.ts";
 import { parseFaults, setFaults } from "./faults.ts";
@@ -78,9 +82,12 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
   });
 
   routes.post("/repair", async (c) => {
-    const body: { olderThanMs?: unknown } = await looseBody(c);
-    const olderThanMs = typeof body.olderThanMs === "number" ? body.olderThanMs : 0;
-    return c.json(await repairOnce(c.env, Date.now() - olderThanMs));
+    // Every object that fed stats: the alarm's work now (sends what is overdue, feeds D1).
+    const rows = await c.env.DB.prepare("SELECT object FROM subject_stats LIMIT 1000").all<{
+      object: string;
+    }>();
+    await Promise.all(rows.results.map(({ object }) => objectByHex(c.env, object)?.repairNow()));
+    return c.json({ objects: rows.results.length });
   });
 
   routes.post("/chaos", async (c) => {
@@ -101,36 +108,50 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
 
   routes.get("/latency", async (c) => {
     const tenant = await adminTenant(c, "Send the tenant's admin key.");
-    if (c.req.query("count") !== undefined) {
-      const row = await c.env.DB.prepare(
-        `SELECT COUNT(*) AS n FROM deliveries d JOIN subscriptions s ON s.id = d.subscription
-         WHERE s.tenant = ? AND d.status = 'delivered'`,
-      )
-        .bind(tenant)
-        .first<{ n: number }>();
-      return c.json({ count: row?.n ?? 0 });
-    }
-    const rows = await c.env.DB.prepare(
-      `SELECT d.updated_at - (t.payload ->> '$.sentAt') AS latency FROM deliveries d JOIN tasks t ON t.key = d.task_key
-       WHERE t.tenant = ? AND d.status = 'delivered'`,
-    )
+    const rows = await c.env.DB.prepare("SELECT object, stats FROM subject_stats WHERE tenant = ?")
       .bind(tenant)
-      .all<{ latency: number | null }>();
-    const latencies = rows.results.flatMap((r) => (r.latency === null ? [] : [r.latency]));
-    return c.json({ count: rows.results.length, latencies });
+      .all<{ object: string; stats: string }>();
+    if (c.req.query("count") !== undefined) {
+      // From the objects' own counts (fed within FEED_SECONDS): cheap enough to poll.
+      let count = 0;
+      for (const row of rows.results)
+        for (const sub of (JSON.parse(row.stats) as SubjectStats).subscriptions) count += sub.delivered;
+      return c.json({ count });
+    }
+    const latencies = (
+      await Promise.all(
+        rows.results.map(async ({ object }) => (await objectByHex(c.env, object)?.latencies()) ?? []),
+      )
+    ).flat();
+    return c.json({ count: latencies.length, latencies });
+  });
+
+  routes.get("/usage", async (c) => {
+    const tenant = await adminTenant(c, "Send the tenant's admin key.");
+    const rows = await c.env.DB.prepare("SELECT object FROM subject_stats WHERE tenant = ?")
+      .bind(tenant)
+      .all<{ object: string }>();
+    const usage = await Promise.all(rows.results.map(({ object }) => objectByHex(c.env, object)?.usage()));
+    const total = { objects: rows.results.length, requests: 0, rowsRead: 0, rowsWritten: 0 };
+    for (const u of usage) {
+      if (!u) continue;
+      total.requests += u.requests;
+      total.rowsRead += u.rowsRead;
+      total.rowsWritten += u.rowsWritten;
+    }
+    return c.json(total);
   });
 
   routes.get("/stats", async (c) => {
-    const [stats, retries] = await Promise.all([
-      tenantStats(c.env.DB, DEV_TENANT),
-      c.env.DB.prepare(
-        `SELECT COALESCE(SUM(MAX(d.attempts - 1, 0)), 0) AS retries
-         FROM deliveries d JOIN subscriptions s ON s.id = d.subscription WHERE s.tenant = ?`,
-      )
-        .bind(DEV_TENANT)
-        .first<{ retries: number }>(),
-    ]);
-    return c.json({ tenant: DEV_TENANT, at: Date.now(), ...stats, retries: retries?.retries ?? 0 });
+    const stats = await tenantStats(c.env.DB, DEV_TENANT);
+    const rows = await c.env.DB.prepare("SELECT stats FROM subject_stats WHERE tenant = ?")
+      .bind(DEV_TENANT)
+      .all<{ stats: string }>();
+    const retries = rows.results.reduce(
+      (sum, row) => sum + ((JSON.parse(row.stats) as SubjectStats).retries ?? 0),
+      0,
+    );
+    return c.json({ tenant: DEV_TENANT, at: Date.now(), ...stats, retries });
   });
 
   return routes;

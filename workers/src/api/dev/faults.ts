@@ -4,8 +4,8 @@
  * - `unavailable`: answer `503` with `Retry-After` before doing anything, `count` times;
  * - `drop-response`: do the work (tasks are committed), then break the response body, so the
  *   client sees a failed request after a commit, `count` times;
- * - `fail-send`: store the tasks but fail the send to the ingest queue, as if the Worker died
- *   between store and send, `count` times;
+ * - `fail-send`: store the tasks but fail the subject object's send to the delivery queues, as if
+ *   the isolate died between store and send, `count` times;
  * - `reject`: make the item with this id invalid, so it is rejected (`invalid_task`), once.
  */
 import { errorBody } from "@errand/core/wire";
@@ -60,9 +60,7 @@ export function faults(): MiddlewareHandler<AppEnv> {
         "Retry-After": String(unavailable.retryAfter ?? 1),
       });
     }
-    if (take(list, "fail-send")) {
-      c.env = { ...c.env, INGEST_QUEUE: failingQueue(c.env.INGEST_QUEUE) };
-    }
+    if (take(list, "fail-send")) c.set("failSend", true);
     await rejectItems(c, list);
     const drop = take(list, "drop-response");
     await next();
@@ -106,11 +104,6 @@ async function rejectItems(c: Context<AppEnv>, list: FaultRule[]): Promise<void>
   if (hit) {
     c.req.raw = new Request(c.req.raw, { body: JSON.stringify(body) });
   }
-}
-
-function failingQueue(queue: Queue): Queue {
-  const fail = () => Promise.reject(new Error("Injected fault: the ingest send failed."));
-  return { send: fail, sendBatch: fail, metrics: () => queue.metrics() };
 }
 
 function brokenResponse(status: number): Response {

@@ -22,6 +22,7 @@ import type { AppEnv } from "./app-env.ts";
 import { jsonBody } from "./json-body.ts";
 import { tenantStats } from "./stats.ts";
 import { createSubscription, deleteSubscription, listSubscriptions, rotateSecret } from "./subscriptions.ts";
+import { forgetTopics } from "./topic-config.ts";
 
 /** The admin routes, mounted at `/v1`. */
 export const adminRoutes = new Hono<AppEnv>();
@@ -46,6 +47,7 @@ adminRoutes.put("/topics/:name", adminOnly, optionalBody, async (c) => {
   )
     .bind(tenant, name, parsed.value.description ?? null, ordering, Date.now())
     .run();
+  forgetTopics(tenant);
   const view: TopicView = {
     name,
     ordering,

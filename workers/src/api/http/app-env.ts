@@ -9,5 +9,7 @@ export interface AppEnv {
     principal: Principal;
     /** The parsed JSON body, set by `jsonBody` on the routes that take one. */
     body: unknown;
+    /** Test environment only (the fault layer): the subject's object fails its send after the commit. */
+    failSend: boolean;
   };
 }

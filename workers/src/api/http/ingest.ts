@@ -1,21 +1,20 @@
 /**
- * `POST /v1/tasks`: parses the body (read by `jsonBody`) with core's schema, stores the
- * items the credential may publish and plans each item against what was stored before them
- * (one D1 transaction, one round trip), then puts the stored tasks' keys on the ingest queue.
- * A task counts as accepted once stored: if the send fails, or the Worker dies before it, the
- * repair alarm sends it.
+ * `POST /v1/tasks`: parses the body (read by `jsonBody`) with core's schema, answers what the
+ * credential and the tenant's topics decide (invalid, `topic_forbidden`, `unknown_topic`), and
+ * hands the rest to the subject's object in one call: it plans them against what it holds
+ * (duplicates, `id_conflict`), stores them with their deliveries in one transaction, and sends
+ * them on. A task counts as accepted once stored: if a send fails, or the isolate dies, the
+ * object's alarm sends it.
  */
-import { parseSubmitTasksRequest, type SubmitTasksResponse } from "@errand/core/wire";
+import { parseSubmitTasksRequest, type SubmitItemResult, type SubmitTasksResponse } from "@errand/core/wire";
 import type { Context } from "hono";
 import { sha256Hex } from "../auth/crypto.ts";
 import { mayPublish } from "../auth/principal.ts";
-import { planIngest } from "../objects/ingest-plan.ts";
-import { markQueued, type StoredTask, storeIngest } from "../objects/task-store.ts";
-import type { IngestMessage } from "../queues/messages.ts";
+import { subjectObject } from "../objects/subject-ref.ts";
+import type { TopicSnapshot } from "../objects/subject-tasks.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-
-let repairArmed = false;
+import { tenantTopics } from "./topic-config.ts";
 
 /** The route handler. */
 export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
@@ -23,70 +22,41 @@ export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
   const parsed = parseSubmitTasksRequest(c.get("body"));
   if (!parsed.ok) throw new ApiError("invalid_request", parsed.error.message);
   const { items } = parsed.value;
-  const valid = items.flatMap((item, index) => (item.ok ? [{ index, task: item.task }] : []));
-  // What this credential may publish is known without storage; everything else is decided by
-  // the plan from facts read in the same transaction that stores the candidates.
-  const candidates = valid.filter(({ task }) => mayPublish(principal, task.topic));
-  const hashes = new Map(
-    await Promise.all(
-      candidates.map(
-        async ({ index, task }) => [index, await sha256Hex(JSON.stringify(task.payload))] as const,
-      ),
-    ),
-  );
-  const { facts, stored } =
-    candidates.length === 0
-      ? { facts: { existing: [], knownTopics: new Set<string>() }, stored: [] }
-      : await storeIngest(
-          c.env.DB,
-          principal.tenant.id,
-          principal.subject,
-          crypto.randomUUID(),
-          candidates.map(({ index, task }) => ({ task, payloadHash: hashes.get(index) ?? "" })),
-        );
-  const plan = planIngest(items, {
-    mayPublish: (topic) => mayPublish(principal, topic),
-    knownTopics: facts.knownTopics,
-    existing: facts.existing,
-    hashes,
+  const topics = await tenantTopics(c.env, principal.tenant.id);
+  const results: (SubmitItemResult | undefined)[] = items.map((item) => {
+    if (!item.ok)
+      return { ...(item.id === undefined ? {} : { id: item.id }), status: "rejected", error: item.error };
+    const { id, topic } = item.task;
+    if (!mayPublish(principal, topic))
+      return rejected(id, "topic_forbidden", `This credential may not publish to ${topic}.`);
+    if (!topics.has(topic)) return rejected(id, "unknown_topic", `No topic named ${topic}.`);
+    return undefined;
   });
-  // The store took exactly what the plan accepts (storeIngest says why); an accepted item it did
-  // not take would be a duplicate, which its answer then says rather than a wrong "accepted".
-  const storedIds = new Set(stored.map((s) => s.id));
-  for (const { index, task } of plan.toStore) {
-    if (!storedIds.has(task.id)) plan.results[index] = { id: task.id, status: "duplicate" };
+  const candidates = items.flatMap((item, index) =>
+    results[index] === undefined && item.ok ? [{ item, index }] : [],
+  );
+  if (candidates.length > 0) {
+    const used: Record<string, TopicSnapshot> = {};
+    for (const { item } of candidates) {
+      if (!item.ok) continue;
+      const topic = topics.get(item.task.topic);
+      if (topic) used[item.task.topic] = topic;
+    }
+    const hashes = await Promise.all(
+      candidates.map(({ item }) => (item.ok ? sha256Hex(JSON.stringify(item.task.payload)) : "")),
+    );
+    const answers = await subjectObject(c.env, principal.tenant.id, principal.subject).ingest(
+      { tenant: principal.tenant.id, subject: principal.subject },
+      { items: candidates.map(({ item }) => item), hashes, topics: used },
+      { failSend: c.get("failSend") === true },
+    );
+    candidates.forEach(({ index }, i) => {
+      results[index] = answers[i];
+    });
   }
-  if (stored.length > 0) await queueStored(c.env, c.executionCtx, stored);
-  return c.json({ results: plan.results } satisfies SubmitTasksResponse, 200);
+  return c.json({ results: results as SubmitItemResult[] } satisfies SubmitTasksResponse, 200);
 }
 
-/**
- * Sends stored tasks to the ingest queue. A failed send is logged, not thrown: the tasks are
- * stored, so the answer is still 2xx and the repair alarm (armed before the send) sends them.
- */
-export async function queueStored(
-  env: Env,
-  ctx: { waitUntil(promise: Promise<unknown>): void },
-  stored: readonly StoredTask[],
-): Promise<void> {
-  if (!repairArmed) {
-    await env.REPAIR.get(env.REPAIR.idFromName("repair")).ensureArmed();
-    repairArmed = true;
-  }
-  try {
-    await env.INGEST_QUEUE.sendBatch(
-      stored.map((s) => ({ body: { key: s.key } satisfies IngestMessage, delaySeconds: s.delaySeconds })),
-    );
-  } catch (error) {
-    console.error("errand-api: ingest send failed; the repair alarm will resend", error);
-    return;
-  }
-  ctx.waitUntil(
-    markQueued(
-      env.DB,
-      stored.map((s) => s.key),
-    )
-      .run()
-      .catch((error: unknown) => console.error("errand-api: marking queued failed", error)),
-  );
+function rejected(id: string, code: "topic_forbidden" | "unknown_topic", message: string): SubmitItemResult {
+  return { id, status: "rejected", error: { code, message } };
 }

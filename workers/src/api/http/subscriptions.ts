@@ -6,11 +6,10 @@
 import type { OnDead } from "@errand/core";
 import type { Subscription, SubscriptionRequest } from "@errand/core/wire";
 import { randomSecret } from "../auth/crypto.ts";
-import { publishViews } from "../objects/live-publish.ts";
-import { refreshStatus } from "../objects/task-views.ts";
 import { deliveryQueues } from "../queues/delivery-queues.ts";
 import { checkWebhookTarget } from "../queues/webhook-target.ts";
 import { ApiError } from "./api-error.ts";
+import { forgetTopics } from "./topic-config.ts";
 
 /** How long a rotated-out webhook secret keeps working: 24 hours. */
 export const SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -67,6 +66,7 @@ export async function createSubscription(
       Date.now(),
     )
     .run();
+  forgetTopics(tenant);
   const view: Subscription = {
     id,
     topic,
@@ -102,8 +102,9 @@ export async function listSubscriptions(
 }
 
 /**
- * Deletes a subscription, cancelling its pending deliveries, and pushes the statuses that
- * changed to live sessions; false when unknown.
+ * Deletes a subscription; false when unknown. Its deliveries still pending are cancelled by
+ * their subjects' objects when they next come up (at claim), so nothing waits on it; a task
+ * whose last pending delivery that was is then done, and its live sessions hear it.
  */
 export async function deleteSubscription(
   env: Env,
@@ -111,27 +112,13 @@ export async function deleteSubscription(
   topic: string,
   id: string,
 ): Promise<boolean> {
-  const now = Date.now();
-  const [deleted, cancelled] = await env.DB.batch<{ task_key: number }>([
-    env.DB.prepare(
-      "UPDATE subscriptions SET deleted_at = ? WHERE id = ? AND tenant = ? AND topic = ? AND deleted_at IS NULL RETURNING id AS task_key",
-    ).bind(now, id, tenant, topic),
-    env.DB.prepare(
-      `UPDATE deliveries SET status = 'cancelled', updated_at = ?1 WHERE subscription = ?2 AND status = 'pending'
-       AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = ?2 AND s.tenant = ?3 AND s.deleted_at = ?1)
-       RETURNING task_key`,
-    ).bind(now, id, tenant),
-  ]);
-  if ((deleted?.results.length ?? 0) === 0) return false;
-  // A task whose last pending delivery this cancelled is done: its live sessions hear it.
-  await publishViews(
-    env,
-    await refreshStatus(
-      env.DB,
-      (cancelled?.results ?? []).map((r) => r.task_key),
-    ),
-  );
-  return true;
+  const deleted = await env.DB.prepare(
+    "UPDATE subscriptions SET deleted_at = ? WHERE id = ? AND tenant = ? AND topic = ? AND deleted_at IS NULL RETURNING id",
+  )
+    .bind(Date.now(), id, tenant, topic)
+    .first<{ id: string }>();
+  forgetTopics(tenant);
+  return deleted !== null;
 }
 
 /** Rotates a webhook subscription's secret; returns it with the new secret, or undefined. */

@@ -1,9 +1,13 @@
-/** `/v1/tasks`: submit, read one, read many, cancel. */
-import { MAX_BODY_BYTES, parseIdsQuery, type TaskListResponse } from "@errand/core/wire";
-import { Hono } from "hono";
-import { hasScope, mayPublish, type Principal, readableSubject } from "../auth/principal.ts";
-import { cancelTask } from "../objects/cancel.ts";
-import { findTask, viewsByIds } from "../objects/task-views.ts";
+/**
+ * `/v1/tasks`: submit, read one, read many, cancel. A token reads and cancels in its own
+ * subject's object. A key reads any subject's task of its tenant: first in the server subject's
+ * object (tasks published with keys), then through the task index that other subjects' objects
+ * feed to D1 (fresh within `FEED_SECONDS` of the task's ingest).
+ */
+import { MAX_BODY_BYTES, parseIdsQuery, type TaskListResponse, type TaskView } from "@errand/core/wire";
+import { type Context, Hono } from "hono";
+import { hasScope, mayPublish, type Principal } from "../auth/principal.ts";
+import { objectByHex, subjectObject } from "../objects/subject-ref.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { submitTasks } from "./ingest.ts";
@@ -16,43 +20,89 @@ export const tasksRoutes = new Hono<AppEnv>()
     const principal = requireRead(c.get("principal"));
     const ids = parseIdsQuery(c.req.query("ids"));
     if (!ids.ok) throw new ApiError("invalid_request", ids.error.message);
-    const tasks = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), ids.value);
+    const tasks = await readViews(c, principal, ids.value);
     return c.json({ tasks } satisfies TaskListResponse);
   })
   .get("/:id", async (c) => {
     const principal = requireRead(c.get("principal"));
-    const [view] = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), [
-      c.req.param("id"),
-    ]);
+    const [view] = await readViews(c, principal, [c.req.param("id")]);
     if (!view) throw notFound(c.req.param("id"));
     return c.json(view);
   })
   .post("/:id/cancel", async (c) => {
     const principal = c.get("principal");
     const id = c.req.param("id");
-    const key = await cancellableTask(c.env.DB, principal, id);
-    if (key === undefined) throw notFound(id);
-    const outcome = await cancelTask(c.env, key);
-    if (outcome === "not_found") throw notFound(id);
+    const admin = hasScope(principal, "admin");
+    if (!admin && !hasScope(principal, "publish")) throw notFound(id);
+    const holder = await holderOf(c, principal, id, admin);
+    if (!holder) throw notFound(id);
+    const topic = await holder.topicOf(id);
+    if (topic === undefined || (!admin && !mayPublish(principal, topic))) throw notFound(id);
+    const { outcome, view } = await holder.cancel(id);
+    if (outcome === "not_found" || !view) throw notFound(id);
     if (outcome === "already_final") throw new ApiError("already_final", `Task ${id} is already final.`);
-    const [view] = await viewsByIds(c.env.DB, principal.tenant.id, readableSubject(principal), [id]);
     return c.json(view);
   });
 
+type SubjectStub = ReturnType<typeof subjectObject>;
+
 /**
- * The key of a task the principal may cancel: with `admin`, any task of its tenant; else one
- * it could have published (its own subject's, on a topic it may publish to). Undefined (a `404`,
- * which tells nothing about other subjects' tasks) otherwise.
+ * Views of these ids the principal may read, in the order asked: a token's own subject's; a
+ * key's server subject's, then any other subject's through the task index.
  */
-async function cancellableTask(
-  db: D1Database,
+async function readViews(
+  c: Context<AppEnv>,
+  principal: Principal,
+  ids: readonly string[],
+): Promise<TaskView[]> {
+  const own = subjectObject(c.env, principal.tenant.id, principal.subject);
+  const found = await own.views([...ids]);
+  if (principal.kind === "token" || found.length === ids.length) return found;
+  const missing = ids.filter((id) => !found.some((view) => view.id === id));
+  const indexed = await indexedObjects(c.env.DB, principal.tenant.id, missing);
+  const byObject = new Map<string, string[]>();
+  for (const { id, object } of indexed) byObject.set(object, [...(byObject.get(object) ?? []), id]);
+  const more = await Promise.all(
+    [...byObject].map(async ([hex, list]) => (await objectByHex(c.env, hex)?.views(list)) ?? []),
+  );
+  const views = new Map<string, TaskView>();
+  for (const view of [...more.flat(), ...found]) views.set(view.id, view);
+  return ids.flatMap((id) => {
+    const view = views.get(id);
+    return view ? [view] : [];
+  });
+}
+
+/** The object holding a task the principal may act on, if any. */
+async function holderOf(
+  c: Context<AppEnv>,
   principal: Principal,
   id: string,
-): Promise<number | undefined> {
-  const admin = hasScope(principal, "admin");
-  if (!admin && !hasScope(principal, "publish")) return undefined;
-  const task = await findTask(db, principal.tenant.id, admin ? undefined : principal.subject, id);
-  return task && (admin || mayPublish(principal, task.topic)) ? task.key : undefined;
+  admin: boolean,
+): Promise<SubjectStub | undefined> {
+  const own = subjectObject(c.env, principal.tenant.id, principal.subject);
+  if (!admin || (await own.topicOf(id)) !== undefined) return own;
+  const [indexed] = await indexedObjects(c.env.DB, principal.tenant.id, [id]);
+  return indexed ? objectByHex(c.env, indexed.object) : undefined;
+}
+
+/** Which objects hold these ids, from the task index (one per id: the earliest accepted). */
+async function indexedObjects(
+  db: D1Database,
+  tenant: string,
+  ids: readonly string[],
+): Promise<{ id: string; object: string }[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .prepare(
+      `SELECT id, object FROM task_index WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))
+       ORDER BY accepted_at`,
+    )
+    .bind(tenant, JSON.stringify(ids))
+    .all<{ id: string; object: string }>();
+  const first = new Map<string, string>();
+  for (const row of rows.results) if (!first.has(row.id)) first.set(row.id, row.object);
+  return [...first].map(([id, object]) => ({ id, object }));
 }
 
 function requireRead(principal: Principal): Principal {

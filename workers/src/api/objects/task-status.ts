@@ -34,29 +34,3 @@ export function aggregateStatus(
 export function isFinalStatus(status: EdgeTaskStatus): boolean {
   return status === "delivered" || status === "succeeded" || status === "dead" || status === "cancelled";
 }
-
-/**
- * {@link aggregateStatus} as SQL over a task row `t` and its deliveries, so a status is
- * recomputed inside the transaction that changed a delivery (no read-then-write race between
- * the router and a completing consumer). task-status.workerd.test.ts holds the two equal over
- * every combination of facts.
- */
-export const STATUS_SQL = `CASE
-  WHEN t.cancelled_at IS NOT NULL THEN 'cancelled'
-  WHEN EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live' AND x.status = 'dead')
-    THEN 'dead'
-  WHEN NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live'
-      AND x.status NOT IN ('delivered', 'cancelled'))
-    THEN CASE WHEN EXISTS (SELECT 1 FROM deliveries x WHERE x.task_key = t.key AND x.kind <> 'live'
-      AND x.result_from = 1 AND x.result IS NOT NULL) THEN 'succeeded' ELSE 'delivered' END
-  WHEN t.queued_at IS NOT NULL OR t.routed_at IS NOT NULL THEN 'queued'
-  ELSE 'accepted'
-END`;
-
-/**
- * A task's result as SQL over `t`: the first delivered `resultFrom` delivery's result (by
- * subscription id in byte order, the order task views list deliveries in), else what the task
- * already holds.
- */
-export const RESULT_SQL = `COALESCE((SELECT x.result FROM deliveries x WHERE x.task_key = t.key
-  AND x.result_from = 1 AND x.status = 'delivered' ORDER BY x.subscription LIMIT 1), t.result)`;

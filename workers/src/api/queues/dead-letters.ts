@@ -1,51 +1,32 @@
 /**
- * The dead-letter queue's consumer, and replay. Messages arrive here two ways: Errand gave up
- * on a delivery (`error` set; the delivery was marked dead and its dead letter recorded in the
- * same transaction), or the platform exhausted a message's redeliveries (the delivery may still
- * read pending; it is marked dead and recorded here). Either way one row per (task,
- * subscription) records it for `GET /v1/dead-letters`.
+ * The dead-letter queue's consumer, the tenant's dead-letter list and replay. A message lands
+ * on the dead-letter queue when the platform exhausted its redeliveries (a consumer kept
+ * failing before it could report): the delivery is marked dead in its subject's object, which
+ * records the dead letter (Errand's own give-ups are recorded where they happen and never
+ * queued). Subject objects feed their dead letters to D1, where `GET /v1/dead-letters` reads
+ * them across subjects (fresh within the feed interval, `FEED_SECONDS`).
  */
 
-import { markDead, recordDeadLetter } from "../objects/delivery-ops.ts";
-import { routeTasks } from "../objects/router.ts";
-import type { DeliveryMessage, IngestMessage } from "./messages.ts";
+import { objectByHex } from "../objects/subject-ref.ts";
+import type { DeliveryMessage } from "./messages.ts";
 
-/**
- * Records each dead message in D1. A delivery the platform gave up on is marked dead and
- * recorded here; one Errand gave up on was recorded when it died, so its message changes
- * nothing, even after a replay. An ingest message the router kept failing on clears its task's `queued_at`, so the
- * repair alarm queues the task again.
- */
-export async function recordDeadLetters(
-  batch: MessageBatch<DeliveryMessage | IngestMessage>,
-  env: Env,
-): Promise<void> {
-  for (const message of batch.messages) {
-    const body = message.body;
-    if ("key" in body) {
-      console.error(
-        `errand-api: ingest message for task ${body.key} exhausted its redeliveries; repair requeues it`,
+/** Marks each dead message's delivery dead in its object. */
+export async function recordDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const body = message.body as Partial<DeliveryMessage>;
+      const object = typeof body.object === "string" ? objectByHex(env, body.object) : undefined;
+      if (!object || typeof body.task !== "number" || typeof body.subscription !== "string") {
+        console.error("errand-api: dropping a dead-letter message that names no delivery", body);
+        return;
+      }
+      if (body.error !== undefined) return;
+      await object.markDead(
+        { task: body.task, subscription: body.subscription, object: body.object as string },
+        { code: "redeliveries_exhausted", message: "The queue gave up redelivering this delivery." },
       );
-      await env.DB.prepare(
-        "UPDATE tasks SET queued_at = NULL WHERE key = ? AND routed_at IS NULL AND cancelled_at IS NULL",
-      )
-        .bind(body.key)
-        .run();
-      continue;
-    }
-    const ref = { task: body.task, subscription: body.subscription };
-    if (body.error !== undefined) {
-      // Errand's own give-up: the delivery died, and its dead letter was recorded, before this
-      // message was sent. Recording again changes nothing (it records a death that a deploy
-      // caught between the two); marking dead again would kill a delivery replayed since.
-      await recordDeadLetter(env.DB, ref, Date.now()).run();
-      continue;
-    }
-    await markDead(env, ref, {
-      code: "redeliveries_exhausted",
-      message: "The queue gave up redelivering this delivery.",
-    });
-  }
+    }),
+  );
   batch.ackAll();
 }
 
@@ -68,9 +49,8 @@ export async function listDeadLetters(
 ): Promise<DeadLetterView[]> {
   const rows = await db
     .prepare(
-      `SELECT l.id, t.id AS task_id, t.topic, l.subscription, l.error, l.created_at, l.replayed_at
-       FROM dead_letters l JOIN tasks t ON t.key = l.task_key
-       WHERE l.tenant = ? ORDER BY l.created_at DESC LIMIT ?`,
+      `SELECT id, task_id, topic, subscription, error, created_at, replayed_at FROM dead_letters
+       WHERE tenant = ? ORDER BY created_at DESC LIMIT ?`,
     )
     .bind(tenant, limit)
     .all<{
@@ -95,7 +75,7 @@ export async function listDeadLetters(
 
 /**
  * Replays a dead letter of the tenant: its delivery goes back to pending with a fresh attempt
- * count and is routed again (keeping its place in its key's sequence). A dead letter whose
+ * count and is sent again (keeping its place in its key's sequence). A dead letter whose
  * subscription was deleted has nowhere to go and is not replayed.
  */
 export async function replayDeadLetter(
@@ -104,21 +84,18 @@ export async function replayDeadLetter(
   id: string,
 ): Promise<"replayed" | "not_found" | "subscription_deleted"> {
   const letter = await env.DB.prepare(
-    `SELECT l.task_key, l.subscription, s.deleted_at FROM dead_letters l JOIN subscriptions s ON s.id = l.subscription
-     WHERE l.id = ? AND l.tenant = ?`,
+    `SELECT l.object, l.task_key, l.subscription, s.deleted_at FROM dead_letters l
+     JOIN subscriptions s ON s.id = l.subscription WHERE l.id = ? AND l.tenant = ?`,
   )
     .bind(id, tenant)
-    .first<{ task_key: number; subscription: string; deleted_at: number | null }>();
+    .first<{ object: string; task_key: number; subscription: string; deleted_at: number | null }>();
   if (!letter) return "not_found";
   if (letter.deleted_at !== null) return "subscription_deleted";
-  const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, reported = 0, last_error = NULL, dispatched_at = NULL, updated_at = ?3
-       WHERE task_key = ?1 AND subscription = ?2 AND status = 'dead'`,
-    ).bind(letter.task_key, letter.subscription, now),
-    env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE id = ?").bind(now, id),
-  ]);
-  await routeTasks(env, [letter.task_key]);
+  const object = objectByHex(env, letter.object);
+  if (!object) return "not_found";
+  const replayed = await object.replay(letter.task_key, letter.subscription);
+  if (replayed) {
+    await env.DB.prepare("UPDATE dead_letters SET replayed_at = ? WHERE id = ?").bind(Date.now(), id).run();
+  }
   return "replayed";
 }

@@ -1,15 +1,10 @@
 /** Dispatches a batch from any queue this Worker consumes, by queue name. */
-
-import { routeBatch } from "../objects/router.ts";
 import { recordDeadLetters } from "./dead-letters.ts";
-import type { DeliveryMessage, IngestMessage } from "./messages.ts";
+import type { DeliveryMessage } from "./messages.ts";
 import { sendWebhookBatch } from "./webhook-delivery.ts";
 
 /** The queue handler of the API Worker. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  if (batch.queue === env.INGEST_QUEUE_NAME) {
-    return routeBatch(batch as MessageBatch<IngestMessage>, env);
-  }
   if (batch.queue === env.WEBHOOK_QUEUE_NAME) {
     return sendWebhookBatch(batch as MessageBatch<DeliveryMessage>, env);
   }

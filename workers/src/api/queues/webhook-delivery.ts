@@ -8,7 +8,7 @@
 
 import { type JsonValue, NonRetryableError, serializeError } from "@errand/core";
 import { signWebhook, TASK_ID_HEADER } from "@errand/edge";
-import { claimDelivery, completeDelivery, failDelivery } from "../objects/delivery-ops.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "../consumer-api.ts";
 import type { DeliveryMessage } from "./messages.ts";
 import { checkWebhookTarget } from "./webhook-target.ts";
 
@@ -19,7 +19,7 @@ export async function sendWebhookBatch(batch: MessageBatch<DeliveryMessage>, env
   // Copies of one delivery in a batch (a redelivery) are sent once and share its fate.
   const copies = new Map<string, Message<DeliveryMessage>[]>();
   for (const message of batch.messages) {
-    const key = `${message.body.task}:${message.body.subscription}`;
+    const key = `${message.body.object}:${message.body.task}:${message.body.subscription}`;
     copies.set(key, [...(copies.get(key) ?? []), message]);
   }
   await Promise.all([...copies.values()].map((messages) => sendOne(env, messages)));
@@ -38,7 +38,7 @@ async function sendOne(env: Env, messages: Message<DeliveryMessage>[]): Promise<
     },
   };
   try {
-    const claim = await claimDelivery(env, message.body);
+    const [claim = { action: "skip" as const }] = await claimDeliveries(env, [message.body]);
     if (claim.action === "skip") return message.ack();
     if (claim.action === "wait") return message.retry({ delaySeconds: claim.delaySeconds });
     const sub = await env.DB.prepare(
@@ -49,7 +49,12 @@ async function sendOne(env: Env, messages: Message<DeliveryMessage>[]): Promise<
     if (!sub) return message.ack();
     const outcome = await post(env, sub, claim.task);
     if (outcome.ok) {
-      await completeDelivery(env, message.body, sub.result_from === 1 ? outcome.result : undefined);
+      await completeDeliveries(env, [
+        {
+          ref: message.body,
+          ...(sub.result_from === 1 && outcome.result !== undefined ? { result: outcome.result } : {}),
+        },
+      ]);
       return message.ack();
     }
     const decision = await failDelivery(env, message.body, serializeError(outcome.error), outcome.retryAfter);

@@ -1,0 +1,625 @@
+/**
+ * The subject's object: a SQLite-backed Durable Object per (tenant, subject) holding that
+ * subject's hot state (tasks, deliveries, statuses, ordering heads, outcomes, dedupe, dead
+ * letters) and its live sockets. Nothing on a task's path is shared with other subjects.
+ *
+ * - Ingest stores a batch and its deliveries in one transaction, answers, and sends each
+ *   ordering scope's head to its delivery queue, the webhook queue or the live sockets.
+ * - The outbox is the `deliveries` table itself: a head never sent (the send failed, the isolate
+ *   died) and a head sent with no news past its time (a lost queue message, a consumer that died)
+ *   are sent again by the object's alarm, keeping their backoff. So a 2xx means the task will be
+ *   delivered, whatever happens to a send.
+ * - Consumers claim and report here (through the API's `ConsumerApi`), and each report moves its
+ *   ordering scope on within the object.
+ * - The alarm also feeds the tenant-wide views in D1 (the task index for admin reads by id, dead
+ *   letters, stats), removes finished tasks past retention, and deletes the object's storage when
+ *   nothing is left, so an idle subject costs nothing.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { JsonValue, SerializedError } from "@errand/core";
+import type { SubmitItemResult, TaskView, WireError } from "@errand/core/wire";
+import type { Claim, DeliveryRef } from "@errand/edge";
+import { deliveryPolicy } from "../queues/delivery-policy.ts";
+import { deliveryQueues } from "../queues/delivery-queues.ts";
+import type { Changes, FailDecision, LocalRef } from "./deliveries.ts";
+import * as deliveries from "./deliveries.ts";
+import { LiveSockets, type SocketCredential } from "./live-sockets.ts";
+import { type DeliveryRow, SCHEMA, type SqlMeter, SubjectDb } from "./subject-schema.ts";
+import * as tasks from "./subject-tasks.ts";
+
+/** Who the object belongs to, given by the calls that can create it. */
+export interface SubjectIdentity {
+  tenant: string;
+  subject: string;
+}
+
+/** How long an object with no admin socket to tell stops forwarding to the tenant hub. */
+const HUB_QUIET_MS = 2_000;
+
+const MAX_SEND_BATCH = 100;
+
+/** One subject's object (named `JSON.stringify([tenant, subject])`: see subject-ref.ts). */
+export class Subject extends DurableObject<Env> {
+  readonly #db: SubjectDb;
+  readonly #sockets: LiveSockets;
+  #identity: SubjectIdentity | undefined;
+  #alarmAt: number | null | undefined;
+  #hubQuietUntil = 0;
+  /** Whether the tenant-wide views in D1 lag this object's state. */
+  #dirty = false;
+  /** Requests served by this instance (the benchmark's cost figures). */
+  #requests = 0;
+  /**
+   * Whether this object has storage. Only ingest and a ticket create it; a read or a report
+   * reaching an object that holds nothing answers so without writing anything.
+   */
+  #created: boolean;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#db = new SubjectDb(ctx.storage.sql);
+    this.#sockets = new LiveSockets(ctx);
+    this.#created =
+      this.#db.first<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'tasks'",
+      )?.n === 1;
+  }
+
+  #create(): void {
+    if (this.#created) return;
+    for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    this.#sockets.createTables();
+    this.#created = true;
+  }
+
+  /**
+   * Stores a batch of tasks the caller may publish to existing topics (planned against what this
+   * object holds) and sends the ones that head their scope. One result per item, in order.
+   * `failSend` (the test environment's fault layer only) fails the send, as if the isolate died
+   * between the commit and the send.
+   */
+  async ingest(
+    who: SubjectIdentity,
+    input: tasks.IngestInput,
+    options: { failSend?: boolean } = {},
+  ): Promise<SubmitItemResult[]> {
+    this.#requests++;
+    this.#create();
+    this.#identify(who);
+    const now = Date.now();
+    const changes = deliveries.noChanges();
+    const { results, sendable } = this.ctx.storage.transactionSync(() => {
+      const { results, stored } = tasks.storeIngest(this.#db, input, now);
+      for (const key of stored) changes.tasks.add(key);
+      if (stored.length > 0) this.#dirty = true;
+      const heads = deliveries.unsentHeadsOf(this.#db, stored, now);
+      deliveries.intendToSend(this.#db, heads, now, this.#visibilityMs());
+      return { results, sendable: heads };
+    });
+    const failSend = options.failSend === true && this.env.FAULTS === "1";
+    await this.#settle(changes, failSend ? [] : sendable);
+    return results;
+  }
+
+  /** May these deliveries run now? Counts the attempt of each that may. */
+  async claim(refs: DeliveryRef[]): Promise<Claim[]> {
+    this.#requests++;
+    const identity = this.#created ? this.#who() : undefined;
+    if (!identity) return refs.map(() => ({ action: "skip", reason: "unknown" }));
+    const now = Date.now();
+    const changes = deliveries.noChanges();
+    const claims = this.ctx.storage.transactionSync(() =>
+      deliveries.claim(
+        this.#db,
+        refs.map(local),
+        now,
+        {
+          maxAttempts: deliveryPolicy(this.env).maxAttempts,
+          attemptMs: seconds(this.env.DELIVERY_ATTEMPT_SECONDS, 900) * 1000,
+          object: this.ctx.id.toString(),
+          ...identity,
+        },
+        changes,
+      ),
+    );
+    await this.#settle(changes);
+    return claims;
+  }
+
+  /** These deliveries succeeded, each with its handler's result if any. */
+  async complete(items: { ref: DeliveryRef; result?: JsonValue }[]): Promise<void> {
+    this.#requests++;
+    if (!this.#created) return;
+    const changes = deliveries.noChanges();
+    this.ctx.storage.transactionSync(() =>
+      deliveries.complete(
+        this.#db,
+        items.map(({ ref, result }) => ({ ref: local(ref), ...(result === undefined ? {} : { result }) })),
+        Date.now(),
+        changes,
+      ),
+    );
+    await this.#settle(changes);
+  }
+
+  /** An attempt failed: retry after the returned delay, or the delivery is dead. */
+  async fail(ref: DeliveryRef, error: SerializedError, retryAfterSeconds = 0): Promise<FailDecision> {
+    this.#requests++;
+    if (!this.#created) return { action: "dead" };
+    const changes = deliveries.noChanges();
+    const decision = this.ctx.storage.transactionSync(() =>
+      deliveries.fail(
+        this.#db,
+        local(ref),
+        error,
+        retryAfterSeconds,
+        Date.now(),
+        deliveryPolicy(this.env),
+        this.#visibilityMs(),
+        changes,
+      ),
+    );
+    await this.#settle(changes);
+    return decision;
+  }
+
+  /** Marks a delivery dead (the platform gave up redelivering it); true when it was pending. */
+  async markDead(ref: DeliveryRef, error: WireError): Promise<boolean> {
+    this.#requests++;
+    if (!this.#created) return false;
+    const changes = deliveries.noChanges();
+    const dead = this.ctx.storage.transactionSync(() =>
+      deliveries.markDead(this.#db, local(ref), error, Date.now(), changes),
+    );
+    await this.#settle(changes);
+    return dead;
+  }
+
+  /** Views of tasks by id, in the order asked; unknown ids left out. */
+  views(ids: string[]): TaskView[] {
+    this.#requests++;
+    if (!this.#created) return [];
+    return tasks.viewsByIds(this.#db, ids);
+  }
+
+  /** The topic of a task, if this object holds it. */
+  topicOf(id: string): string | undefined {
+    this.#requests++;
+    if (!this.#created) return undefined;
+    return tasks.findTask(this.#db, id)?.topic;
+  }
+
+  /** Cancels a task by id; with the task's view when found. */
+  async cancel(id: string): Promise<{ outcome: tasks.CancelOutcome; view?: TaskView }> {
+    this.#requests++;
+    if (!this.#created) return { outcome: "not_found" };
+    const now = Date.now();
+    const changes = deliveries.noChanges();
+    const outcome = this.ctx.storage.transactionSync(() => {
+      const found = tasks.findTask(this.#db, id);
+      return found ? tasks.cancelTask(this.#db, found.key, now, changes) : "not_found";
+    });
+    if (outcome === "cancelled") this.#dirty = true;
+    await this.#settle(changes);
+    const [view] = tasks.viewsByIds(this.#db, [id]);
+    return view ? { outcome, view } : { outcome };
+  }
+
+  /** Replays a dead delivery; false when it is not dead here. */
+  async replay(task: number, subscription: string): Promise<boolean> {
+    this.#requests++;
+    if (!this.#created) return false;
+    const changes = deliveries.noChanges();
+    const replayed = this.ctx.storage.transactionSync(() =>
+      deliveries.replay(this.#db, { task, subscription }, Date.now(), changes),
+    );
+    if (replayed) this.#dirty = true;
+    await this.#settle(changes);
+    return replayed;
+  }
+
+  /** Cancels the pending deliveries of a deleted subscription. */
+  async dropSubscription(subscription: string): Promise<number> {
+    this.#requests++;
+    if (!this.#created) return 0;
+    const changes = deliveries.noChanges();
+    const dropped = this.ctx.storage.transactionSync(() =>
+      deliveries.dropSubscription(this.#db, subscription, Date.now(), changes),
+    );
+    await this.#settle(changes);
+    return dropped;
+  }
+
+  /** Records a one-use ticket for a socket of this subject's token. */
+  issueTicket(
+    who: SubjectIdentity,
+    ticket: string,
+    expiresAt: number,
+    credential: SocketCredential,
+  ): boolean {
+    this.#requests++;
+    this.#create();
+    this.#identify(who);
+    return this.#sockets.issueTicket(ticket, expiresAt, credential);
+  }
+
+  /** Opens this subject's socket with a ticket. */
+  override async fetch(request: Request): Promise<Response> {
+    this.#requests++;
+    this.#create();
+    const { response, expiresAt } = this.#sockets.accept(request);
+    if (expiresAt !== undefined) await this.#armAt(expiresAt);
+    return response;
+  }
+
+  /**
+   * The outbox, the feed and the retention: sends what is overdue, brings the tenant-wide views
+   * up to date, purges finished tasks past retention, closes expired sockets, and deletes the
+   * object's storage when nothing is left in it.
+   */
+  override async alarm(): Promise<void> {
+    this.#requests++;
+    this.#alarmAt = null;
+    if (!this.#created) return;
+    const now = Date.now();
+    const due = this.ctx.storage.transactionSync(() => {
+      const rows = deliveries.overdue(this.#db, now);
+      deliveries.intendToSend(this.#db, rows, now, this.#visibilityMs());
+      return rows;
+    });
+    await this.#settle(deliveries.noChanges(), due);
+    const purged = tasks.purgeFinished(this.#db, now - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000);
+    if (purged > 0) this.#dirty = true;
+    this.#sockets.closeExpired(now);
+    await this.#feed();
+    if (this.#empty()) {
+      await this.#forget();
+      return;
+    }
+    await this.#arm();
+  }
+
+  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+    this.#sockets.message(socket, message);
+  }
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    this.#sockets.close(socket, code, reason);
+  }
+
+  /** Rows read and written and requests served by this instance (for the cost benchmark). */
+  usage(): SqlMeter & { requests: number } {
+    return { ...this.#db.meter, requests: this.#requests };
+  }
+
+  /** Dev only: per delivered delivery, ms from its payload's `sentAt` to its completion. */
+  latencies(): number[] {
+    if (!this.#created) return [];
+    return this.#db
+      .all<{ latency: number | null }>(
+        `SELECT d.updated_at - (t.payload ->> '$.sentAt') AS latency FROM deliveries d JOIN tasks t ON t.key = d.task_key
+         WHERE d.status = 'delivered'`,
+      )
+      .flatMap((r) => (r.latency === null ? [] : [r.latency]));
+  }
+
+  /** Dev and tests: runs the alarm's work now. */
+  async repairNow(): Promise<void> {
+    await this.alarm();
+  }
+
+  /**
+   * After a committed change (call it with no await in between): picks each changed scope's
+   * next delivery and records the intent to send it, arms the alarm (so a send that never
+   * happens is found), sends, and records the sends. A `live` delivery is delivered as it is
+   * sent, which may make its scope's next task sendable: repeated until nothing more is. Then
+   * tells live sessions and arms the alarm for what comes next.
+   */
+  async #settle(changes: Changes, picked: readonly DeliveryRow[] = []): Promise<void> {
+    const visibility = this.#visibilityMs();
+    const pickNext = () => {
+      const now = Date.now();
+      const rows = deliveries.nextInScopes(this.#db, changes.scopes.values(), now);
+      deliveries.intendToSend(this.#db, rows, now, visibility);
+      changes.scopes.clear();
+      return rows;
+    };
+    let sendable = [...picked, ...this.ctx.storage.transactionSync(pickNext)];
+    const views = new Map<string, TaskView>();
+    for (let round = 0; ; round++) {
+      if (sendable.length > 0) await this.#arm();
+      const sent = sendable.length === 0 ? [] : await this.#send(sendable);
+      const next = this.ctx.storage.transactionSync(() => {
+        deliveries.markSent(this.#db, sent, Date.now(), visibility, changes);
+        for (const view of tasks.refresh(this.#db, changes, Date.now())) views.set(view.id, view);
+        changes.tasks.clear();
+        return pickNext();
+      });
+      if (next.length === 0 || round > 100) break;
+      sendable = next;
+    }
+    if (views.size > 0) {
+      this.#dirty = true;
+      await this.#publish([...views.values()]);
+    }
+    await this.#arm();
+  }
+
+  /**
+   * Puts deliveries on their queues (`queue` on the declared delivery queue, `webhook` on the
+   * webhook queue), up to 100 a send; `live` ones need no send. Returns the ones sent. A failed
+   * send is logged, not thrown: the deliveries stay in the outbox for the alarm.
+   */
+  async #send(rows: readonly DeliveryRow[]): Promise<DeliveryRow[]> {
+    const queues = deliveryQueues(this.env);
+    const object = this.ctx.id.toString();
+    const byQueue = new Map<Queue, DeliveryRow[]>();
+    const sent: DeliveryRow[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const id = `${row.task_key}:${row.subscription}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (row.kind === "live") {
+        // Delivered as it is sent; one due later waits for the alarm at its due time.
+        if (row.due_at <= Date.now()) sent.push(row);
+        continue;
+      }
+      const queue = row.kind === "webhook" ? this.env.WEBHOOK_QUEUE : queues.get(row.target);
+      if (!queue) {
+        console.error(`errand-api: subscription ${row.subscription} names undeclared queue ${row.target}`);
+        continue;
+      }
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), row]);
+    }
+    const now = Date.now();
+    await Promise.all(
+      [...byQueue].map(async ([queue, list]) => {
+        for (let i = 0; i < list.length; i += MAX_SEND_BATCH) {
+          const chunk = list.slice(i, i + MAX_SEND_BATCH);
+          try {
+            await queue.sendBatch(
+              chunk.map((row) => ({
+                body: { task: row.task_key, subscription: row.subscription, object } satisfies DeliveryRef,
+                delaySeconds: Math.max(0, Math.ceil((row.due_at - now) / 1000)),
+              })),
+            );
+            sent.push(...chunk);
+          } catch (error) {
+            console.error("errand-api: a delivery send failed; the object's alarm sends it again", error);
+          }
+        }
+      }),
+    );
+    return sent;
+  }
+
+  /** Tells this subject's sockets, and the tenant hub's admin sockets while it has any. */
+  async #publish(views: TaskView[]): Promise<void> {
+    this.#sockets.publish(views);
+    const identity = this.#who();
+    if (!identity || Date.now() < this.#hubQuietUntil) return;
+    try {
+      const listeners = await this.env.HUB.get(this.env.HUB.idFromName(identity.tenant)).publish(views);
+      if (listeners === 0) this.#hubQuietUntil = Date.now() + HUB_QUIET_MS;
+    } catch (error) {
+      console.warn("errand-api: forwarding to the tenant hub failed", error);
+    }
+  }
+
+  /**
+   * Brings the tenant-wide views in D1 up to date: the task index (admin reads by id; the server
+   * subject's tasks need none, admin reads look there first), dead letters, and this subject's
+   * stats. One D1 batch.
+   */
+  async #feed(): Promise<void> {
+    const identity = this.#who();
+    if (!identity || !this.#dirty) return;
+    const object = this.ctx.id.toString();
+    const db = this.env.DB;
+    const unindexed =
+      identity.subject === ""
+        ? []
+        : this.#db.all<{ key: number; id: string; topic: string; accepted_at: number }>(
+            "SELECT key, id, topic, accepted_at FROM tasks WHERE indexed = 0 LIMIT 1000",
+          );
+    const letters = this.#db.all<{
+      id: string;
+      task_key: number;
+      task_id: string;
+      topic: string;
+      subscription: string;
+      error: string | null;
+      created_at: number;
+      replayed_at: number | null;
+    }>(
+      `SELECT l.id, l.task_key, t.id AS task_id, t.topic, l.subscription, l.error, l.created_at, l.replayed_at
+       FROM dead_letters l JOIN tasks t ON t.key = l.task_key WHERE l.indexed = 0 LIMIT 1000`,
+    );
+    const stats = this.#stats();
+    const statements: D1PreparedStatement[] = [
+      db
+        .prepare(
+          `INSERT INTO subject_stats (tenant, object, subject, stats, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+           ON CONFLICT (tenant, object) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at`,
+        )
+        .bind(identity.tenant, object, identity.subject, JSON.stringify(stats), Date.now()),
+    ];
+    if (unindexed.length > 0) {
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO task_index (tenant, id, subject, object, topic, accepted_at)
+             SELECT ?1, value ->> '$.id', ?2, ?3, value ->> '$.topic', value ->> '$.at' FROM json_each(?4) WHERE true
+             ON CONFLICT DO NOTHING`,
+          )
+          .bind(
+            identity.tenant,
+            identity.subject,
+            object,
+            JSON.stringify(unindexed.map((t) => ({ id: t.id, topic: t.topic, at: t.accepted_at }))),
+          ),
+      );
+    }
+    if (letters.length > 0) {
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO dead_letters (id, tenant, object, subject, task_key, task_id, topic, subscription, error,
+               created_at, replayed_at)
+             SELECT value ->> '$.id', ?1, ?2, ?3, value ->> '$.task_key', value ->> '$.task_id', value ->> '$.topic',
+               value ->> '$.subscription', value ->> '$.error', value ->> '$.created_at', value ->> '$.replayed_at'
+             FROM json_each(?4) WHERE true
+             ON CONFLICT (object, task_key, subscription) DO UPDATE SET id = excluded.id, error = excluded.error,
+               created_at = excluded.created_at, replayed_at = excluded.replayed_at`,
+          )
+          .bind(identity.tenant, object, identity.subject, JSON.stringify(letters)),
+      );
+    }
+    try {
+      await db.batch(statements);
+    } catch (error) {
+      console.error("errand-api: feeding the tenant's views failed; the alarm tries again", error);
+      return;
+    }
+    this.ctx.storage.transactionSync(() => {
+      if (unindexed.length > 0)
+        this.#db.run(
+          "UPDATE tasks SET indexed = 1 WHERE key IN (SELECT value FROM json_each(?))",
+          JSON.stringify(unindexed.map((t) => t.key)),
+        );
+      if (letters.length > 0)
+        this.#db.run(
+          "UPDATE dead_letters SET indexed = 1 WHERE id IN (SELECT value FROM json_each(?))",
+          JSON.stringify(letters.map((l) => l.id)),
+        );
+    });
+    this.#dirty = unindexed.length === 1000 || letters.length === 1000;
+  }
+
+  /** This subject's counts per topic and per subscription, as `GET /v1/stats` sums them. */
+  #stats(): SubjectStats {
+    const topics = this.#db.all<{ topic: string; status: string; n: number }>(
+      "SELECT topic, status, COUNT(*) AS n FROM tasks GROUP BY topic, status",
+    );
+    const subs = this.#db.all<{
+      subscription: string;
+      topic: string;
+      kind: string;
+      inFlight: number;
+      failed: number;
+      pending: number;
+      delivered: number;
+      dead: number;
+      cancelled: number;
+    }>(
+      `SELECT d.subscription, t.topic, d.kind,
+         SUM(d.status = 'pending' AND d.sent_at IS NOT NULL) AS inFlight,
+         SUM(d.status = 'pending' AND d.last_error IS NOT NULL) AS failed,
+         SUM(d.status = 'pending') AS pending, SUM(d.status = 'delivered') AS delivered,
+         SUM(d.status = 'dead') AS dead, SUM(d.status = 'cancelled') AS cancelled
+       FROM deliveries d JOIN tasks t ON t.key = d.task_key GROUP BY d.subscription, t.topic, d.kind`,
+    );
+    const retries =
+      this.#db.first<{ n: number | null }>("SELECT SUM(MAX(attempts - 1, 0)) AS n FROM deliveries")?.n ?? 0;
+    return { topics, subscriptions: subs, retries };
+  }
+
+  /** Nothing left: no task, no dead letter, no socket. */
+  #empty(): boolean {
+    return (
+      this.#db.first<{ n: number }>(
+        "SELECT (SELECT COUNT(*) FROM tasks) + (SELECT COUNT(*) FROM dead_letters) AS n",
+      )?.n === 0 && this.#sockets.count() === 0
+    );
+  }
+
+  /** Deletes this object's storage and its stats row: an idle subject costs nothing at rest. */
+  async #forget(): Promise<void> {
+    const identity = this.#who();
+    if (identity) {
+      await this.env.DB.prepare("DELETE FROM subject_stats WHERE tenant = ? AND object = ?")
+        .bind(identity.tenant, this.ctx.id.toString())
+        .run()
+        .catch((error: unknown) => console.warn("errand-api: dropping a subject's stats failed", error));
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#identity = undefined;
+    this.#alarmAt = null;
+    this.#created = false;
+  }
+
+  /** Arms the alarm for the next thing to do: a send, a report overdue, the feed, a purge. */
+  async #arm(): Promise<void> {
+    const now = Date.now();
+    const candidates = [deliveries.nextWatch(this.#db)];
+    if (this.#dirty) candidates.push(now + seconds(this.env.FEED_SECONDS, 2) * 1000);
+    const finished = tasks.oldestFinished(this.#db);
+    if (finished !== undefined)
+      candidates.push(finished + seconds(this.env.RETENTION_DAYS, 7) * 86_400_000 + 1000);
+    candidates.push(this.#sockets.closeExpired(now));
+    const next = Math.min(...candidates.filter((at): at is number => at !== undefined));
+    if (Number.isFinite(next)) await this.#armAt(next);
+  }
+
+  async #armAt(at: number): Promise<void> {
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  #identify(who: SubjectIdentity): void {
+    if (this.#identity) return;
+    const stored = this.#who();
+    if (stored) return;
+    this.ctx.storage.sql.exec(
+      "INSERT OR IGNORE INTO meta (name, value) VALUES ('tenant', ?), ('subject', ?)",
+      who.tenant,
+      who.subject,
+    );
+    this.#identity = who;
+  }
+
+  #who(): SubjectIdentity | undefined {
+    if (this.#identity) return this.#identity;
+    const meta = this.#db.all<{ name: string; value: string }>("SELECT name, value FROM meta");
+    const tenant = meta.find((m) => m.name === "tenant")?.value;
+    const subject = meta.find((m) => m.name === "subject")?.value;
+    if (tenant === undefined || subject === undefined) return undefined;
+    this.#identity = { tenant, subject };
+    return this.#identity;
+  }
+
+  #visibilityMs(): number {
+    return seconds(this.env.DELIVERY_VISIBILITY_SECONDS, 30) * 1000;
+  }
+}
+
+/** A subject's counts, as it feeds them to D1. */
+export interface SubjectStats {
+  topics: { topic: string; status: string; n: number }[];
+  subscriptions: {
+    subscription: string;
+    topic: string;
+    kind: string;
+    inFlight: number;
+    failed: number;
+    pending: number;
+    delivered: number;
+    dead: number;
+    cancelled: number;
+  }[];
+  /** Attempts beyond each delivery's first, summed. */
+  retries: number;
+}
+
+function local(ref: DeliveryRef): LocalRef {
+  return { task: ref.task, subscription: ref.subscription };
+}
+
+function seconds(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
