@@ -316,8 +316,9 @@ const flaky = { name: "Error", message: "flaky", code: "unexpected_error", retry
 
 /**
  * Two tasks on one ordering key; ingest sends the first (held back an hour on the queue, so only
- * this test's calls claim it), a consumer claims its delivery (its attempt runs), `beforeCancel`
- * does what else the test needs, and the first task is then cancelled.
+ * this test's calls claim it) and holds the next behind it; a consumer claims the first one's
+ * delivery (its attempt runs), `beforeCancel` does what else the test needs, and the first task
+ * is then cancelled.
  */
 async function cancelRunningHead(
   label: string,
@@ -328,7 +329,7 @@ async function cancelRunningHead(
   const [first, next] = ids(label, 2) as [string, string];
   await submit(key, [
     { id: first, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
-    { id: next, topic: "test.effect", payload: {}, orderingKey: "k", delaySeconds: 3600 },
+    { id: next, topic: "test.effect", payload: {}, orderingKey: "k" },
   ]);
   const refs = new Map([
     [first, await deliveryRef(tenant, "", first, sub?.id ?? "")],

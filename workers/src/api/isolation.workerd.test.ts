@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, ids, json, newTenant, submit, topicWith, type View, views } from "../../test/edge.ts";
+import { call, ids, json, newTenant, submit, topicWith, type View, views, waitFor } from "../../test/edge.ts";
 
 async function tokenFor(key: string, subject: string): Promise<string> {
   return (
@@ -63,8 +63,11 @@ describe("subject isolation", () => {
       { id, status: "accepted" },
     ]);
     expect((await json<View>(alice, "GET", `/v1/tasks/${id}`)).id).toBe(id);
-    // A key with read scope reads any subject of its tenant.
-    expect((await call(key, "GET", `/v1/tasks/${id}`)).status).toBe(200);
+    // A key with read scope reads any subject of its tenant, once the subjects' objects have fed
+    // the tenant's task index (within FEED_SECONDS; at once in the test environment).
+    await waitFor(async () =>
+      (await call(key, "GET", `/v1/tasks/${id}`)).status === 200 ? true : undefined,
+    );
   });
 });
 
@@ -116,11 +119,11 @@ describe("scopes", () => {
     expect((await call(publisher, "POST", `/v1/tasks/${other}/cancel`)).status).toBe(404);
     expect((await call(publisher, "POST", `/v1/tasks/${users}/cancel`)).status).toBe(404);
     expect((await call(publisher, "POST", `/v1/tasks/${own}/cancel`)).status).toBe(200);
-    expect((await views(key, [own, other, users])).map((v) => v.status)).toEqual([
-      "cancelled",
-      "queued",
-      "queued",
-    ]);
+    const all = await waitFor(async () => {
+      const list = await views(key, [own, other, users]);
+      return list.length === 3 ? list : undefined;
+    });
+    expect(all.map((v) => v.status)).toEqual(["cancelled", "queued", "queued"]);
   });
 
   it("answers 400 invalid_request to a key request whose body is not an object", async () => {

@@ -6,6 +6,7 @@
 import type { OnDead } from "@errand/core";
 import type { Subscription, SubscriptionRequest } from "@errand/core/wire";
 import { randomSecret } from "../auth/crypto.ts";
+import { objectByHex, subjectObjectId } from "../objects/subject-ref.ts";
 import { deliveryQueues } from "../queues/delivery-queues.ts";
 import { checkWebhookTarget } from "../queues/webhook-target.ts";
 import { ApiError } from "./api-error.ts";
@@ -102,9 +103,10 @@ export async function listSubscriptions(
 }
 
 /**
- * Deletes a subscription; false when unknown. Its deliveries still pending are cancelled by
- * their subjects' objects when they next come up (at claim), so nothing waits on it; a task
- * whose last pending delivery that was is then done, and its live sessions hear it.
+ * Deletes a subscription; false when unknown. Its deliveries still pending are cancelled, so
+ * nothing waits on it (a task whose last pending delivery that was is then done, and its live
+ * sessions hear it): at once in the server subject's object and in every object whose fed stats
+ * show one pending, and by any other object when such a delivery next comes up (at claim).
  */
 export async function deleteSubscription(
   env: Env,
@@ -118,7 +120,19 @@ export async function deleteSubscription(
     .bind(Date.now(), id, tenant, topic)
     .first<{ id: string }>();
   forgetTopics(tenant);
-  return deleted !== null;
+  if (deleted === null) return false;
+  const holding = await env.DB.prepare(
+    `SELECT DISTINCT r.object FROM subject_stats r, json_each(r.stats, '$.subscriptions') AS s
+     WHERE r.tenant = ? AND s.value ->> '$.subscription' = ? AND s.value ->> '$.pending' > 0`,
+  )
+    .bind(tenant, id)
+    .all<{ object: string }>();
+  const objects = new Set([
+    subjectObjectId(env, tenant, "").toString(),
+    ...holding.results.map((r) => r.object),
+  ]);
+  await Promise.all([...objects].map((hex) => objectByHex(env, hex)?.dropSubscription(id)));
+  return true;
 }
 
 /** Rotates a webhook subscription's secret; returns it with the new secret, or undefined. */

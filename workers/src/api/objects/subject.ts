@@ -210,11 +210,15 @@ export class Subject extends DurableObject<Env> {
     this.#requests++;
     if (!this.#created) return false;
     const changes = deliveries.noChanges();
-    const replayed = this.ctx.storage.transactionSync(() =>
-      deliveries.replay(this.#db, { task, subscription }, Date.now(), changes),
-    );
+    const now = Date.now();
+    const { replayed, heads } = this.ctx.storage.transactionSync(() => {
+      const replayed = deliveries.replay(this.#db, { task, subscription }, now, changes);
+      const heads = replayed ? deliveries.unsentHeadsOf(this.#db, [task], now) : [];
+      deliveries.intendToSend(this.#db, heads, now, this.#visibilityMs());
+      return { replayed, heads };
+    });
     if (replayed) this.#dirty = true;
-    await this.#settle(changes);
+    await this.#settle(changes, heads);
     return replayed;
   }
 
