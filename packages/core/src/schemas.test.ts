@@ -125,7 +125,7 @@ describe("parseSubscriptionRequest", () => {
     [
       "a queue name with capitals",
       { kind: "queue", target: "Thumbs" },
-      'target must be a queue name: 1 to 63 characters from a-z 0-9 -, starting with a letter or digit (got "Thumbs")',
+      'target must be a queue name (1 to 63 characters from a-z 0-9 -, starting with a letter or digit), or a prefix of queue names ending in * (got "Thumbs")',
     ],
     [
       "a webhook that is not http(s)",

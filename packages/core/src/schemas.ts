@@ -83,8 +83,8 @@ const TokenSchema = record({
 /** What a subscription's `target` must look like, per kind. */
 const TARGET_RULES: Record<SubscriptionKind, { test: (target: string) => boolean; rule: string }> = {
   queue: {
-    test: (target) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(target),
-    rule: "must be a queue name: 1 to 63 characters from a-z 0-9 -, starting with a letter or digit",
+    test: (target) => /^[a-z0-9][a-z0-9-]{0,62}\*?$/.test(target),
+    rule: "must be a queue name (1 to 63 characters from a-z 0-9 -, starting with a letter or digit), or a prefix of queue names ending in *",
   },
   webhook: {
     test: (target) => /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/.test(target),

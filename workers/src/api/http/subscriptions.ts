@@ -7,7 +7,7 @@ import type { OnDead } from "@errand/core";
 import type { Subscription, SubscriptionRequest } from "@errand/core/wire";
 import { randomSecret } from "../auth/crypto.ts";
 import { objectByHex, subjectObjectId } from "../objects/subject-ref.ts";
-import { deliveryQueues } from "../queues/delivery-queues.ts";
+import { deliveryQueues, isDeclaredTarget } from "../queues/delivery-queues.ts";
 import { checkWebhookTarget } from "../queues/webhook-target.ts";
 import { ApiError } from "./api-error.ts";
 import { forgetTopics } from "./topic-config.ts";
@@ -38,7 +38,7 @@ export async function createSubscription(
   request: SubscriptionRequest,
   apiHost: string,
 ): Promise<Subscription> {
-  if (request.kind === "queue" && !deliveryQueues(env).has(request.target)) {
+  if (request.kind === "queue" && !isDeclaredTarget(deliveryQueues(env), request.target)) {
     throw new ApiError(
       "invalid_request",
       `${request.target} is not a delivery queue declared in wrangler.toml.`,

@@ -20,7 +20,7 @@ import type { JsonValue, SerializedError } from "@errand/core";
 import type { SubmitItemResult, TaskView, WireError } from "@errand/core/wire";
 import type { Claim, DeliveryRef } from "@errand/edge";
 import { deliveryPolicy } from "../queues/delivery-policy.ts";
-import { deliveryQueues } from "../queues/delivery-queues.ts";
+import { deliveryQueues, queueFor } from "../queues/delivery-queues.ts";
 import type { Changes, FailDecision, LocalRef } from "./deliveries.ts";
 import * as deliveries from "./deliveries.ts";
 import { LiveSockets, type SocketCredential } from "./live-sockets.ts";
@@ -369,7 +369,7 @@ export class Subject extends DurableObject<Env> {
         if (row.due_at <= Date.now()) sent.push(row);
         continue;
       }
-      const queue = row.kind === "webhook" ? this.env.WEBHOOK_QUEUE : queues.get(row.target);
+      const queue = row.kind === "webhook" ? this.env.WEBHOOK_QUEUE : queueFor(queues, row.target, object);
       if (!queue) {
         console.error(`errand-api: subscription ${row.subscription} names undeclared queue ${row.target}`);
         continue;
