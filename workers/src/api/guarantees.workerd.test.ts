@@ -203,6 +203,28 @@ describe("repair", () => {
     expect((await views(key, [done, dead])).map((v) => v.id)).toEqual([dead]);
   });
 
+  it("removes a token subject's finished task past retention with its task index row", async () => {
+    const { tenant, key } = await newTenant();
+    await topicWith(key, "notes", []);
+    const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
+      subject: "retained",
+      topics: ["notes"],
+      ttlSeconds: 600,
+    });
+    const [id] = ids("retain-index", 1) as [string];
+    await submit(token, [{ id, topic: "notes", payload: {} }]);
+    await waitFor(async () =>
+      (await call(key, "GET", `/v1/tasks/${id}`)).status === 200 ? true : undefined,
+    );
+    await subjectSql(tenant, "retained", "UPDATE tasks SET updated_at = 0 WHERE id = ?", id);
+    await repairSubject(tenant, "retained");
+    expect((await call(key, "GET", `/v1/tasks/${id}`)).status).toBe(404);
+    const row = await env.DB.prepare("SELECT 1 FROM task_index WHERE tenant = ? AND id = ?")
+      .bind(tenant, id)
+      .first();
+    expect(row).toBeNull();
+  });
+
   it("purges by reading the expired finished tasks, not every task stored", async () => {
     const { key, tenant } = await newTenant();
     const now = Date.now();

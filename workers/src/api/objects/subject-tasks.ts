@@ -188,20 +188,33 @@ export function cancelTask(db: SubjectDb, key: number, now: number, changes: Cha
 }
 
 /**
- * Deletes delivered, succeeded and cancelled tasks (and their deliveries) last changed before
- * `before`, up to `limit`; dead ones stay until replayed or purged with their dead letter.
- * Returns how many it removed.
+ * Delivered, succeeded and cancelled tasks last changed before `before`, up to `limit` (dead
+ * ones stay until replayed). The partial index `tasks_finished` answers which, so this reads the
+ * tasks it returns, not every task stored.
  */
-export function purgeFinished(db: SubjectDb, before: number, limit = 1000): number {
-  const finished = db.all<{ key: number }>(
-    `SELECT key FROM tasks WHERE status IN ('delivered', 'succeeded', 'cancelled') AND updated_at < ? LIMIT ?`,
+export function finishedBefore(db: SubjectDb, before: number, limit = 1000): { key: number; id: string }[] {
+  return db.all<{ key: number; id: string }>(
+    `SELECT key, id FROM tasks WHERE status IN ('delivered', 'succeeded', 'cancelled') AND updated_at < ? LIMIT ?`,
     before,
     limit,
   );
-  if (finished.length === 0) return 0;
-  const keys = JSON.stringify(finished.map((r) => r.key));
-  db.run("DELETE FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?))", keys);
-  db.run("DELETE FROM tasks WHERE key IN (SELECT value FROM json_each(?))", keys);
+}
+
+/** Deletes tasks and their deliveries by key. */
+export function removeTasks(db: SubjectDb, keys: readonly number[]): void {
+  if (keys.length === 0) return;
+  const json = JSON.stringify(keys);
+  db.run("DELETE FROM deliveries WHERE task_key IN (SELECT value FROM json_each(?))", json);
+  db.run("DELETE FROM tasks WHERE key IN (SELECT value FROM json_each(?))", json);
+}
+
+/** Deletes finished tasks last changed before `before` ({@link finishedBefore}); returns how many. */
+export function purgeFinished(db: SubjectDb, before: number, limit = 1000): number {
+  const finished = finishedBefore(db, before, limit);
+  removeTasks(
+    db,
+    finished.map((t) => t.key),
+  );
   return finished.length;
 }
 

@@ -272,8 +272,7 @@ export class Subject extends DurableObject<Env> {
       return rows;
     });
     await this.#settle(deliveries.noChanges(), due);
-    const purged = tasks.purgeFinished(this.#db, now - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000);
-    if (purged > 0) this.#dirty = true;
+    if (await this.#purge(now - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000)) this.#dirty = true;
     this.#sockets.closeExpired(now);
     await this.#feed();
     if (this.#empty()) {
@@ -499,6 +498,36 @@ export class Subject extends DurableObject<Env> {
         );
     });
     this.#dirty = unindexed.length === 1000 || letters.length === 1000;
+  }
+
+  /**
+   * Removes finished tasks past retention, their task index rows in D1 first (so no index row
+   * outlives its task for long; if that fails, nothing is removed and the next alarm tries
+   * again). True when it removed any.
+   */
+  async #purge(before: number): Promise<boolean> {
+    const finished = tasks.finishedBefore(this.#db, before);
+    const identity = this.#who();
+    if (finished.length === 0 || !identity) return false;
+    if (identity.subject !== "") {
+      try {
+        await this.env.DB.prepare(
+          "DELETE FROM task_index WHERE tenant = ? AND subject = ? AND id IN (SELECT value FROM json_each(?))",
+        )
+          .bind(identity.tenant, identity.subject, JSON.stringify(finished.map((t) => t.id)))
+          .run();
+      } catch (error) {
+        console.error("errand-api: removing index rows failed; the next alarm tries again", error);
+        return false;
+      }
+    }
+    this.ctx.storage.transactionSync(() =>
+      tasks.removeTasks(
+        this.#db,
+        finished.map((t) => t.key),
+      ),
+    );
+    return true;
   }
 
   /** This subject's counts per topic and per subscription, as `GET /v1/stats` sums them. */
