@@ -24,12 +24,11 @@
  */
 
 import { CancelledError, ErrandError } from "@errand/core";
-import { attemptRequest, outcomeEvent, storableOutcome } from "../lifecycle/attempt-outcome.ts";
-import type { ExecutionOutcome, ExecutionRequest } from "../lifecycle/executor.ts";
 import type { TaskRecord } from "../lifecycle/task-record.ts";
 import type { TaskEvent } from "../lifecycle/transition.ts";
-import { type Committed, NOT_STORABLE, type StoreApplied } from "../stores/store.ts";
-import { ClaimWindow, type Waiting } from "./claim-window.ts";
+import type { Committed, StoreApplied } from "../stores/store.ts";
+import { type Attempt, type AttemptScope, type Held, runAttempt } from "./attempt-run.ts";
+import { ClaimWindow } from "./claim-window.ts";
 import { type ChangeKind, CommitQueue } from "./commit-queue.ts";
 import { commitSingly } from "./commit-singly.ts";
 import type { SchedulerOptions, StoreSlot } from "./scheduler-options.ts";
@@ -38,25 +37,13 @@ import { surplus, WindowSize } from "./window-size.ts";
 /** Longest time between two looks for lapsed leases while passes run (capped by `pollMs`). */
 export const RESCUE_LOOK_MS = 1_000;
 
-/** A task this context holds under its lease: waiting in the window, or running (`attempt`). */
-interface Held extends Waiting {
-  readonly slot: StoreSlot;
-}
-
-interface Attempt {
-  readonly held: Held;
-  readonly controller: AbortController;
-  progress?: number;
-  /** Why the attempt was stopped from outside, if it was. */
-  stoppedBy?: "cancel" | "close" | "lease";
-}
-
 /** Claims and runs tasks until closed. */
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #attempts = new Map<string, Attempt>();
   readonly #window = new ClaimWindow<Held>();
   readonly #windowSize: WindowSize;
+  readonly #scope: AttemptScope;
   /** Tasks handed back whose release has not committed yet: still this context's. */
   readonly #releasing = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -80,6 +67,11 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#o = options;
     this.#windowSize = new WindowSize(options.prefetch);
+    this.#scope = {
+      options,
+      windowSize: this.#windowSize,
+      commit: (slot, change, then, kind) => this.#commit(slot, change, then, kind),
+    };
     this.#pending = new CommitQueue({
       groupMs: options.commitMs,
       groupEvery: options.commitEvery,
@@ -340,78 +332,14 @@ export class Scheduler {
   }
 
   async #run(held: Held): Promise<void> {
-    const { slot, task } = held;
     const attempt: Attempt = { held, controller: new AbortController() };
-    this.#attempts.set(task.id, attempt);
-    this.#o.emit("task.started", task);
-    this.#markStarted(held);
+    this.#attempts.set(held.task.id, attempt);
     try {
-      const policy = this.#o.policyOf(task);
-      const def = Object.hasOwn(this.#o.defs, task.type) ? this.#o.defs[task.type] : undefined;
-      const request = attemptRequest(task, def, policy, this.#o.transferOf(task));
-      const outcome = "ok" in request ? request : await this.#execute(request, attempt);
-      const event = outcomeEvent(task, outcome, attempt.stoppedBy === "close", policy);
-      const stored = await this.#commitOutcome(slot, task, event, attempt);
-      if (!stored && event.type !== "release") {
-        await this.#commitOutcome(slot, task, storableOutcome(task, event, policy), attempt);
-      }
+      await runAttempt(attempt, this.#scope);
     } finally {
       // Only this attempt's entry: a later attempt of the task here may have replaced it.
-      if (this.#attempts.get(task.id) === attempt) this.#attempts.delete(task.id);
+      if (this.#attempts.get(held.task.id) === attempt) this.#attempts.delete(held.task.id);
     }
-  }
-
-  /**
-   * Marks a durable task's lease started, with the next pass: until then a takeover (this tab
-   * closed or froze) refunds the attempt, as it does for a task that only waited in the window.
-   * A memory store has no other context to take its tasks over.
-   */
-  #markStarted({ slot, task }: Held): void {
-    if (!slot.durable) return;
-    const event: TaskEvent = { type: "start", token: task.fence, now: Date.now() };
-    // A refused mark (cancelled or taken over meanwhile) changes nothing: the outcome or the
-    // next renewal hears of it.
-    const marked = this.#commit(slot, { id: task.id, event }, () => {}, "mark");
-    marked.catch(() => {});
-  }
-
-  /** Runs `request` on the executor, and feeds how long that took to the window's size. */
-  async #execute(request: ExecutionRequest, attempt: Attempt): Promise<ExecutionOutcome> {
-    const { task } = attempt.held;
-    const startedAt = performance.now();
-    const outcome = await this.#o.executor.execute(
-      request,
-      {
-        progress: (value) => {
-          attempt.progress = value;
-          this.#o.progress(task, value);
-        },
-      },
-      attempt.controller.signal,
-    );
-    this.#windowSize.attempt(performance.now() - startedAt);
-    return outcome;
-  }
-
-  /** Commits an attempt's outcome; false when the store cannot keep the record it makes. */
-  async #commitOutcome(
-    slot: StoreSlot,
-    task: TaskRecord,
-    event: TaskEvent,
-    attempt: Attempt,
-  ): Promise<boolean> {
-    let storable = true;
-    await this.#commit(
-      slot,
-      { id: task.id, event },
-      (applied) => {
-        if (applied.ok) this.#o.changed(applied.before, applied.after);
-        else if (applied.error.code === NOT_STORABLE) storable = false;
-        else if (attempt.stoppedBy !== "cancel") this.#o.leaseLost(task, applied.error);
-      },
-      "outcome",
-    );
-    return storable;
   }
 
   /**
