@@ -4,7 +4,8 @@
  * (over the BroadcastChannel) in every other tab.
  */
 
-import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
+import type { EdgeTaskStatus, JsonValue, RebuiltError } from "@errand/core";
+import type { DetailData } from "./event-error.ts";
 import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
 
 /**
@@ -37,7 +38,8 @@ export interface EdgeTaskEventDetail {
   readonly remote: boolean;
   readonly edgeStatus?: EdgeTaskStatus;
   readonly result?: JsonValue;
-  readonly error?: SerializedError;
+  /** Why the push or the edge failed, as its own class (an app's registered with `registerError`). */
+  readonly error?: RebuiltError;
   /** When a push that failed is tried again (Unix ms). */
   readonly runAt?: number;
 }
@@ -91,7 +93,7 @@ export function edgeEventsFor(before: OutboxRecord | undefined, after: OutboxRec
 }
 
 /** The detail of an event about `record`. */
-export function edgeDetailOf(record: OutboxRecord, remote = false): EdgeTaskEventDetail {
+export function edgeDetailOf(record: OutboxRecord, remote = false): DetailData<EdgeTaskEventDetail> {
   return {
     id: record.id,
     type: record.type,

@@ -1,3 +1,4 @@
+import { deserializeError, registerError, serializeError } from "@errand/core";
 import type { TaskView } from "@errand/core/wire";
 import { describe, expect, it } from "vitest";
 import { pendingRecord } from "../fixtures/records.ts";
@@ -71,6 +72,42 @@ describe("outboxTransition", () => {
       });
       expect(next.state).toBe("dead");
       expect(next.error).toMatchObject({ code: "fatal_by_request", retryable: false });
+    });
+
+    it("keeps the name and details of a consumer's serialized error, so its class is rebuilt here", () => {
+      class QuotaReached extends Error {
+        override name = "QuotaReached";
+        constructor(readonly limit: number) {
+          super(`Quota of ${limit} reached`);
+        }
+      }
+      const unregister = registerError<QuotaReached>({
+        name: "QuotaReached",
+        canHandle: (value) => value instanceof QuotaReached,
+        serialize: (error) => ({ message: error.message, details: { limit: error.limit } }),
+        deserialize: (data) => new QuotaReached(Number(data.details?.limit)),
+      });
+      const { name, code, message, details } = serializeError(new QuotaReached(4));
+      const next = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({
+          status: "dead",
+          deliveries: [
+            {
+              subscription: "s1",
+              status: "dead",
+              attempts: 1,
+              lastError: { name, code, message, details } as never,
+            },
+          ],
+        }),
+      });
+      const error = next.error === undefined ? undefined : deserializeError(next.error);
+      unregister();
+      expect(error).toBeInstanceOf(QuotaReached);
+      expect(error).toMatchObject({ limit: 4, message: "Quota of 4 reached" });
+      expect(next.error?.details).toEqual({ limit: 4, subscription: "s1", attempts: 1 });
     });
 
     it("marks a pending task sent when its status arrives before the push's answer", () => {

@@ -201,14 +201,20 @@ function settle(
   };
 }
 
-/** The error of a task the edge gave up on: the first dead delivery's, with its code. */
+/**
+ * The error of a task the edge gave up on: the first dead delivery's, with its code. Where the
+ * edge keeps the consumer's serialized error (`name` and `details` beside the code), the error
+ * keeps them too, so the registry rebuilds the consumer's class on this side.
+ */
 function edgeError(view: TaskView): SerializedError {
   const dead = view.deliveries.find((d) => d.status === "dead");
+  const last = dead?.lastError as { name?: unknown; details?: unknown } | undefined;
+  const details = typeof last?.details === "object" && last.details !== null ? last.details : {};
   return {
-    name: "ErrandError",
+    name: typeof last?.name === "string" ? last.name : "ErrandError",
     code: dead?.lastError?.code ?? "edge_dead",
     message: dead?.lastError?.message ?? `The edge gave up on task ${view.id}`,
     retryable: false,
-    details: { subscription: dead?.subscription ?? null, attempts: view.attempts },
+    details: { ...details, subscription: dead?.subscription ?? null, attempts: view.attempts },
   };
 }

@@ -4,8 +4,9 @@
  * transition has its event and no event is invented elsewhere.
  */
 
-import type { SerializedError } from "@errand/core";
+import type { RebuiltError, SerializedError } from "@errand/core";
 import type { SyncEventDetailOf, SyncEventType } from "./edge-events.ts";
+import type { DetailData } from "./event-error.ts";
 import type { QueueState, TaskRecord } from "./task-record.ts";
 
 /** Events about one task. */
@@ -41,7 +42,8 @@ export interface TaskEventDetail {
   readonly remote: boolean;
   readonly progress?: number;
   readonly result?: unknown;
-  readonly error?: SerializedError;
+  /** The attempt's error as its own class (an app's registered with `registerError`). */
+  readonly error?: RebuiltError;
   /** When a retrying task runs next (Unix ms). */
   readonly runAt?: number;
 }
@@ -88,8 +90,8 @@ export function eventsFor(before: TaskRecord | undefined, after: TaskRecord): Ta
 /** Why a takeover, not an attempt, sent a running task dead: nothing failed, nothing to report. */
 const TAKEOVER_CODES = new Set(["lease_expired", "ttl_expired"]);
 
-/** The detail of a task event about `task`. */
-export function detailOf(task: TaskRecord, remote = false): TaskEventDetail {
+/** The detail of a task event about `task`, its error as data. */
+export function detailOf(task: TaskRecord, remote = false): DetailData<TaskEventDetail> {
   return {
     id: task.id,
     type: task.type,

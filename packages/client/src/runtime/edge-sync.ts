@@ -15,6 +15,7 @@ import {
   edgeEventsFor,
   type SyncStateDetail,
 } from "../lifecycle/edge-events.ts";
+import type { DetailData } from "../lifecycle/event-error.ts";
 import { isFinalOutboxState, type OutboxRecord } from "../lifecycle/outbox-record.ts";
 import { type DrainResult, OutboxPusher } from "../outbox/outbox-pusher.ts";
 import { type PushLoop, startPushLoop } from "../outbox/push-loop.ts";
@@ -32,7 +33,7 @@ import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.t
 /** What the sync emits through its runtime. */
 export type SyncEmit = (
   type: EdgeTaskEventType | "sync.state",
-  detail: EdgeTaskEventDetail | SyncStateDetail,
+  detail: DetailData<EdgeTaskEventDetail> | SyncStateDetail,
 ) => void;
 
 /**
@@ -48,7 +49,7 @@ type Paused = Extract<DrainResult, { kind: "paused" }>;
 /** Messages between the tabs of one database. */
 type ChannelMessage =
   | { kind: "wake" }
-  | { kind: "event"; type: EdgeTaskEventType; detail: EdgeTaskEventDetail }
+  | { kind: "event"; type: EdgeTaskEventType; detail: DetailData<EdgeTaskEventDetail> }
   | { kind: "request"; id: string }
   | { kind: "signed-out" };
 

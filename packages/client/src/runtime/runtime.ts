@@ -27,12 +27,14 @@ import {
   ownPolicy,
   unstorablePayload,
 } from "../lifecycle/enqueue-options.ts";
+import { type DetailData, withRebuiltError } from "../lifecycle/event-error.ts";
 import type { OutboxRecord } from "../lifecycle/outbox-record.ts";
 import {
   detailOf,
   type ErrandEventType,
   type EventDetailOf,
   eventsFor,
+  type TaskEventDetail,
   type TaskEventType,
 } from "../lifecycle/task-events.ts";
 import { taskOutcome } from "../lifecycle/task-outcome.ts";
@@ -324,8 +326,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
   }
 
   /** @internal Emits a sync event (the sync relays other tabs' itself). */
-  emitSync(type: SyncEventType, detail: EdgeTaskEventDetail | SyncStateDetail): void {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+  emitSync(type: SyncEventType, detail: DetailData<EdgeTaskEventDetail> | SyncStateDetail): void {
+    this.dispatchEvent(
+      new CustomEvent(type, { detail: "error" in detail ? withRebuiltError(detail) : detail }),
+    );
   }
 
   /** @internal Wires the scheduler (built by `createErrand` after the owner lock is held). */
@@ -373,7 +377,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
       ...(extra.progress === undefined ? {} : { progress: extra.progress }),
       ...(extra.error === undefined ? {} : { error: serializeError(extra.error) }),
     };
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+    this.dispatchEvent(new CustomEvent(type, { detail: withRebuiltError(detail) }));
     if (task.durable) this.#relay.send({ kind: "event", type, detail });
     if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled") {
       this.#waiters.notify(task.id, task);
@@ -470,10 +474,14 @@ export class Errand<M extends TaskMap> extends EventTarget {
       this.#waiters.notifyAll();
       return;
     }
-    const detail = message.detail as { id: string; state?: QueueState };
+    const detail = message.detail as DetailData<TaskEventDetail>;
     // Stopped before its listeners hear it, as a cancel made here is.
     if (message.type === "task.cancelled") this.#scheduler?.stop(detail.id, "cancel");
-    this.dispatchEvent(new CustomEvent(message.type, { detail: { ...detail, remote: true } }));
+    this.dispatchEvent(
+      new CustomEvent(message.type, {
+        detail: withRebuiltError<TaskEventDetail>({ ...detail, remote: true }),
+      }),
+    );
     const { state } = detail;
     if (state === "succeeded" || state === "dead" || state === "cancelled") this.#waiters.notify(detail.id);
   }
