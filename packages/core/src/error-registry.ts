@@ -1,14 +1,14 @@
 /**
  * The error registry: which {@link ErrorHandler} serializes a thrown value, and which rebuilds a
- * serialized error's class. Core's classes are registered when this module loads, through
- * {@link registerError} like an app's.
+ * serialized error's class. Core's classes are registered through {@link registerError} like an
+ * app's, by the first `deserializeError` (serialized-error.ts): serializing one needs no handler,
+ * so a worker bundle, which only serializes, carries none of them.
  *
  * The handlers live in one list per realm (a page, a worker), kept in the global symbol registry
  * as the error brand is, so an app's registration reaches every copy of `@errand/core` it loads.
  * A worker is another realm: register the same handlers there too.
  */
 
-import { CORE_ERROR_HANDLERS } from "./core-error-handlers.ts";
 import type { ErrorHandler } from "./error-handler.ts";
 
 const HANDLERS = Symbol.for("@errand/core:errorHandlers");
@@ -67,9 +67,4 @@ export function handlerFor(value: unknown): ErrorHandler | undefined {
 /** The handler registered under `name`. */
 export function handlerNamed(name: string): ErrorHandler | undefined {
   return handlers().find((one) => one.name === name);
-}
-
-// Another copy of core may have registered them, or an app may have replaced one: keep theirs.
-for (const handler of CORE_ERROR_HANDLERS) {
-  if (handlerNamed(handler.name) === undefined) registerError(handler);
 }

@@ -5,8 +5,9 @@
  * registered ones alike.
  */
 
+import { CORE_ERROR_HANDLERS } from "./core-error-handlers.ts";
 import type { ErrorHandler, RebuiltError, SerializedError } from "./error-handler.ts";
-import { handlerFor, handlerNamed } from "./error-registry.ts";
+import { handlerFor, handlerNamed, registerError } from "./error-registry.ts";
 import { ErrandError, isErrandError } from "./errors.ts";
 
 export type { SerializedError } from "./error-handler.ts";
@@ -68,6 +69,7 @@ export function serializeError(e: unknown): SerializedError {
  * ```
  */
 export function deserializeError(s: SerializedError): RebuiltError {
+  registerCoreErrors();
   const handler = handlerNamed(s.name);
   const error: Error = handler?.deserialize(s) ?? fallback(s);
   if (error.name !== s.name) error.name = s.name;
@@ -90,6 +92,21 @@ export function isSerializedError(value: unknown): value is SerializedError {
     (v.stack === undefined || typeof v.stack === "string") &&
     (v.details === undefined || (typeof v.details === "object" && v.details !== null))
   );
+}
+
+let coreRegistered = false;
+
+/**
+ * Registers core's classes, once, where errors are rebuilt. Serializing needs none of them (an
+ * Errand error's generic data is what their handlers write), so code that only serializes, a
+ * worker's, bundles none. A name another copy of core or the app registered already is kept.
+ */
+function registerCoreErrors(): void {
+  if (coreRegistered) return;
+  coreRegistered = true;
+  for (const handler of CORE_ERROR_HANDLERS) {
+    if (handlerNamed(handler.name) === undefined) registerError(handler);
+  }
 }
 
 function byHandler(handler: ErrorHandler, error: Error): SerializedError {
