@@ -9,12 +9,13 @@ import { installApp, type TempApp } from "./temp-app.ts";
  * the last test. Budgets are bytes (1 KB = 1,000 bytes) of what loads before the code runs,
  * except the edge row, which counts the sync chunk it loads too. Each sits just above today's
  * size, so any growth fails; the issue's targets (12, 20 and 3 KB) are lower still and not met
- * yet.
+ * yet. The error registry (#27: an app's error classes cross boundaries as themselves) raised
+ * them: about 0.5 KB on the page, 0.1 KB in a worker, which only serializes.
  */
 const BUDGETS = {
-  local: 23_800,
-  edge: 33_500,
-  worker: 3_300,
+  local: 24_400,
+  edge: 34_100,
+  worker: 3_400,
 } as const;
 
 const LOCAL = `import { createErrand } from "@errand/client"; createErrand({ tasks: {} });`;
@@ -50,9 +51,7 @@ describe("the size budget, bundled from the tarballs", () => {
         "push-loop",
         "request-replay",
       ];
-      const loaded = size.initialInputs.filter((input) =>
-        sync.some((name) => input.endsWith(`/sync/${name}.js`)),
-      );
+      const loaded = size.initialInputs.filter((input) => sync.some((name) => input.endsWith(`/${name}.js`)));
       expect(loaded).toEqual([]);
     });
   });

@@ -61,7 +61,7 @@ describe("the @errand/client types", () => {
     const { stdout: types } = await run("tar", [
       "-xzOf",
       inject("tarballs")["@errand/client"],
-      "package/dist/queue/runtime.d.ts",
+      "package/dist/runtime/runtime.d.ts",
     ]);
     for (const internal of [
       "attach",

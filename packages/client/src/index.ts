@@ -14,27 +14,29 @@
  * @module @errand/client
  */
 
+export {
+  browserOnlineSource,
+  createOnlineManager,
+  type OnlineManager,
+  type OnlineSource,
+} from "./browser/online-manager.ts";
+export type { EdgeEnqueueOptions } from "./lifecycle/edge-enqueue.ts";
+export {
+  EDGE_TASK_EVENT_TYPES,
+  type EdgeTaskEventDetail,
+  type EdgeTaskEventType,
+  type SyncEventType,
+  type SyncStateDetail,
+} from "./lifecycle/edge-events.ts";
+export type { EnqueueOptions, LocalEnqueueOptions } from "./lifecycle/enqueue-options.ts";
 export type {
   ExecutionHooks,
   ExecutionOutcome,
   ExecutionRequest,
   Executor,
   HandlerContext,
-} from "./executor.ts";
-export { createMainThreadExecutor, type Handlers } from "./main-thread-executor.ts";
-export {
-  createWorkerPool,
-  type WorkerPool,
-  type WorkerPoolOptions,
-  type WorkerPoolStats,
-} from "./pool/index.ts";
-export { createErrand } from "./queue/create-errand.ts";
-export { DB_VERSION } from "./queue/db.ts";
-export type { EnqueueOptions, LocalEnqueueOptions } from "./queue/enqueue-options.ts";
-export type { Errand } from "./queue/runtime.ts";
-export { DEFAULT_PREFETCH, DEFAULT_RETENTION, type ErrandOptions } from "./queue/runtime-options.ts";
-export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./queue/runtime-types.ts";
-export type { ListFilter, RetentionMs } from "./queue/store.ts";
+} from "./lifecycle/executor.ts";
+export type { OutboxCancel, OutboxRecord, OutboxState } from "./lifecycle/outbox-record.ts";
 export {
   type ErrandEventType,
   type EventDetailOf,
@@ -43,24 +45,22 @@ export {
   TASK_EVENT_TYPES,
   type TaskEventDetail,
   type TaskEventType,
-} from "./queue/task-events.ts";
-export type { Lease, OnDead, QueueState } from "./queue/task-record.ts";
-export type { EdgeEnqueueOptions } from "./sync/edge-enqueue.ts";
+} from "./lifecycle/task-events.ts";
+export type { Lease, OnDead, QueueState } from "./lifecycle/task-record.ts";
 export {
-  EDGE_TASK_EVENT_TYPES,
-  type EdgeTaskEventDetail,
-  type EdgeTaskEventType,
-  type SyncEventType,
-  type SyncStateDetail,
-} from "./sync/edge-events.ts";
-export { type EdgeOptions, SYNC_TAG } from "./sync/edge-options.ts";
-export {
-  browserOnlineSource,
-  createOnlineManager,
-  type OnlineManager,
-  type OnlineSource,
-} from "./sync/online-manager.ts";
-export type { OutboxCancel, OutboxRecord, OutboxState } from "./sync/outbox-record.ts";
-export type { QueuedRequest } from "./sync/request-queue.ts";
-export { readStatusEvent } from "./sync/status-event.ts";
-export type { EdgeToken, TokenGrant } from "./sync/token-source.ts";
+  createWorkerPool,
+  type WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerPoolStats,
+} from "./pool/index.ts";
+export { createMainThreadExecutor, type Handlers } from "./pool/main-thread-executor.ts";
+export type { QueuedRequest } from "./requests/request-queue.ts";
+export { createErrand } from "./runtime/create-errand.ts";
+export { type EdgeOptions, SYNC_TAG } from "./runtime/edge-options.ts";
+export type { Errand } from "./runtime/runtime.ts";
+export { DEFAULT_PREFETCH, DEFAULT_RETENTION, type ErrandOptions } from "./runtime/runtime-options.ts";
+export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./runtime/runtime-types.ts";
+export { DB_VERSION } from "./stores/db.ts";
+export type { ListFilter, RetentionMs } from "./stores/store.ts";
+export { readStatusEvent } from "./transport/status-event.ts";
+export type { EdgeToken, TokenGrant } from "./transport/token-source.ts";

@@ -30,6 +30,7 @@ describe("@errand/core", () => {
         "isTaskId",
         "isTaskState",
         "newTaskId",
+        "registerError",
         "resolvePolicy",
         "serializeError",
         "task",

@@ -33,6 +33,8 @@ export {
   type Upgrade,
   upgradePayload,
 } from "./define-tasks.ts";
+export type { ErrorData, ErrorHandler, RebuiltError } from "./error-handler.ts";
+export { registerError } from "./error-registry.ts";
 export {
   CancelledError,
   ErrandError,

@@ -1,41 +1,27 @@
 /**
- * Errors cross boundaries (worker → pool, store → page, edge → client) as plain data and are
- * rebuilt on the other side, keeping their class, code and stack.
+ * Errors cross boundaries (worker → pool, store → page, tab → tab, edge → client) as plain data
+ * and are rebuilt on the other side, keeping their class, code and stack. Which class is
+ * rebuilt, and how, is the error registry's (error-registry.ts): core's classes and an app's
+ * registered ones alike.
  */
 
-import {
-  CancelledError,
-  ErrandError,
-  isErrandError,
-  NonRetryableError,
-  StaleLeaseError,
-  StorageError,
-  type StorageErrorCode,
-  TimeoutError,
-  ValidationError,
-  type ValidationIssue,
-  VersionUnsupportedError,
-  WorkerCrashedError,
-} from "./errors.ts";
+import { CORE_ERROR_HANDLERS } from "./core-error-handlers.ts";
+import type { ErrorHandler, RebuiltError, SerializedError } from "./error-handler.ts";
+import { handlerFor, handlerNamed, registerError } from "./error-registry.ts";
+import { ErrandError, isErrandError } from "./errors.ts";
 
-/** An error as plain, structured-cloneable and JSON-safe data. */
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly code: string;
-  readonly stack?: string;
-  readonly details?: Record<string, unknown>;
-  readonly retryable: boolean;
-}
+export type { SerializedError } from "./error-handler.ts";
 
 /** The code given to anything thrown that is not an {@link ErrandError} and names no code. */
 const UNEXPECTED = "unexpected_error";
 
 /**
- * Turns anything thrown into a {@link SerializedError}. Errand errors (of this copy of
- * `@errand/core` or another: see {@link isErrandError}) keep their code and retryability (a {@link ValidationError}'s issues travel in `details.issues`); other `Error`s keep
- * their name, and a string `code` property if they have one, and are retryable; non-`Error` throws
- * (`throw "boom"`) become `unexpected_error` with the thrown value's text as message.
+ * Turns anything thrown into a {@link SerializedError}. A value a registered handler accepts
+ * (core's classes and the app's, see `registerError`) is serialized by it, under its name.
+ * Otherwise an Errand error (of this copy of `@errand/core` or another: see
+ * {@link isErrandError}) keeps its name, code, details and retryability; another `Error` keeps
+ * its name, and a string `code` property if it has one, and is retryable; a non-`Error` throw
+ * (`throw "boom"`) becomes `unexpected_error` with the thrown value's text as message.
  *
  * @example
  * ```ts
@@ -43,24 +29,20 @@ const UNEXPECTED = "unexpected_error";
  * ```
  */
 export function serializeError(e: unknown): SerializedError {
+  const handler = handlerFor(e);
+  if (handler !== undefined) return byHandler(handler, e as Error);
   if (isErrandError(e)) {
-    const issues = (e as Partial<ValidationError>).issues;
-    const details = Array.isArray(issues) ? { ...e.details, issues } : e.details;
+    // A subclass of ValidationError under a name of its own still carries its issues.
+    const issues = (e as { issues?: unknown }).issues;
     return withOptional(
       { name: e.name, message: e.message, code: e.code, retryable: e.retryable },
       e.stack,
-      details,
+      Array.isArray(issues) ? { ...e.details, issues } : e.details,
     );
   }
   if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
     return withOptional(
-      {
-        name: e.name,
-        message: e.message,
-        code: typeof code === "string" && code ? code : UNEXPECTED,
-        retryable: true,
-      },
+      { name: e.name, message: e.message, code: ownCode(e) ?? UNEXPECTED, retryable: true },
       e.stack,
       undefined,
     );
@@ -75,17 +57,27 @@ export function serializeError(e: unknown): SerializedError {
 }
 
 /**
- * Rebuilds an error from {@link serializeError}'s output as the matching Errand class, so
- * `instanceof` works after the crossing. Any other name (`TypeError`, a user's own class) comes
- * back as an {@link ErrandError} that keeps that name. Code, retryability, details and the
- * original stack are kept.
+ * Rebuilds an error from {@link serializeError}'s output as the class registered under its name
+ * (core's classes and the app's, see `registerError`), so `instanceof` works after the crossing.
+ * A name with no handler here (`TypeError`, an app class not registered on this side) comes back
+ * as an {@link ErrandError} that keeps that name. The original stack is kept, and the error
+ * carries the code and retryability it crossed with, given to it when its class has none.
+ *
+ * @example
+ * ```ts
+ * port.onmessage = ({ data }) => { if (data.error) reject(deserializeError(data.error)) };
+ * ```
  */
-export function deserializeError(s: SerializedError): ErrandError {
-  const options = s.details === undefined ? {} : { details: s.details };
-  const error = rebuild(s, options);
+export function deserializeError(s: SerializedError): RebuiltError {
+  registerCoreErrors();
+  const handler = handlerNamed(s.name);
+  const error: Error = handler?.deserialize(s) ?? fallback(s);
   if (error.name !== s.name) error.name = s.name;
   if (s.stack !== undefined) error.stack = s.stack;
-  return error;
+  const own = error as Partial<Record<"code" | "retryable", unknown>>;
+  if (typeof own.code !== "string") define(error, "code", s.code);
+  if (typeof own.retryable !== "boolean") define(error, "retryable", s.retryable);
+  return error as RebuiltError;
 }
 
 /** Whether `value` has the shape of a {@link SerializedError} (for data read from storage or a port). */
@@ -102,39 +94,50 @@ export function isSerializedError(value: unknown): value is SerializedError {
   );
 }
 
-function rebuild(s: SerializedError, options: { details?: Record<string, unknown> }): ErrandError {
-  switch (s.name) {
-    case "NonRetryableError":
-      return new NonRetryableError(s.message, { ...options, code: s.code });
-    case "TimeoutError":
-      return new TimeoutError(s.message, options);
-    case "WorkerCrashedError":
-      return new WorkerCrashedError(s.message, options);
-    case "ValidationError": {
-      const { issues, ...rest } = s.details ?? {};
-      const details = Object.keys(rest).length > 0 ? { details: rest } : {};
-      return new ValidationError(s.message, toIssues(issues), { ...details, code: s.code });
-    }
-    case "StaleLeaseError":
-      return new StaleLeaseError(s.message, options);
-    case "CancelledError":
-      return new CancelledError(s.message, options);
-    case "VersionUnsupportedError":
-      return new VersionUnsupportedError(s.message, options);
-    case "StorageError":
-      return new StorageError(s.code as StorageErrorCode, s.message, { ...options, retryable: s.retryable });
-    default:
-      return new ErrandError(s.code, s.message, { ...options, retryable: s.retryable });
+let coreRegistered = false;
+
+/**
+ * Registers core's classes, once, where errors are rebuilt. Serializing needs none of them (an
+ * Errand error's generic data is what their handlers write), so code that only serializes, a
+ * worker's, bundles none. A name another copy of core or the app registered already is kept.
+ */
+function registerCoreErrors(): void {
+  if (coreRegistered) return;
+  coreRegistered = true;
+  for (const handler of CORE_ERROR_HANDLERS) {
+    if (handlerNamed(handler.name) === undefined) registerError(handler);
   }
 }
 
-function toIssues(value: unknown): ValidationIssue[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((item: unknown) => {
-    if (typeof item !== "object" || item === null) return [];
-    const { path, message } = item as Record<string, unknown>;
-    return typeof path === "string" && typeof message === "string" ? [{ path, message }] : [];
+function byHandler(handler: ErrorHandler, error: Error): SerializedError {
+  const data = handler.serialize(error);
+  const own = (error as { retryable?: unknown }).retryable;
+  return withOptional(
+    {
+      name: handler.name,
+      message: data.message,
+      code: data.code ?? ownCode(error) ?? UNEXPECTED,
+      retryable: data.retryable ?? (typeof own === "boolean" ? own : true),
+    },
+    error.stack,
+    data.details,
+  );
+}
+
+function fallback(s: SerializedError): ErrandError {
+  return new ErrandError(s.code, s.message, {
+    retryable: s.retryable,
+    ...(s.details === undefined ? {} : { details: s.details }),
   });
+}
+
+function ownCode(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && code ? code : undefined;
+}
+
+function define(error: Error, key: "code" | "retryable", value: unknown): void {
+  Object.defineProperty(error, key, { value, enumerable: true, configurable: true });
 }
 
 function withOptional(

@@ -9,7 +9,8 @@ import { useMemo, useSyncExternalStore } from "react";
 import { keepList } from "./keep-list.ts";
 import { useErrand } from "./provider.tsx";
 import { createRefreshingStore, localChange } from "./refreshing-store.ts";
-import { createTaskStore, type TaskSnapshot } from "./task-store.ts";
+import { createTaskStore } from "./task-store.ts";
+import type { TaskSnapshot } from "./task-view.ts";
 
 /**
  * Task `id`, kept current: `undefined` while it is first read, `null` when there is no such task,

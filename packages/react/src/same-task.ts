@@ -4,7 +4,7 @@
  */
 
 import type { TaskInfo } from "@errand/client";
-import type { TaskView } from "./task-store.ts";
+import type { TaskView } from "./task-view.ts";
 
 /**
  * True when `a` and `b` are one task in one stored version: every stored change bumps

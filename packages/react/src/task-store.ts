@@ -6,21 +6,9 @@
  * component whose task it is, and no other.
  */
 
-import type { OutboxRecord, TaskInfo } from "@errand/client";
 import { type ErrandSource, watch } from "./events.ts";
 import { sameTask } from "./same-task.ts";
-
-/**
- * A task as `useTask` shows it: a local task (`TaskInfo`, with `progress` while it runs), or an
- * edge task (`OutboxRecord`, with `target: "edge"` added to tell them apart).
- */
-export type TaskView = TaskInfo | EdgeTaskView;
-
-/** An edge task as the outbox holds it. */
-export type EdgeTaskView = OutboxRecord & { readonly target: "edge" };
-
-/** `undefined` while the first read is under way; `null` when there is no task of that id. */
-export type TaskSnapshot = TaskView | null | undefined;
+import type { TaskSnapshot, TaskView } from "./task-view.ts";
 
 /** The `subscribe` / `getSnapshot` pair `useSyncExternalStore` takes. */
 export interface ExternalStore<T> {

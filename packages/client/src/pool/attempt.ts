@@ -6,7 +6,7 @@
  */
 
 import { CancelledError, type ErrandError, serializeError, TimeoutError } from "@errand/core";
-import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest } from "../executor.ts";
+import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest } from "../lifecycle/executor.ts";
 import type { StopReason } from "../worker/protocol.ts";
 import type { PoolWorker } from "./pool-worker.ts";
 

@@ -1,7 +1,7 @@
 /** The checks an execution request passes before it reaches a worker. Pure. */
 
 import { ValidationError } from "@errand/core";
-import type { ExecutionRequest } from "../executor.ts";
+import type { ExecutionRequest } from "../lifecycle/executor.ts";
 
 /**
  * The problems of `request`, all of them, as one `ValidationError`; undefined when it is sound.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createErrand } from "../queue/create-errand.ts";
-import type { Errand } from "../queue/runtime.ts";
-import type { ErrandOptions } from "../queue/runtime-options.ts";
-import type { TaskEventDetail } from "../queue/task-events.ts";
+import type { TaskEventDetail } from "../lifecycle/task-events.ts";
+import { createErrand } from "../runtime/create-errand.ts";
+import type { Errand } from "../runtime/runtime.ts";
+import type { ErrandOptions } from "../runtime/runtime-options.ts";
 import { poolWorkerUrl } from "./fixtures/harness.ts";
 import { type Probe, poolTasks } from "./fixtures/tasks.ts";
 

@@ -1,7 +1,7 @@
 import { CancelledError, deserializeError, TimeoutError, WorkerCrashedError } from "@errand/core";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExecutionOutcome } from "../executor.ts";
-import { deferred } from "../queue/fixtures/deferred.ts";
+import { deferred } from "../fixtures/deferred.ts";
+import type { ExecutionOutcome } from "../lifecycle/executor.ts";
 import {
   brokenWorkerUrl,
   closeAll,

@@ -1,6 +1,6 @@
 import { ValidationError } from "@errand/core";
 import { describe, expect, it } from "vitest";
-import { issuesOf } from "../queue/fixtures/issues.ts";
+import { issuesOf } from "../fixtures/issues.ts";
 import { resolvePoolOptions, restartDelay } from "./pool-options.ts";
 
 const createWorker = () => ({}) as Worker;

@@ -1,6 +1,6 @@
 import { deserializeError, NonRetryableError, ValidationError, VersionUnsupportedError } from "@errand/core";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExecutionOutcome, ExecutionRequest } from "../executor.ts";
+import type { ExecutionOutcome, ExecutionRequest } from "../lifecycle/executor.ts";
 import { closeAll, fixturePool, never, quiet, request, watch } from "./fixtures/harness.ts";
 import type { Probe } from "./fixtures/tasks.ts";
 import type { WorkerPool } from "./worker-pool.ts";

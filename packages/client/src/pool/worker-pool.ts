@@ -6,8 +6,8 @@
  */
 
 import { CancelledError, ErrandError, isErrandError, WorkerCrashedError } from "@errand/core";
-import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest, Executor } from "../executor.ts";
-import { sleep, untilAborted } from "./abortable-wait.ts";
+import type { ExecutionHooks, ExecutionOutcome, ExecutionRequest, Executor } from "../lifecycle/executor.ts";
+import { sleep, untilAborted } from "../utils/abortable-wait.ts";
 import { failed, runAttempt } from "./attempt.ts";
 import { checkRequest } from "./check-request.ts";
 import {

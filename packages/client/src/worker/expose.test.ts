@@ -8,7 +8,7 @@ import {
 } from "@errand/core";
 import { proxy, type Remote, wrap } from "comlink";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import type { HandlerContext } from "../executor.ts";
+import type { HandlerContext } from "../lifecycle/executor.ts";
 import { expose } from "./expose.ts";
 import { isReadyMessage, type RunReply, type WorkerApi } from "./protocol.ts";
 import { transfer } from "./transfer.ts";

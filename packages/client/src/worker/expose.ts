@@ -17,7 +17,7 @@ import {
   ValidationError,
 } from "@errand/core";
 import { type Endpoint, expose as exposeApi, transfer as transferReply } from "comlink";
-import type { HandlerContext } from "../executor.ts";
+import type { HandlerContext } from "../lifecycle/executor.ts";
 import { type ProgressSink, READY, type RunReply, type StopReason, type WorkerApi } from "./protocol.ts";
 import { transferablesOf } from "./transfer.ts";
 

@@ -21,6 +21,6 @@
  * @module @errand/client/worker
  */
 
-export type { HandlerContext } from "../executor.ts";
+export type { HandlerContext } from "../lifecycle/executor.ts";
 export { type ExposeOptions, expose, type Handler, type Handlers } from "./expose.ts";
 export { transfer } from "./transfer.ts";
