@@ -43,6 +43,12 @@ export type SubmitItemErrorCode =
 export interface WireError<C extends string = string> {
   code: C;
   message: string;
+  /**
+   * A delivery's last error only: the class name and details the consumer's error was
+   * serialized with, so a client that registered that class rebuilds it (`registerError`).
+   */
+  name?: string;
+  details?: Record<string, unknown>;
 }
 
 /**

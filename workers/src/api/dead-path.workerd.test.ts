@@ -49,6 +49,26 @@ describe("a delivery going dead", () => {
     expect((await views(key, [id]))[0]?.status).toBe("dead");
   });
 
+  it("keeps the name and details of a consumer's error, so a client can rebuild the app's class", async () => {
+    const { key, id, ref } = await heldTask("app-error");
+    await claimDeliveries(env, [ref]);
+    const declined = {
+      name: "PaymentDeclined",
+      code: "payment_declined",
+      message: "The card was declined.",
+      retryable: false,
+      details: { reason: "insufficient_funds" },
+    };
+    expect(await failDelivery(env, ref, declined)).toEqual({ action: "dead" });
+    const [view] = await views(key, [id]);
+    expect(view?.deliveries[0]?.lastError).toEqual({
+      name: "PaymentDeclined",
+      code: "payment_declined",
+      message: "The card was declined.",
+      details: { reason: "insufficient_funds" },
+    });
+  });
+
   it("dies at the claim after its last attempt when no outcome was ever reported", async () => {
     const { key, id, ref } = await heldTask("no-report");
     // The test environment allows 5 attempts: a consumer that dies each time claims 5 times.

@@ -336,7 +336,13 @@ export function fail(
     ref.task,
     ref.subscription,
   );
-  const lastError: WireError = { code: error.code, message: error.message };
+  // Name and details too: a client that registered the consumer's error class rebuilds it.
+  const lastError: WireError = {
+    code: error.code,
+    message: error.message,
+    ...(error.name ? { name: error.name } : {}),
+    ...(error.details === undefined ? {} : { details: error.details }),
+  };
   const decision = decideRetry(policy, Math.max(1, row.attempts), error);
   if (!decision.retry) {
     markDead(db, ref, lastError, now, changes);
