@@ -15,7 +15,10 @@ export interface WireTask {
   topic: string;
   /** At most 128 KB once JSON-encoded. */
   payload: JsonValue;
-  /** Tasks with the same key reach each subscription one at a time, in order. */
+  /**
+   * Tasks of one subject with the same key reach each subscription one at a time, in order (a
+   * token's subject; every API key of a tenant publishes as its one server subject).
+   */
   orderingKey?: string;
   /** Seconds to wait before delivery, 0 to 43 200. */
   delaySeconds?: number;
