@@ -3,6 +3,11 @@
 -- topics, subscriptions, and the views that subject objects feed in batches. Before 1.0 no data
 -- migration is owed: the old task tables are dropped with what they held.
 DROP TABLE IF EXISTS dead_letters;
+
+-- A tenant's own request limit and its per-address limit are the platform's rate limiting
+-- bindings now (TENANT_RATE, CLIENT_RATE in wrangler.toml); the subject's stays per tenant.
+ALTER TABLE tenants DROP COLUMN rate_tenant;
+ALTER TABLE tenants DROP COLUMN rate_ip;
 DROP TABLE IF EXISTS deliveries;
 DROP TABLE IF EXISTS tasks;
 

@@ -30,11 +30,17 @@
  * `GET /count` and `GET /stats` read the committed effects (each with its latency from the
  * client's send to the commit).
  */
-import { ipLimitKey, subjectLimitKey, tenantLimitKey } from "../api/auth/rate-limit.ts";
-import type { RateLimiter } from "../api/auth/rate-limiter.ts";
+import { DurableObject } from "cloudflare:workers";
+import { type RateCharge, RateWindows } from "../api/auth/rate-limit.ts";
 
-/** Errand's own limiter, so the floor pays for rate limits what Errand pays. */
-export { RateLimiter } from "../api/auth/rate-limiter.ts";
+/** A limiter object with Errand's counters, so the floor pays for rate limits a DO call. */
+export class RateLimiter extends DurableObject {
+  readonly #windows = new RateWindows();
+
+  charge(charges: RateCharge[]): number | undefined {
+    return this.#windows.charge(charges);
+  }
+}
 
 /** The floor's bindings. */
 export interface FloorEnv {
@@ -85,9 +91,9 @@ export default {
         const ip = request.headers.get("cf-connecting-ip") ?? "127.0.0.1";
         const limit = 10_000_000;
         const wait = await env.LIMITS.get(env.LIMITS.idFromName("bench")).charge([
-          { key: tenantLimitKey("bench"), limit },
-          { key: subjectLimitKey("bench", "bench"), limit },
-          { key: ipLimitKey("bench", ip), limit },
+          { key: "t:bench", limit },
+          { key: "s:bench:bench", limit },
+          { key: `i:bench:${ip}`, limit },
         ]);
         if (wait !== undefined) return Response.json({ error: "rate_limited" }, { status: 429 });
       }

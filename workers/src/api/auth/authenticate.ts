@@ -1,7 +1,7 @@
 /**
  * Authentication middleware: `Authorization: Bearer <API key | client token>` → the request's
- * principal, then the rate limits of its tenant, subject and client IP (charged at the tenant's
- * RateLimiter Durable Object, so they hold across isolates: one RPC per request). A credential
+ * principal, then the rate limits of its tenant and client address (the platform's bindings)
+ * and, for a token, of its subject (in the subject's own object). A credential
  * that fails is charged to the client's address instead (auth-failures.ts): past its budget the
  * answer is 429, not 401.
  */
@@ -9,13 +9,13 @@ import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../http/api-error.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { originAllowedFor } from "../http/cors.ts";
+import { subjectObject } from "../objects/subject-ref.ts";
 import { parseApiKey, verifyApiKey } from "./api-key.ts";
 import { chargeFailure, failureWait } from "./auth-failures.ts";
 import { tokenSecrets, verifyToken } from "./client-token.ts";
 import { sha256Hex } from "./crypto.ts";
 import type { Principal } from "./principal.ts";
-import { rateCharges } from "./rate-limit.ts";
-import { chargeTenant } from "./rate-limiter.ts";
+import { chargePlatform } from "./rate-limit.ts";
 import { loadTenant, type Tenant } from "./tenant.ts";
 
 // Verified keys and tenants are kept briefly per isolate so the hot path skips a D1 read;
@@ -36,7 +36,8 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         "unauthorized",
         "Send an API key or client token as Authorization: Bearer <credential>.",
       );
-    const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+    const address = c.req.header("cf-connecting-ip");
+    const ip = address ?? "unknown";
     const wait = failureWait(ip);
     const principal = await resolvePrincipal(c.env, match[1], { lookup: wait === undefined });
     if (!principal) {
@@ -52,7 +53,13 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (origin !== undefined && !originAllowedFor(c.env, principal.tenant, origin)) {
       throw new ApiError("forbidden", `This tenant does not allow requests from ${origin}.`);
     }
-    const retryAfter = await chargeTenant(c.env, principal.tenant.id, rateCharges(principal, ip));
+    const retryAfter =
+      (await chargePlatform(c.env, principal.tenant.id, address)) ??
+      (principal.kind === "token"
+        ? await subjectObject(c.env, principal.tenant.id, principal.subject).charge(
+            principal.tenant.rates.subject,
+          )
+        : undefined);
     if (retryAfter !== undefined) {
       throw new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} s.`, {
         "Retry-After": String(retryAfter),

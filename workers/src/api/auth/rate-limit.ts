@@ -1,10 +1,32 @@
 /**
- * Fixed-window request counters: the arithmetic behind the rate limits per tenant, per subject
- * and per client IP. Pure and in memory; the {@link RateLimiter} Durable Object holds one set
- * per tenant so every isolate charges the same counters. Keyed by subject, not token, so a
- * fresh token is not a fresh budget.
+ * Rate limits. Per tenant and per client address: the platform's rate limiting bindings
+ * (`TENANT_RATE`, `CLIENT_RATE` in wrangler.toml), counted per Cloudflare location, with no
+ * Durable Object or storage of Errand's own on the path. Per subject: fixed-window counters
+ * ({@link RateWindows}) in the subject's own object, where every request of that subject goes
+ * anyway; keyed by subject, not token, so a fresh token is not a fresh budget.
  */
-import type { Principal } from "./principal.ts";
+import { addressBlock } from "./client-address.ts";
+
+/** The period of the `TENANT_RATE` and `CLIENT_RATE` bindings, in seconds (wrangler.toml). */
+export const PLATFORM_PERIOD_SECONDS = 60;
+
+/**
+ * Charges one request to the tenant's and the client address's platform limits; the seconds to
+ * wait when either is spent (the bindings say only "over": a whole period), else undefined. A
+ * request with no client address (Cloudflare always sends one; local tools may not) is charged
+ * to the tenant alone.
+ */
+export async function chargePlatform(
+  env: Env,
+  tenant: string,
+  ip: string | undefined,
+): Promise<number | undefined> {
+  const [perTenant, perAddress] = await Promise.all([
+    env.TENANT_RATE.limit({ key: tenant }),
+    ip === undefined ? { success: true } : env.CLIENT_RATE.limit({ key: `${tenant}:${addressBlock(ip)}` }),
+  ]);
+  return perTenant.success && perAddress.success ? undefined : PLATFORM_PERIOD_SECONDS;
+}
 
 /** The length of a window. */
 export const WINDOW_MS = 60_000;
@@ -55,31 +77,4 @@ export class RateWindows {
       if (now - window.start >= WINDOW_MS) this.#windows.delete(key);
     }
   }
-}
-
-/** The limits a request by this principal from this client IP is charged against. */
-export function rateCharges(principal: Principal, ip: string): RateCharge[] {
-  const { tenant } = principal;
-  const list: RateCharge[] = [
-    { key: tenantLimitKey(tenant.id), limit: tenant.rates.tenant },
-    { key: ipLimitKey(tenant.id, ip), limit: tenant.rates.ip },
-  ];
-  if (principal.kind === "token")
-    list.push({ key: subjectLimitKey(tenant.id, principal.subject), limit: tenant.rates.subject });
-  return list;
-}
-
-/** The counter of a whole tenant. */
-export function tenantLimitKey(tenant: string): string {
-  return `t:${tenant}`;
-}
-
-/** The counter of one client IP within a tenant. */
-export function ipLimitKey(tenant: string, ip: string): string {
-  return `i:${tenant}:${ip}`;
-}
-
-/** The counter of one subject (every token minted for it) within a tenant. */
-export function subjectLimitKey(tenant: string, subject: string): string {
-  return `s:${tenant}:${subject}`;
 }

@@ -8,28 +8,29 @@ export interface Tenant {
    * `origins` column of its row). Isolates cache them: a change is seen within 30 s (cors.ts).
    */
   origins: string[];
-  /** Requests per minute: per tenant, per subject, per client IP. */
-  rates: { tenant: number; subject: number; ip: number };
+  /**
+   * Requests per minute of one subject (every token minted for it). The tenant's and each client
+   * address's limits are the platform bindings' (wrangler.toml), the same for every tenant.
+   */
+  rates: { subject: number };
 }
 
 /** A `tenants` row. */
 export interface TenantRow {
   id: string;
   origins: string;
-  rate_tenant: number;
   rate_subject: number;
-  rate_ip: number;
 }
 
 /** The columns {@link tenantFromRow} reads, for SELECTs that join `tenants` as `t`. */
-export const TENANT_COLUMNS = "t.id AS tenant_id, t.origins, t.rate_tenant, t.rate_subject, t.rate_ip";
+export const TENANT_COLUMNS = "t.id AS tenant_id, t.origins, t.rate_subject";
 
 /** Builds a {@link Tenant} from the columns of {@link TENANT_COLUMNS}. */
 export function tenantFromRow(row: Omit<TenantRow, "id"> & { tenant_id: string }): Tenant {
   return {
     id: row.tenant_id,
     origins: parseStringArray(row.origins),
-    rates: { tenant: row.rate_tenant, subject: row.rate_subject, ip: row.rate_ip },
+    rates: { subject: row.rate_subject },
   };
 }
 

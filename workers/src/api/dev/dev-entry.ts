@@ -15,7 +15,6 @@ import { devRoutes } from "./dev-routes.ts";
 import { seedOnce } from "./dev-seed.ts";
 import { faults } from "./faults.ts";
 
-export { RateLimiter } from "../auth/rate-limiter.ts";
 export { Hub } from "../objects/hub.ts";
 
 let chaosOverride: ChaosSettings | undefined | null = null;

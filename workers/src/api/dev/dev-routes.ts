@@ -4,7 +4,7 @@
  * - `POST /v1/dev/token` `{ subject?, topics?, ttlSeconds? }` → a client token of the seeded
  *   `dev` tenant (default subject `demo-user`, topics `["demo.*"]`, 1 hour), for the demo page
  *   and fixture pages; no credential needed.
- * - `POST /v1/dev/tenants` `{ origins?, rates? }` → a fresh tenant and an admin key, so tests
+ * - `POST /v1/dev/tenants` `{ origins?, rates?: { subject? } }` → a fresh tenant and an admin key, so tests
  *   and benchmarks never share state.
  * - `POST /v1/dev/chaos` `{ duplicate, maxDelaySeconds, shuffle }` (test only) → the queue
  *   chaos settings of this isolate.
@@ -64,17 +64,8 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
     const key = await mintApiKey();
     await c.env.DB.batch([
       c.env.DB.prepare(
-        `INSERT INTO tenants (id, name, origins, rate_tenant, rate_subject, rate_ip, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).bind(
-        tenant,
-        tenant,
-        JSON.stringify(origins),
-        rate("tenant", 60_000),
-        rate("subject", 6_000),
-        rate("ip", 6_000),
-        Date.now(),
-      ),
+        "INSERT INTO tenants (id, name, origins, rate_subject, created_at) VALUES (?, ?, ?, ?, ?)",
+      ).bind(tenant, tenant, JSON.stringify(origins), rate("subject", 6_000), Date.now()),
       insertApiKey(c.env.DB, key, tenant, SCOPES, ["*"], "dev admin key"),
     ]);
     forgetKnownOrigins();

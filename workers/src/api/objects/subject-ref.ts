@@ -14,6 +14,7 @@ type Remote<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promi
 export type SubjectApi = {
   [K in
     | "ingest"
+    | "charge"
     | "claim"
     | "complete"
     | "fail"

@@ -19,6 +19,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { JsonValue, SerializedError } from "@errand/core";
 import type { SubmitItemResult, TaskView, WireError } from "@errand/core/wire";
 import type { Claim, DeliveryRef } from "@errand/edge";
+import { RateWindows } from "../auth/rate-limit.ts";
 import { deliveryPolicy } from "../queues/delivery-policy.ts";
 import { deliveryQueues, queueFor } from "../queues/delivery-queues.ts";
 import type { Changes, FailDecision, LocalRef } from "./deliveries.ts";
@@ -45,6 +46,7 @@ export class Subject extends DurableObject<Env> {
   #identity: SubjectIdentity | undefined;
   #alarmAt: number | null | undefined;
   #hubQuietUntil = 0;
+  readonly #rate = new RateWindows();
   /** Whether the tenant-wide views in D1 lag this object's state. */
   #dirty = false;
   /** Requests served by this instance (the benchmark's cost figures). */
@@ -173,6 +175,16 @@ export class Subject extends DurableObject<Env> {
     );
     await this.#settle(changes);
     return dead;
+  }
+
+  /**
+   * Charges one request of this subject against its limit (requests a minute, every token of
+   * the subject alike); the seconds to wait when spent, else undefined. Counted in memory: an
+   * object idle long enough to be evicted has no window still open worth keeping.
+   */
+  charge(limit: number): number | undefined {
+    this.#requests++;
+    return this.#rate.charge([{ key: "subject", limit }]);
   }
 
   /** Views of tasks by id, in the order asked; unknown ids left out. */
