@@ -1,10 +1,9 @@
-import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { freePort, startEdge } from "../scripts/servers.mjs";
+import { consumerEffects } from "./consumer-effects.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 /**
@@ -122,21 +121,6 @@ async function prepare(port: number, persistTo: string, stopEdge: () => Promise<
   await new Promise<void>((resolve) => tokens.listen(tokenPort, "127.0.0.1", resolve));
   const proxy = await startTcpProxy(port);
 
-  const consumerDb = () => {
-    const dir = path.join(persistTo, "v3/d1/miniflare-D1DatabaseObject");
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
-      // workerd writes these files meanwhile: wait out its locks rather than fail on one
-      // ("database is locked" failed a loaded CI run once).
-      const db = new DatabaseSync(path.join(dir, file), { readOnly: true, timeout: 10_000 });
-      const found = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = ? AND name = ?")
-        .all("table", "effects");
-      if (found.length > 0) return db;
-      db.close();
-    }
-    return undefined;
-  };
-
   return {
     url: proxy.url,
     directUrl,
@@ -144,17 +128,7 @@ async function prepare(port: number, persistTo: string, stopEdge: () => Promise<
     tokenUrl: `http://127.0.0.1:${tokenPort}/token`,
     adminKey,
     token: async (subject) => String((await mint(subject)).token),
-    effectsOf(ids) {
-      const db = consumerDb();
-      if (db === undefined) return [];
-      try {
-        return db
-          .prepare("SELECT task_id, subject FROM effects WHERE task_id IN (SELECT value FROM json_each(?))")
-          .all(JSON.stringify(ids)) as { task_id: string; subject: string }[];
-      } finally {
-        db.close();
-      }
-    },
+    effectsOf: (ids) => consumerEffects(persistTo, ids),
     setTokenMode(mode) {
       tokenMode = mode;
     },
