@@ -103,8 +103,12 @@ describe("behind the chaos layer (shuffled, duplicated, delayed messages)", () =
       ]);
     expect(final.some((v) => v.attempts > 1)).toBe(true);
     const dead = final.filter((v) => v.status === "dead").map((v) => v.id);
-    const letters = await json<{ deadLetters: { taskId: string }[] }>(key, "GET", "/v1/dead-letters");
-    expect(letters.deadLetters.map((l) => l.taskId).sort()).toEqual(dead.sort());
+    // Dead letters are listed once the objects have fed them (within FEED_SECONDS).
+    const listed = await waitFor(async () => {
+      const letters = await json<{ deadLetters: { taskId: string }[] }>(key, "GET", "/v1/dead-letters");
+      return letters.deadLetters.length >= dead.length ? letters.deadLetters : undefined;
+    });
+    expect(listed.map((l) => l.taskId).sort()).toEqual(dead.sort());
   });
 });
 

@@ -141,10 +141,13 @@ export function intendToSend(
   );
 }
 
+/** The longest a sent delivery waits for news before it is sent again, however often it was. */
+const MAX_WAIT_MS = 60 * 60_000;
+
 /**
  * Records that these deliveries were sent: a `queue` or `webhook` one is expected to be claimed
- * within `visibilityMs` of its due time; a `live` one is delivered as it is sent (best-effort),
- * so its scope moves on.
+ * within `visibilityMs` of its due time, doubled for each earlier send of it (at most an hour);
+ * a `live` one is delivered as it is sent (best-effort), so its scope moves on.
  */
 export function markSent(
   db: SubjectDb,
@@ -167,11 +170,12 @@ export function markSent(
     } else {
       db.run(
         // A claim made while the send was on its way set its own watch: keep that one.
-        `UPDATE deliveries SET sent_at = ?, expect_by = CASE WHEN attempts = ? THEN ? ELSE expect_by END
+        `UPDATE deliveries SET sent_at = ?, sends = sends + 1,
+           expect_by = CASE WHEN attempts = ? THEN ? ELSE expect_by END
          WHERE task_key = ? AND subscription = ? AND status = 'pending'`,
         now,
         d.attempts,
-        Math.max(d.due_at, now) + visibilityMs,
+        Math.max(d.due_at, now) + Math.min(MAX_WAIT_MS, visibilityMs * 2 ** Math.min(d.sends, 20)),
         d.task_key,
         d.subscription,
       );

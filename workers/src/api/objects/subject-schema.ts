@@ -14,7 +14,9 @@ import type { DeliveryStatus, SubscriptionKind } from "@errand/core/wire";
  * - A delivery is one task at one subscription, created with the task (a snapshot of the
  *   subscription's kind, target and rules, so sending needs no D1 read). `sent_at` is null while
  *   it sits in the outbox; `expect_by` is when a sent delivery with no news is sent again (its
- *   queue message may be lost): set at each send, claim and failed attempt.
+ *   queue message may be lost): set at each send, claim and failed attempt. Each send of the
+ *   same delivery waits twice as long as the one before (`sends`), so a queue with a backlog
+ *   longer than the window gets a few copies of a delivery, not one per window.
  */
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -52,6 +54,7 @@ export const SCHEMA = [
     result TEXT,
     due_at INTEGER NOT NULL,
     sent_at INTEGER,
+    sends INTEGER NOT NULL DEFAULT 0,
     expect_by INTEGER,
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (task_key, subscription)
@@ -103,6 +106,8 @@ export interface DeliveryRow {
   result: string | null;
   due_at: number;
   sent_at: number | null;
+  /** How many times it was put on a queue: each send waits twice as long as the last for news. */
+  sends: number;
   expect_by: number | null;
   updated_at: number;
 }
