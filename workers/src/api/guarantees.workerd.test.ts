@@ -229,6 +229,34 @@ describe("repair", () => {
     expect(row).toBeNull();
   });
 
+  it("deletes a subject's object storage and its stats row once nothing is left in it", async () => {
+    const { tenant, key } = await newTenant();
+    await topicWith(key, "notes", []);
+    const { token } = await json<{ token: string }>(key, "POST", "/v1/tokens", {
+      subject: "leaving",
+      topics: ["notes"],
+      ttlSeconds: 600,
+    });
+    const [id] = ids("leaving", 1) as [string];
+    await submit(token, [{ id, topic: "notes", payload: {} }]);
+    const stats = () =>
+      env.DB.prepare("SELECT count(*) AS n FROM subject_stats WHERE tenant = ?")
+        .bind(tenant)
+        .first<{ n: number }>();
+    await waitFor(async () => ((await stats())?.n === 1 ? true : undefined));
+    await subjectSql(tenant, "leaving", "UPDATE tasks SET updated_at = 0");
+    await repairSubject(tenant, "leaving");
+    const object = env.SUBJECT.get(env.SUBJECT.idFromName(JSON.stringify([tenant, "leaving"])));
+    const tables = await runInDurableObject(object, (_, state) =>
+      state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
+        .toArray(),
+    );
+    expect(tables).toEqual([]);
+    expect((await stats())?.n).toBe(0);
+    expect(await runInDurableObject(object, (_, state) => state.storage.getAlarm())).toBeNull();
+  });
+
   it("purges by reading the expired finished tasks, not every task stored", async () => {
     const { key, tenant } = await newTenant();
     const now = Date.now();
