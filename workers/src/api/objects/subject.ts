@@ -17,7 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JsonValue, SerializedError } from "@errand/core";
-import type { SubmitItemResult, TaskView, WireError } from "@errand/core/wire";
+import type { SubmitItemResult, SubscriptionStats, TaskView, WireError } from "@errand/core/wire";
 import type { Claim, DeliveryRef } from "@errand/edge";
 import { RateWindows } from "../auth/rate-limit.ts";
 import { deliveryPolicy } from "../queues/delivery-policy.ts";
@@ -547,17 +547,7 @@ export class Subject extends DurableObject<Env> {
     const topics = this.#db.all<{ topic: string; status: string; n: number }>(
       "SELECT topic, status, COUNT(*) AS n FROM tasks GROUP BY topic, status",
     );
-    const subs = this.#db.all<{
-      subscription: string;
-      topic: string;
-      kind: string;
-      inFlight: number;
-      failed: number;
-      pending: number;
-      delivered: number;
-      dead: number;
-      cancelled: number;
-    }>(
+    const subs = this.#db.all<SubscriptionStats>(
       `SELECT d.subscription, t.topic, d.kind,
          SUM(d.status = 'pending' AND d.sent_at IS NOT NULL) AS inFlight,
          SUM(d.status = 'pending' AND d.last_error IS NOT NULL) AS failed,
@@ -645,17 +635,7 @@ export class Subject extends DurableObject<Env> {
 /** A subject's counts, as it feeds them to D1. */
 export interface SubjectStats {
   topics: { topic: string; status: string; n: number }[];
-  subscriptions: {
-    subscription: string;
-    topic: string;
-    kind: string;
-    inFlight: number;
-    failed: number;
-    pending: number;
-    delivered: number;
-    dead: number;
-    cancelled: number;
-  }[];
+  subscriptions: SubscriptionStats[];
   /** Attempts beyond each delivery's first, summed. */
   retries: number;
 }
