@@ -17,27 +17,23 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { JsonValue, SerializedError } from "@errand/core";
-import type { SubmitItemResult, SubscriptionStats, TaskView, WireError } from "@errand/core/wire";
+import type { SubmitItemResult, TaskView, WireError } from "@errand/core/wire";
 import type { Claim, DeliveryRef } from "@errand/edge";
 import { RateWindows } from "../auth/rate-limit.ts";
 import { deliveryPolicy } from "../queues/delivery-policy.ts";
-import { deliveryQueues, queueFor } from "../queues/delivery-queues.ts";
 import type { Changes, FailDecision, LocalRef } from "./deliveries.ts";
 import * as deliveries from "./deliveries.ts";
 import { LiveSockets, type SocketCredential } from "./live-sockets.ts";
+import { sendDeliveries } from "./send-deliveries.ts";
+import type { SubjectIdentity } from "./subject-feed.ts";
+import * as feed from "./subject-feed.ts";
 import { type DeliveryRow, SCHEMA, type SqlMeter, SubjectDb } from "./subject-schema.ts";
 import * as tasks from "./subject-tasks.ts";
 
-/** Who the object belongs to, given by the calls that can create it. */
-export interface SubjectIdentity {
-  tenant: string;
-  subject: string;
-}
+export type { SubjectIdentity, SubjectStats } from "./subject-feed.ts";
 
 /** How long an object with no admin socket to tell stops forwarding to the tenant hub. */
 const HUB_QUIET_MS = 2_000;
-
-const MAX_SEND_BATCH = 100;
 
 /** One subject's object (named `JSON.stringify([tenant, subject])`: see subject-ref.ts). */
 export class Subject extends DurableObject<Env> {
@@ -284,9 +280,11 @@ export class Subject extends DurableObject<Env> {
       return rows;
     });
     await this.#settle(deliveries.noChanges(), due);
-    if (await this.#purge(now - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000)) this.#dirty = true;
+    const identity = this.#who();
+    const retained = now - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000;
+    if (identity && (await feed.purgeExpired(this.#feedTarget(identity), retained))) this.#dirty = true;
     this.#sockets.closeExpired(now);
-    await this.#feed();
+    if (identity && this.#dirty) this.#dirty = (await feed.feedViews(this.#feedTarget(identity))) !== "done";
     if (this.#empty()) {
       await this.#forget();
       return;
@@ -343,7 +341,8 @@ export class Subject extends DurableObject<Env> {
     const views = new Map<string, TaskView>();
     for (let round = 0; ; round++) {
       if (sendable.length > 0) await this.#arm();
-      const sent = sendable.length === 0 ? [] : await this.#send(sendable);
+      const sent =
+        sendable.length === 0 ? [] : await sendDeliveries(this.env, sendable, this.ctx.id.toString());
       const next = this.ctx.storage.transactionSync(() => {
         deliveries.markSent(this.#db, sent, Date.now(), visibility, changes);
         for (const view of tasks.refresh(this.#db, changes, Date.now())) views.set(view.id, view);
@@ -360,55 +359,6 @@ export class Subject extends DurableObject<Env> {
     await this.#arm();
   }
 
-  /**
-   * Puts deliveries on their queues (`queue` on the declared delivery queue, `webhook` on the
-   * webhook queue), up to 100 a send; `live` ones need no send. Returns the ones sent. A failed
-   * send is logged, not thrown: the deliveries stay in the outbox for the alarm.
-   */
-  async #send(rows: readonly DeliveryRow[]): Promise<DeliveryRow[]> {
-    const queues = deliveryQueues(this.env);
-    const object = this.ctx.id.toString();
-    const byQueue = new Map<Queue, DeliveryRow[]>();
-    const sent: DeliveryRow[] = [];
-    const seen = new Set<string>();
-    for (const row of rows) {
-      const id = `${row.task_key}:${row.subscription}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (row.kind === "live") {
-        // Delivered as it is sent; one due later waits for the alarm at its due time.
-        if (row.due_at <= Date.now()) sent.push(row);
-        continue;
-      }
-      const queue = row.kind === "webhook" ? this.env.WEBHOOK_QUEUE : queueFor(queues, row.target, object);
-      if (!queue) {
-        console.error(`errand-api: subscription ${row.subscription} names undeclared queue ${row.target}`);
-        continue;
-      }
-      byQueue.set(queue, [...(byQueue.get(queue) ?? []), row]);
-    }
-    const now = Date.now();
-    await Promise.all(
-      [...byQueue].map(async ([queue, list]) => {
-        for (let i = 0; i < list.length; i += MAX_SEND_BATCH) {
-          const chunk = list.slice(i, i + MAX_SEND_BATCH);
-          try {
-            await queue.sendBatch(
-              chunk.map((row) => ({
-                body: { task: row.task_key, subscription: row.subscription, object } satisfies DeliveryRef,
-                delaySeconds: Math.max(0, Math.ceil((row.due_at - now) / 1000)),
-              })),
-            );
-            sent.push(...chunk);
-          } catch (error) {
-            console.error("errand-api: a delivery send failed; the object's alarm sends it again", error);
-          }
-        }
-      }),
-    );
-    return sent;
-  }
-
   /** Tells this subject's sockets, and the tenant hub's admin sockets while it has any. */
   async #publish(views: TaskView[]): Promise<void> {
     this.#sockets.publish(views);
@@ -420,144 +370,6 @@ export class Subject extends DurableObject<Env> {
     } catch (error) {
       console.warn("errand-api: forwarding to the tenant hub failed", error);
     }
-  }
-
-  /**
-   * Brings the tenant-wide views in D1 up to date: the task index (admin reads by id; the server
-   * subject's tasks need none, admin reads look there first), dead letters, and this subject's
-   * stats. One D1 batch.
-   */
-  async #feed(): Promise<void> {
-    const identity = this.#who();
-    if (!identity || !this.#dirty) return;
-    const object = this.ctx.id.toString();
-    const db = this.env.DB;
-    const unindexed =
-      identity.subject === ""
-        ? []
-        : this.#db.all<{ key: number; id: string; topic: string; accepted_at: number }>(
-            "SELECT key, id, topic, accepted_at FROM tasks WHERE indexed = 0 LIMIT 1000",
-          );
-    const letters = this.#db.all<{
-      id: string;
-      task_key: number;
-      task_id: string;
-      topic: string;
-      subscription: string;
-      error: string | null;
-      created_at: number;
-      replayed_at: number | null;
-    }>(
-      `SELECT l.id, l.task_key, t.id AS task_id, t.topic, l.subscription, l.error, l.created_at, l.replayed_at
-       FROM dead_letters l JOIN tasks t ON t.key = l.task_key WHERE l.indexed = 0 LIMIT 1000`,
-    );
-    const stats = this.#stats();
-    const statements: D1PreparedStatement[] = [
-      db
-        .prepare(
-          `INSERT INTO subject_stats (tenant, object, subject, stats, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-           ON CONFLICT (tenant, object) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at`,
-        )
-        .bind(identity.tenant, object, identity.subject, JSON.stringify(stats), Date.now()),
-    ];
-    if (unindexed.length > 0) {
-      statements.push(
-        db
-          .prepare(
-            `INSERT INTO task_index (tenant, id, subject, object, topic, accepted_at)
-             SELECT ?1, value ->> '$.id', ?2, ?3, value ->> '$.topic', value ->> '$.at' FROM json_each(?4) WHERE true
-             ON CONFLICT DO NOTHING`,
-          )
-          .bind(
-            identity.tenant,
-            identity.subject,
-            object,
-            JSON.stringify(unindexed.map((t) => ({ id: t.id, topic: t.topic, at: t.accepted_at }))),
-          ),
-      );
-    }
-    if (letters.length > 0) {
-      statements.push(
-        db
-          .prepare(
-            `INSERT INTO dead_letters (id, tenant, object, subject, task_key, task_id, topic, subscription, error,
-               created_at, replayed_at)
-             SELECT value ->> '$.id', ?1, ?2, ?3, value ->> '$.task_key', value ->> '$.task_id', value ->> '$.topic',
-               value ->> '$.subscription', value ->> '$.error', value ->> '$.created_at', value ->> '$.replayed_at'
-             FROM json_each(?4) WHERE true
-             ON CONFLICT (object, task_key, subscription) DO UPDATE SET id = excluded.id, error = excluded.error,
-               created_at = excluded.created_at, replayed_at = excluded.replayed_at`,
-          )
-          .bind(identity.tenant, object, identity.subject, JSON.stringify(letters)),
-      );
-    }
-    try {
-      await db.batch(statements);
-    } catch (error) {
-      console.error("errand-api: feeding the tenant's views failed; the alarm tries again", error);
-      return;
-    }
-    this.ctx.storage.transactionSync(() => {
-      if (unindexed.length > 0)
-        this.#db.run(
-          "UPDATE tasks SET indexed = 1 WHERE key IN (SELECT value FROM json_each(?))",
-          JSON.stringify(unindexed.map((t) => t.key)),
-        );
-      if (letters.length > 0)
-        this.#db.run(
-          "UPDATE dead_letters SET indexed = 1 WHERE id IN (SELECT value FROM json_each(?))",
-          JSON.stringify(letters.map((l) => l.id)),
-        );
-    });
-    this.#dirty = unindexed.length === 1000 || letters.length === 1000;
-  }
-
-  /**
-   * Removes finished tasks past retention, their task index rows in D1 first (so no index row
-   * outlives its task for long; if that fails, nothing is removed and the next alarm tries
-   * again). True when it removed any.
-   */
-  async #purge(before: number): Promise<boolean> {
-    const finished = tasks.finishedBefore(this.#db, before);
-    const identity = this.#who();
-    if (finished.length === 0 || !identity) return false;
-    if (identity.subject !== "") {
-      try {
-        await this.env.DB.prepare(
-          "DELETE FROM task_index WHERE tenant = ? AND subject = ? AND id IN (SELECT value FROM json_each(?))",
-        )
-          .bind(identity.tenant, identity.subject, JSON.stringify(finished.map((t) => t.id)))
-          .run();
-      } catch (error) {
-        console.error("errand-api: removing index rows failed; the next alarm tries again", error);
-        return false;
-      }
-    }
-    this.ctx.storage.transactionSync(() =>
-      tasks.removeTasks(
-        this.#db,
-        finished.map((t) => t.key),
-      ),
-    );
-    return true;
-  }
-
-  /** This subject's counts per topic and per subscription, as `GET /v1/stats` sums them. */
-  #stats(): SubjectStats {
-    const topics = this.#db.all<{ topic: string; status: string; n: number }>(
-      "SELECT topic, status, COUNT(*) AS n FROM tasks GROUP BY topic, status",
-    );
-    const subs = this.#db.all<SubscriptionStats>(
-      `SELECT d.subscription, t.topic, d.kind,
-         SUM(d.status = 'pending' AND d.sent_at IS NOT NULL) AS inFlight,
-         SUM(d.status = 'pending' AND d.last_error IS NOT NULL) AS failed,
-         SUM(d.status = 'pending') AS pending, SUM(d.status = 'delivered') AS delivered,
-         SUM(d.status = 'dead') AS dead, SUM(d.status = 'cancelled') AS cancelled
-       FROM deliveries d JOIN tasks t ON t.key = d.task_key GROUP BY d.subscription, t.topic, d.kind`,
-    );
-    const retries =
-      this.#db.first<{ n: number | null }>("SELECT SUM(MAX(attempts - 1, 0)) AS n FROM deliveries")?.n ?? 0;
-    return { topics, subscriptions: subs, retries };
   }
 
   /** Nothing left: no task, no dead letter, no socket. */
@@ -572,17 +384,22 @@ export class Subject extends DurableObject<Env> {
   /** Deletes this object's storage and its stats row: an idle subject costs nothing at rest. */
   async #forget(): Promise<void> {
     const identity = this.#who();
-    if (identity) {
-      await this.env.DB.prepare("DELETE FROM subject_stats WHERE tenant = ? AND object = ?")
-        .bind(identity.tenant, this.ctx.id.toString())
-        .run()
-        .catch((error: unknown) => console.warn("errand-api: dropping a subject's stats failed", error));
-    }
+    if (identity) await feed.dropStats(this.#feedTarget(identity));
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.#identity = undefined;
     this.#alarmAt = null;
     this.#created = false;
+  }
+
+  #feedTarget(identity: SubjectIdentity): feed.FeedTarget {
+    return {
+      env: this.env,
+      db: this.#db,
+      transaction: (fn) => this.ctx.storage.transactionSync(fn),
+      identity,
+      object: this.ctx.id.toString(),
+    };
   }
 
   /** Arms the alarm for the next thing to do: a send, a report overdue, the feed, a purge. */
@@ -630,14 +447,6 @@ export class Subject extends DurableObject<Env> {
   #visibilityMs(): number {
     return seconds(this.env.DELIVERY_VISIBILITY_SECONDS, 30) * 1000;
   }
-}
-
-/** A subject's counts, as it feeds them to D1. */
-export interface SubjectStats {
-  topics: { topic: string; status: string; n: number }[];
-  subscriptions: SubscriptionStats[];
-  /** Attempts beyond each delivery's first, summed. */
-  retries: number;
 }
 
 function local(ref: DeliveryRef): LocalRef {
