@@ -1,5 +1,6 @@
 // The import rules `npm run lint` checks with dependency-cruiser: no cycles in any package's
-// source (type imports included), and packages/client/src's folders import only downwards.
+// source or the edge's (type imports included), packages/client/src's folders import only
+// downwards, and the edge's production code never imports its dev/test-only folder.
 // See docs/design.md, "The client's folders".
 
 /**
@@ -44,6 +45,14 @@ export default {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: "edge-no-dev",
+      comment:
+        "workers/src/api/dev/ (seeds, dev routes, faults, queue chaos) is only for the dev and test entry: production code never imports it.",
+      severity: "error",
+      from: { path: "^workers/src/api/", pathNot: "^workers/src/api/dev/" },
+      to: { path: "^workers/src/api/dev/" },
+    },
     {
       name: "client-layer-unlisted",
       comment: "A folder of packages/client/src that is not in CLIENT_LAYERS: give it its rank there.",

@@ -4,7 +4,7 @@ import { defineTasks, task } from "@errand/core";
 import { type DeliveryRef, defineConsumer } from "@errand/edge";
 import { beforeAll, describe, expect, it } from "vitest";
 import { deliveryRef, ids, newTenant, subjectSql, submit, topicWith, views } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./consumer-api.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./queues/consumer-calls.ts";
 
 const tasks = defineTasks({ "test.effect": task<{ n: number }, { n: number }>() });
 let invocations = 0;

@@ -14,7 +14,7 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries, failDelivery } from "./consumer-api.ts";
+import { claimDeliveries, failDelivery } from "./queues/consumer-calls.ts";
 import { handleQueue } from "./queues/queue.ts";
 
 const fatal = { name: "NonRetryableError", code: "boom", message: "Boom", retryable: false };

@@ -20,7 +20,7 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries, completeDeliveries, failDelivery } from "./consumer-api.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./queues/consumer-calls.ts";
 
 describe("fan-out", () => {
   it("delivers one task to a queue consumer, a signed webhook and a live WebSocket client", async () => {

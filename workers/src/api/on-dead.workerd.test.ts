@@ -14,7 +14,7 @@ import {
   views,
   waitFor,
 } from "../../test/edge.ts";
-import { claimDeliveries } from "./consumer-api.ts";
+import { claimDeliveries } from "./queues/consumer-calls.ts";
 
 const TOPIC = "test.effect";
 

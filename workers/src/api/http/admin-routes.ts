@@ -16,13 +16,13 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { insertApiKey, mintApiKey, SCOPES, type Scope } from "../auth/api-key.ts";
 import { forgetCachedCredentials } from "../auth/authenticate.ts";
 import { hasScope } from "../auth/principal.ts";
+import { forgetTopics } from "../auth/topic-config.ts";
 import { listDeadLetters, replayDeadLetter } from "../queues/dead-letters.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
 import { jsonBody } from "./json-body.ts";
 import { tenantStats } from "./stats.ts";
 import { createSubscription, deleteSubscription, listSubscriptions, rotateSecret } from "./subscriptions.ts";
-import { forgetTopics } from "./topic-config.ts";
 
 /** The admin routes, mounted at `/v1`. */
 export const adminRoutes = new Hono<AppEnv>();

@@ -10,11 +10,11 @@ import { parseSubmitTasksRequest, type SubmitItemResult, type SubmitTasksRespons
 import type { Context } from "hono";
 import { sha256Hex } from "../auth/crypto.ts";
 import { mayPublish } from "../auth/principal.ts";
+import { tenantTopics } from "../auth/topic-config.ts";
 import { subjectObject } from "../objects/subject-ref.ts";
 import type { TopicSnapshot } from "../objects/subject-tasks.ts";
 import { ApiError } from "./api-error.ts";
 import type { AppEnv } from "./app-env.ts";
-import { tenantTopics } from "./topic-config.ts";
 
 /** The route handler. */
 export async function submitTasks(c: Context<AppEnv>): Promise<Response> {

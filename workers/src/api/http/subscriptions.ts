@@ -6,11 +6,11 @@
 import type { OnDead } from "@errand/core";
 import type { Subscription, SubscriptionRequest } from "@errand/core/wire";
 import { randomSecret } from "../auth/crypto.ts";
+import { forgetTopics } from "../auth/topic-config.ts";
 import { objectByHex, subjectObjectId } from "../objects/subject-ref.ts";
 import { deliveryQueues, isDeclaredTarget } from "../queues/delivery-queues.ts";
 import { checkWebhookTarget } from "../queues/webhook-target.ts";
 import { ApiError } from "./api-error.ts";
-import { forgetTopics } from "./topic-config.ts";
 
 /** How long a rotated-out webhook secret keeps working: 24 hours. */
 export const SECRET_GRACE_MS = 24 * 60 * 60 * 1000;

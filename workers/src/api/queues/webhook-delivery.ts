@@ -8,7 +8,7 @@
 
 import { type JsonValue, NonRetryableError, serializeError } from "@errand/core";
 import { signWebhook, TASK_ID_HEADER } from "@errand/edge";
-import { claimDeliveries, completeDeliveries, failDelivery } from "../consumer-api.ts";
+import { claimDeliveries, completeDeliveries, failDelivery } from "./consumer-calls.ts";
 import type { DeliveryMessage } from "./messages.ts";
 import { checkWebhookTarget } from "./webhook-target.ts";
 
