@@ -12,7 +12,8 @@ import { openQueueDb } from "../stores/db.ts";
 import { IdbTaskStore } from "../stores/idb-task-store.ts";
 import { sweepOutbox } from "../stores/outbox-sweep.ts";
 import { resolveEdgeOptions } from "./edge-options.ts";
-import { Errand } from "./runtime.ts";
+import type { Errand } from "./errand.ts";
+import { Runtime } from "./runtime.ts";
 import { type ErrandOptions, GROUP_COMMIT, resolveOptions } from "./runtime-options.ts";
 
 /**
@@ -43,7 +44,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     options.executor === undefined && options.worker !== undefined
       ? poolForWorkerOption(options.worker, options.concurrency)
       : undefined;
-  let runtime: Errand<M> | undefined;
+  let runtime: Runtime<M> | undefined;
   let store: IdbTaskStore | undefined;
   const db = await openQueueDb(resolved.dbName, {
     onVersionChange(newVersion) {
@@ -85,7 +86,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   const lock = executor === undefined ? undefined : await holdOwnerLock(prefix, resolved.ownerId);
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
 
-  const errand = new Errand<M>({
+  const errand = new Runtime<M>({
     tasks: options.tasks,
     options: resolved,
     policies: (options.policies ?? {}) as Record<string, never>,
@@ -103,9 +104,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   runtime = errand;
   if (options.edge !== undefined && sync !== undefined) {
     errand.attachEdge(
-      await sync.EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, (type, detail) =>
-        errand.emitSync(type, detail),
-      ),
+      await sync.EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, errand.emitSync),
     );
   }
   const reportClosedOnce = onceForClosed();

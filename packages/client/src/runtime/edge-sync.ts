@@ -4,19 +4,28 @@
  * every tab, `signOut()` and `queueRequest()`. `createErrand` starts one when given `edge`.
  */
 
-import { CancelledError, deserializeError, ErrandError, newTaskId, type TaskDef } from "@errand/core";
+import {
+  CancelledError,
+  deserializeError,
+  ErrandError,
+  newTaskId,
+  type TaskDef,
+  type TaskState,
+} from "@errand/core";
 import type { TaskView } from "@errand/core/wire";
 import { createOnlineManager, type OnlineManager } from "../browser/online-manager.ts";
 import { buildOutboxRecord, type EdgeEnqueueOptions } from "../lifecycle/edge-enqueue.ts";
-import {
-  type EdgeTaskEventDetail,
-  type EdgeTaskEventType,
-  edgeDetailOf,
-  edgeEventsFor,
-  type SyncStateDetail,
-} from "../lifecycle/edge-events.ts";
+import { edgeAlias, edgeDetailOf, edgeEventsFor, type SyncStateDetail } from "../lifecycle/edge-events.ts";
 import type { DetailData } from "../lifecycle/event-error.ts";
-import { isFinalOutboxState, type OutboxRecord } from "../lifecycle/outbox-record.ts";
+import {
+  type EdgeTaskInfo,
+  isFinalOutboxState,
+  type OutboxRecord,
+  type OutboxState,
+  toEdgeInfo,
+} from "../lifecycle/outbox-record.ts";
+import type { TaskEventDetail, TaskEventType } from "../lifecycle/task-events.ts";
+import { ofType } from "../lifecycle/task-outcome.ts";
 import { type DrainResult, OutboxPusher } from "../outbox/outbox-pusher.ts";
 import { type PushLoop, startPushLoop } from "../outbox/push-loop.ts";
 import { type QueuedRequest, RequestQueue } from "../requests/request-queue.ts";
@@ -30,11 +39,11 @@ import { coalesce } from "../utils/coalescer.ts";
 import { FinalWaiters } from "../utils/final-waiters.ts";
 import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.ts";
 
-/** What the sync emits through its runtime. */
-export type SyncEmit = (
-  type: EdgeTaskEventType | "sync.state",
-  detail: DetailData<EdgeTaskEventDetail> | SyncStateDetail,
-) => void;
+/**
+ * What the sync emits through its runtime: `sync.state`, and each edge task event under its
+ * `task.*` name and its deprecated `edge.*` one.
+ */
+export type SyncEmit = (type: string, detail: DetailData<TaskEventDetail> | SyncStateDetail) => void;
 
 /**
  * How long an enqueue waits for a token to name the subject when one is stored: a token call
@@ -49,8 +58,9 @@ type Paused = Extract<DrainResult, { kind: "paused" }>;
 /** Messages between the tabs of one database. */
 type ChannelMessage =
   | { kind: "wake" }
-  | { kind: "event"; type: EdgeTaskEventType; detail: DetailData<EdgeTaskEventDetail> }
+  | { kind: "event"; type: TaskEventType; detail: DetailData<TaskEventDetail> }
   | { kind: "request"; id: string }
+  | { kind: "purged" }
   | { kind: "signed-out" };
 
 /** The sync of one runtime. */
@@ -236,12 +246,15 @@ export class EdgeSync {
     return added;
   }
 
-  /** Resolves with an edge task's result once final (rejects when dead or cancelled). */
-  result(id: string): Promise<unknown> {
+  /**
+   * Resolves with an edge task's result once final (rejects when dead or cancelled, and with
+   * `type_mismatch` when it is not of `type`).
+   */
+  result(id: string, type?: string): Promise<unknown> {
     return this.#waiters.wait(
       id,
       () => this.#store.get(id),
-      (record) => {
+      ofType(type, (record: OutboxRecord) => {
         if (record.state === "succeeded") return { done: true, value: record.result };
         if (record.state === "dead")
           return {
@@ -253,12 +266,18 @@ export class EdgeSync {
         if (record.state === "cancelled")
           return { done: true, error: new CancelledError(`Task ${id} was cancelled`) };
         return { done: false };
-      },
+      }),
     );
   }
 
   get(id: string): Promise<OutboxRecord | undefined> {
     return this.#store.get(id);
+  }
+
+  /** An edge task as `get` shows it. */
+  async info(id: string): Promise<EdgeTaskInfo | undefined> {
+    const record = await this.#store.get(id);
+    return record === undefined ? undefined : toEdgeInfo(record);
   }
 
   /**
@@ -282,16 +301,65 @@ export class EdgeSync {
   }
 
   /**
-   * The signed-in subject's edge tasks (every subject's with `all`). Like an enqueue, it waits
-   * for the token asked for at start and, without network or while that call stalls, falls back
-   * to the last subject that signed in (signOut clears it), so a reload while offline still
-   * shows the queued outbox.
+   * The signed-in subject's edge tasks, in creation order, in `state` and of `type` when given.
+   * Like an enqueue, it waits for the token asked for at start and, without network or while
+   * that call stalls, falls back to the last subject that signed in (signOut clears it), so a
+   * reload while offline still shows the queued outbox.
    */
-  async list(all = false): Promise<OutboxRecord[]> {
-    if (all) return this.#store.list();
-    await this.#waitForToken(this.#subjectAtStart);
-    const subject = this.#subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
-    return subject === undefined ? [] : this.#store.list(subject);
+  async list(filter: { state?: TaskState; type?: string } = {}): Promise<OutboxRecord[]> {
+    const { state, type } = filter;
+    if (state === "running") return [];
+    const subject = await this.#knownSubject();
+    if (subject === undefined) return [];
+    const records = await (state === undefined
+      ? this.#store.list(subject)
+      : this.#store.inState(subject, state));
+    return records
+      .filter((record) => type === undefined || record.type === type)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** {@link list} as `list` shows tasks. */
+  async infos(filter: { state?: TaskState; type?: string } = {}): Promise<EdgeTaskInfo[]> {
+    return (await this.list(filter)).map(toEdgeInfo);
+  }
+
+  /**
+   * Replays an edge task that died before the edge took it: back to pending with fresh attempts,
+   * pushed again. Resolves undefined when `id` is no edge task here.
+   *
+   * @throws {ErrandError} `invalid_transition` when the task is not dead; `replay_at_edge` when
+   *   the edge holds it (an admin replays its dead letter there).
+   */
+  async replay(id: string): Promise<true | undefined> {
+    const [change] = await this.#store.apply([{ id, event: { type: "replay", now: Date.now() } }], true);
+    if (change !== undefined) {
+      this.#changed([change]);
+      await this.#wake();
+      return true;
+    }
+    const record = await this.#store.get(id);
+    if (record === undefined) return undefined;
+    if (record.state !== "dead") {
+      throw new ErrandError("invalid_transition", `Cannot replay task ${id}: it is ${record.state}`, {
+        retryable: false,
+      });
+    }
+    throw new ErrandError(
+      "replay_at_edge",
+      `Task ${id} died at the edge: replay its dead letter there (POST /v1/dead-letters/:id/replay, admin)`,
+      { retryable: false, details: { id } },
+    );
+  }
+
+  /** Removes the signed-in subject's edge tasks in the final `state` (of `type`); returns how many. */
+  async purge(filter: { state: OutboxState; type?: string | undefined }): Promise<number> {
+    const subject = await this.#knownSubject();
+    if (subject === undefined) return 0;
+    const removed = await this.#store.purge(subject, filter);
+    this.#waiters.notifyAll();
+    this.#channel?.postMessage({ kind: "purged" } satisfies ChannelMessage);
+    return removed;
   }
 
   /**
@@ -389,20 +457,26 @@ export class EdgeSync {
     for (const { before, after } of changes) {
       for (const type of edgeEventsFor(before, after)) {
         const detail = edgeDetailOf(after);
-        this.#emit(type, detail);
+        this.#emitTask(type, detail);
         this.#channel?.postMessage({ kind: "event", type, detail } satisfies ChannelMessage);
       }
       this.#waiters.notify(after.id);
     }
   }
 
+  #emitTask(type: TaskEventType, detail: DetailData<TaskEventDetail>): void {
+    this.#emit(type, detail);
+    this.#emit(edgeAlias(type), { ...detail, target: "edge" } as DetailData<TaskEventDetail>);
+  }
+
   #onRemote(message: ChannelMessage): void {
     if (typeof message !== "object" || message === null) return;
     if (message.kind === "wake") this.#loop.wake();
     else if (message.kind === "event") {
-      this.#emit(message.type, { ...message.detail, remote: true });
+      this.#emitTask(message.type, { ...message.detail, remote: true });
       this.#waiters.notify(message.detail.id);
     } else if (message.kind === "request") this.#waiters.notify(message.id);
+    else if (message.kind === "purged") this.#waiters.notifyAll();
     else if (message.kind === "signed-out") {
       this.#tokens.clear();
       this.#subject = undefined;
@@ -415,6 +489,15 @@ export class EdgeSync {
     if (subject === this.#subject) return;
     this.#subject = subject;
     await this.#store.setLastSubject(subject);
+  }
+
+  /**
+   * The subject whose edge tasks this tab shows: once the token asked for at start named it (or
+   * that call stalled or failed), the signed-in one, else the last one that signed in.
+   */
+  async #knownSubject(): Promise<string | undefined> {
+    await this.#waitForToken(this.#subjectAtStart);
+    return this.#subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
   }
 
   async #currentSubject(): Promise<string> {

@@ -1,8 +1,9 @@
 /**
- * The runtime `createErrand` returns: the public face of the queue. It validates and builds
+ * The runtime `createErrand` returns, seen by apps as {@link Errand}. It validates and builds
  * records, coalesces single enqueues into shared strict transactions, keeps ephemeral tasks in
  * memory, emits an event for every transition (and relays other tabs' events over a
- * BroadcastChannel), and owns the scheduler, the owner lock and the retention sweep.
+ * BroadcastChannel), and owns the scheduler, the owner lock and the retention sweep. Edge tasks
+ * go to the edge sync when there is one: each call looks for a local task first, then an edge one.
  */
 
 import {
@@ -18,7 +19,7 @@ import {
 } from "@errand/core";
 import { ChannelRelay, type RelayMessage, relayedMessages } from "../browser/channel-relay.ts";
 import type { EdgeEnqueueOptions } from "../lifecycle/edge-enqueue.ts";
-import type { EdgeTaskEventDetail, SyncEventType, SyncStateDetail } from "../lifecycle/edge-events.ts";
+import type { SyncStateDetail } from "../lifecycle/edge-events.ts";
 import {
   buildRecord,
   type EnqueueOptions,
@@ -27,17 +28,11 @@ import {
   ownPolicy,
   unstorablePayload,
 } from "../lifecycle/enqueue-options.ts";
+import type { ErrandEventType, EventDetailOf } from "../lifecycle/errand-events.ts";
 import { type DetailData, withRebuiltError } from "../lifecycle/event-error.ts";
-import type { OutboxRecord } from "../lifecycle/outbox-record.ts";
-import {
-  detailOf,
-  type ErrandEventType,
-  type EventDetailOf,
-  eventsFor,
-  type TaskEventDetail,
-  type TaskEventType,
-} from "../lifecycle/task-events.ts";
-import { taskOutcome } from "../lifecycle/task-outcome.ts";
+import type { EdgeTaskInfo, OutboxRecord } from "../lifecycle/outbox-record.ts";
+import { detailOf, eventsFor, type TaskEventDetail, type TaskEventType } from "../lifecycle/task-events.ts";
+import { ofType, taskOutcome } from "../lifecycle/task-outcome.ts";
 import type { QueueState, TaskRecord } from "../lifecycle/task-record.ts";
 import type { TaskEvent } from "../lifecycle/transition.ts";
 import type { QueuedRequest } from "../requests/request-queue.ts";
@@ -45,15 +40,17 @@ import type { Scheduler } from "../scheduler/scheduler.ts";
 import type { StoreSlot } from "../scheduler/scheduler-options.ts";
 import { type IdbTaskStore, UnstorableRecord } from "../stores/idb-task-store.ts";
 import { MemoryTaskStore } from "../stores/memory-store.ts";
-import type { ListFilter, RetentionMs, StoreApplied, StoreInserted, TaskStore } from "../stores/store.ts";
+import type { RetentionMs, StoreApplied, StoreFilter, StoreInserted, TaskStore } from "../stores/store.ts";
 import { coalesce } from "../utils/coalescer.ts";
 import { FinalWaiters } from "../utils/final-waiters.ts";
-import { EdgeFacade } from "./edge-facade.ts";
-import type { EdgeSync } from "./edge-sync.ts";
+import type { EdgeSync, SyncEmit } from "./edge-sync.ts";
+import type { Errand } from "./errand.ts";
 import type { ResolvedOptions } from "./runtime-options.ts";
 import {
+  type EnqueuedHandles,
   type EnqueueItem,
   type ErrandStats,
+  type ListFilter,
   storageEstimate,
   type TaskHandle,
   type TaskInfo,
@@ -72,12 +69,8 @@ export interface RuntimeParts<M extends TaskMap> {
   readonly dispose: () => Promise<void>;
 }
 
-/**
- * A running Errand queue, made by `createErrand` (the package exports this class as a type
- * only). Listen with `on(type, listener)` or as an `EventTarget` (`CustomEvent`s whose `detail`
- * is a {@link TaskEventDetail} or {@link StorageEventDetail}).
- */
-export class Errand<M extends TaskMap> extends EventTarget {
+/** The runtime behind {@link Errand}; its members are documented there. */
+export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M> {
   readonly #p: RuntimeParts<M>;
   readonly #memory = new MemoryTaskStore();
   readonly #ephemeralRetry = new Map<string, Partial<RetryPolicy>>();
@@ -86,7 +79,7 @@ export class Errand<M extends TaskMap> extends EventTarget {
   readonly #relay: ChannelRelay;
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted | Error>;
   #scheduler: Scheduler | undefined;
-  readonly #edge = new EdgeFacade();
+  #edge: EdgeSync | undefined;
   #closed = false;
 
   /** @internal `createErrand` builds runtimes; apps never call this. */
@@ -104,21 +97,10 @@ export class Errand<M extends TaskMap> extends EventTarget {
     });
   }
 
-  /** This runtime's owner id (in leases and its Web Lock's name). */
   get owner(): string {
     return this.#p.options.ownerId;
   }
 
-  /**
-   * Adds a task. Resolves once it is committed (durable tasks: `durability: "strict"`); calls made
-   * together share one transaction. Rejects with a `ValidationError` for bad input, storing nothing.
-   *
-   * @example
-   * ```ts
-   * const handle = await errand.enqueue("resize", { width: 320 }, { priority: 5, retry: { maxAttempts: 3 } });
-   * const { url } = await handle.result();
-   * ```
-   */
   enqueue<K extends TaskType<M>>(
     type: K,
     payload: PayloadOf<M, K>,
@@ -139,11 +121,11 @@ export class Errand<M extends TaskMap> extends EventTarget {
     }
   }
 
-  /**
-   * Adds several tasks in one transaction: all are stored, or (on any bad item or storage error)
-   * none. Handles come back in item order.
-   */
-  async enqueueMany(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
+  enqueueMany<const I extends readonly EnqueueItem<M>[] | []>(items: I): Promise<EnqueuedHandles<M, I>> {
+    return this.#enqueueMany(items) as Promise<EnqueuedHandles<M, I>>;
+  }
+
+  async #enqueueMany(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
     if (!Array.isArray(items))
       throw new ValidationError("enqueueMany expects an array", [{ path: "", message: "must be an array" }]);
     if (items.some((item) => item?.options?.target === "edge")) return this.#enqueueManyEdge(items);
@@ -161,76 +143,62 @@ export class Errand<M extends TaskMap> extends EventTarget {
     return inOrder.map((one, i) => this.#accepted([one], local(items[i]))[0] as TaskHandle);
   }
 
-  /** A handle to an existing task (e.g. after a reload); `result()` rejects with `not_found` if there is none. */
-  handle<R = unknown>(id: string): TaskHandle<R> {
-    return { id, created: false, result: () => this.#resultOf(id) as Promise<R> };
+  handle<K extends TaskType<M>>(id: string, type?: K): TaskHandle<ResultOf<M, K>> {
+    return { id, created: false, result: () => this.#resultOf(id, type) as Promise<ResultOf<M, K>> };
   }
 
   async get(id: string): Promise<TaskInfo | undefined> {
     const task = await this.#read(id);
-    return task === undefined ? undefined : toInfo(task);
+    return task === undefined ? this.#edge?.info(id) : toInfo(task);
   }
 
-  /** Tasks of both stores, durable first, each in creation order. */
   async list(filter: ListFilter = {}): Promise<TaskInfo[]> {
-    const [durable, ephemeral] = await Promise.all([this.#p.durable.list(filter), this.#memory.list(filter)]);
-    const all = [...durable, ...ephemeral].map(toInfo);
-    return filter.limit === undefined ? all : all.slice(0, filter.limit);
+    const { where, state, limit } = filter;
+    // Every local state but `sent`, which is an edge task's only.
+    const local = where !== "edge" && state !== "sent";
+    const [durable, ephemeral, edge] = await Promise.all([
+      local ? this.#p.durable.list(filter as StoreFilter) : [],
+      local ? this.#memory.list(filter as StoreFilter) : [],
+      where === "local" ? [] : (this.#edge?.infos(filter) ?? ([] as EdgeTaskInfo[])),
+    ]);
+    const all = [...durable.map(toInfo), ...ephemeral.map(toInfo), ...edge];
+    return limit === undefined ? all : all.slice(0, limit);
   }
 
-  /**
-   * Cancels a pending or running task (a running attempt's signal aborts, in whichever context
-   * runs it). Resolves true when this call cancelled it, false when it was already final.
-   *
-   * An edge task (`target: "edge"`) not sent yet is cancelled at once and never sent. One the
-   * edge holds gets a cancel that waits in the outbox, offline too, and goes out before any later
-   * task of its ordering key; it resolves true once that cancel is committed, and the task
-   * follows the edge's answer: `edge.cancelled` (and `result()` rejects with `CancelledError`),
-   * or, when the edge had already finished it, the end the edge reports.
-   *
-   * @throws {ErrandError} `not_found`.
-   */
   async cancel(id: string): Promise<boolean> {
     const applied = await this.#change(id, { type: "cancel", now: Date.now() });
     if (!applied.ok) {
       if (applied.error.code === "already_final") return false;
-      if (applied.error.code === "not_found") {
-        const edge = await this.#edge.cancel(id);
-        if (edge !== undefined) return edge;
-      }
+      const edge = applied.error.code === "not_found" ? await this.#edge?.cancel(id) : undefined;
+      if (edge !== undefined) return edge;
       throw applied.error;
     }
     return true;
   }
 
-  /**
-   * Moves a dead task back to pending with fresh attempts; it keeps its ordering sequence.
-   *
-   * @throws {ErrandError} `not_found`, or `invalid_transition` when the task is not dead.
-   */
   async replay(id: string): Promise<void> {
     const applied = await this.#change(id, { type: "replay", now: Date.now() });
-    if (!applied.ok) throw applied.error;
+    if (applied.ok) return;
+    if (applied.error.code === "not_found" && (await this.#edge?.replay(id)) !== undefined) return;
+    throw applied.error;
   }
 
-  /** Removes every task in a final `state` (optionally of one `type`); returns how many. */
   async purge(filter: { state: "succeeded" | "dead" | "cancelled"; type?: TaskType<M> }): Promise<number> {
     if (filter?.state !== "succeeded" && filter?.state !== "dead" && filter?.state !== "cancelled") {
       throw new ValidationError("purge removes final tasks only", [
         { path: "state", message: 'must be "succeeded", "dead" or "cancelled"' },
       ]);
     }
-    const removed = (await this.#p.durable.purge(filter)) + (await this.#memory.purge(filter));
+    const removed =
+      (await this.#p.durable.purge(filter)) +
+      (await this.#memory.purge(filter)) +
+      ((await this.#edge?.purge(filter)) ?? 0);
     this.#waiters.notifyAll();
     this.#relay.send({ kind: "purged" });
     this.#scheduler?.wake();
     return removed;
   }
 
-  /**
-   * Removes final tasks past their retention now, edge tasks and queued requests included; returns
-   * how many. It also runs at start and every `sweepMs`.
-   */
   async sweep(): Promise<number> {
     const now = Date.now();
     const { retention } = this.#p.options;
@@ -241,7 +209,6 @@ export class Errand<M extends TaskMap> extends EventTarget {
     );
   }
 
-  /** Counts per state, the oldest pending task's age, and storage usage, quota and persistence. */
   async stats(): Promise<ErrandStats> {
     const [durable, ephemeral, storage] = await Promise.all([
       this.#p.durable.counts(),
@@ -258,18 +225,17 @@ export class Errand<M extends TaskMap> extends EventTarget {
     };
   }
 
-  /** Calls `listener` with the detail of every `type` event; returns the unsubscribe function. */
-  on<T extends ErrandEventType>(type: T, listener: (detail: EventDetailOf<T>) => void): () => void {
-    const wrapped = (event: Event) => listener((event as CustomEvent<EventDetailOf<T>>).detail);
+  // One body for both of the interface's signatures: each event's detail is its type's.
+  on(type: ErrandEventType, listener: (detail: never) => void): () => void {
+    const wrapped = (event: Event) => listener((event as CustomEvent).detail as never);
     this.addEventListener(type, wrapped);
     return () => this.removeEventListener(type, wrapped);
   }
 
-  /** Stops running (attempts in flight go back to pending), releases the owner lock and closes the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#edge.close();
+    await this.#edge?.close();
     await this.#scheduler?.close();
     // Nothing settles a task here any more: a result() still waiting would wait for ever.
     this.#waiters.rejectAll(closedError());
@@ -278,59 +244,43 @@ export class Errand<M extends TaskMap> extends EventTarget {
     this.#memory.close();
   }
 
-  /** An edge task (`target: "edge"`) as the outbox holds it. */
-  edgeTask(id: string): Promise<OutboxRecord | undefined> {
-    return this.#edge.task(id);
+  /** @deprecated See {@link Errand.edgeTask}. */
+  async edgeTask(id: string): Promise<OutboxRecord | undefined> {
+    return this.#edge?.get(id);
   }
 
-  /** The signed-in subject's edge tasks. */
-  edgeTasks(): Promise<OutboxRecord[]> {
-    return this.#edge.tasks();
+  /** @deprecated See {@link Errand.edgeTasks}. */
+  async edgeTasks(): Promise<OutboxRecord[]> {
+    return (await this.#edge?.list()) ?? [];
   }
 
-  /** This tab's sync state (online, leading, socket, paused); undefined without an `edge` option. */
   syncState(): SyncStateDetail | undefined {
-    return this.#edge.state();
+    return this.#edge?.state;
   }
 
-  /** Pushes again after the sync paused on a refused credential. */
   resumeSync(): void {
-    this.#edge.resume();
+    this.#edge?.resume();
   }
 
-  /**
-   * Drops the signed-in subject's outbox, queued requests and cached edge results, and forgets
-   * its token, so nothing of it is sent under the next user. Returns how many records went.
-   */
-  signOut(): Promise<number> {
-    return this.#edge.signOut();
+  async signOut(): Promise<number> {
+    return this.#requiredEdge().signOut();
   }
 
-  /**
-   * Stores an HTTP request (method, URL, headers, body) and replays it when the network allows:
-   * 5xx and network failures are retried, a 4xx ends it; `response()` gives the final response.
-   *
-   * @example
-   * ```ts
-   * const queued = await errand.queueRequest("/api/notes", { method: "POST", body: JSON.stringify(note) });
-   * const response = await queued.response();
-   * ```
-   */
-  queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
-    return this.#edge.queueRequest(input, init);
+  async queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
+    return this.#requiredEdge().queueRequest(input, init);
   }
 
   /** @internal Wires the edge sync (built by `createErrand` when given `edge`). */
   attachEdge(edge: EdgeSync): void {
-    this.#edge.attach(edge);
+    this.#edge = edge;
   }
 
   /** @internal Emits a sync event (the sync relays other tabs' itself). */
-  emitSync(type: SyncEventType, detail: DetailData<EdgeTaskEventDetail> | SyncStateDetail): void {
+  readonly emitSync: SyncEmit = (type, detail) => {
     this.dispatchEvent(
       new CustomEvent(type, { detail: "error" in detail ? withRebuiltError(detail) : detail }),
     );
-  }
+  };
 
   /** @internal Wires the scheduler (built by `createErrand` after the owner lock is held). */
   attach(scheduler: Scheduler): void {
@@ -423,13 +373,33 @@ export class Errand<M extends TaskMap> extends EventTarget {
 
   async #enqueueEdge<R>(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<TaskHandle<R>> {
     if (this.#closed) throw closedError();
-    const { record, created } = await this.#edge.enqueue(type, payload, options);
-    return { ...this.handle<R>(record.id), created };
+    const { record, created } = await this.#requiredEdge().enqueue(type, payload, options);
+    return { ...(this.handle(record.id) as TaskHandle<R>), created };
   }
 
   async #enqueueManyEdge(items: readonly EnqueueItem<M>[]): Promise<TaskHandle[]> {
-    const added = await this.#edge.enqueueMany(items);
+    if (items.some((item) => item?.options?.target !== "edge")) {
+      throw new ValidationError("enqueueMany takes local or edge tasks, not both in one call", [
+        { path: "items", message: 'must all have target "edge", or none' },
+      ]);
+    }
+    const added = await this.#requiredEdge().enqueueMany(
+      items.map(({ type, payload, options }) => ({ type, payload, options: options as EdgeEnqueueOptions })),
+    );
     return added.map(({ record, created }) => ({ ...this.handle(record.id), created }));
+  }
+
+  #requiredEdge(): EdgeSync {
+    if (this.#edge === undefined) {
+      throw new ErrandError(
+        "no_edge",
+        "This runtime has no edge: pass createErrand({ edge: { url, tokenUrl } })",
+        {
+          retryable: false,
+        },
+      );
+    }
+    return this.#edge;
   }
 
   /** Inserts a batch whole; a payload IndexedDB refuses fails it as a ValidationError naming the item. */
@@ -443,12 +413,11 @@ export class Errand<M extends TaskMap> extends EventTarget {
     }
   }
 
-  async #resultOf(id: string): Promise<unknown> {
+  async #resultOf(id: string, type: string | undefined): Promise<unknown> {
     if (this.#closed) throw closedError();
-    const edge = await this.#edge.result(id);
-    if (edge !== undefined) return edge.value;
+    if ((await this.#edge?.get(id)) !== undefined) return this.#edge?.result(id, type);
     if (this.#closed) throw closedError();
-    return this.#waiters.wait(id, () => this.#read(id), taskOutcome);
+    return this.#waiters.wait(id, () => this.#read(id), ofType(type, taskOutcome));
   }
 
   async #read(id: string): Promise<TaskRecord | undefined> {
