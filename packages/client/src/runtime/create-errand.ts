@@ -5,6 +5,7 @@
 
 import { ErrandError, serializeError, type TaskMap } from "@errand/core";
 import { holdOwnerLock, type Liveness, ownerLockPrefix, readLiveness } from "../browser/owner-lock.ts";
+import { openTabBus } from "../browser/tab-bus.ts";
 import { createMainThreadExecutor } from "../pool/main-thread-executor.ts";
 import { poolForWorkerOption } from "../pool/worker-option.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
@@ -80,8 +81,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       ? undefined
       : createMainThreadExecutor(options.handlers, resolved.concurrency));
   const ownsExecutor = options.executor === undefined;
-  const channel =
-    typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand:${resolved.dbName}`) : undefined;
+  const bus = openTabBus(resolved.dbName);
   const prefix = ownerLockPrefix(resolved.dbName);
   const lock = executor === undefined ? undefined : await holdOwnerLock(prefix, resolved.ownerId);
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -92,11 +92,10 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     policies: (options.policies ?? {}) as Record<string, never>,
     durable,
     sweepOutbox: (now, retention) => sweepOutbox(db, now, retention),
-    channel,
+    bus,
     dispose: async () => {
       clearInterval(sweepTimer);
       if (ownsExecutor) await executor?.close();
-      channel?.close();
       lock?.release();
       durable.close();
     },
@@ -104,7 +103,14 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   runtime = errand;
   if (options.edge !== undefined && sync !== undefined) {
     errand.attachEdge(
-      await sync.EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, errand.emitSync),
+      await sync.EdgeSync.start({
+        db,
+        dbName: resolved.dbName,
+        bus,
+        options: options.edge,
+        defs: options.tasks,
+        emit: errand.emitSync,
+      }),
     );
   }
   const reportClosedOnce = onceForClosed();

@@ -14,6 +14,8 @@ import {
 } from "@errand/core";
 import type { TaskView } from "@errand/core/wire";
 import { createOnlineManager, type OnlineManager } from "../browser/online-manager.ts";
+import type { TabBus } from "../browser/tab-bus.ts";
+import type { TabMessage } from "../browser/tab-message.ts";
 import { buildOutboxRecord, type EdgeEnqueueOptions } from "../lifecycle/edge-enqueue.ts";
 import { edgeAlias, edgeDetailOf, edgeEventsFor, type SyncStateDetail } from "../lifecycle/edge-events.ts";
 import type { DetailData } from "../lifecycle/event-error.ts";
@@ -45,6 +47,18 @@ import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.t
  */
 export type SyncEmit = (type: string, detail: DetailData<TaskEventDetail> | SyncStateDetail) => void;
 
+/** What a sync is started with. */
+export interface SyncParts {
+  /** The open queue database, and its name (which names the origin's sync lock). */
+  readonly db: QueueDb;
+  readonly dbName: string;
+  /** The runtime's end of the tab bus. */
+  readonly bus: TabBus;
+  readonly options: EdgeOptions;
+  readonly defs: { readonly [type: string]: TaskDef | undefined };
+  readonly emit: SyncEmit;
+}
+
 /**
  * How long an enqueue waits for a token to name the subject when one is stored: a token call
  * stalled on a bad network must not hold it, since nothing is committed while it waits and a
@@ -55,14 +69,6 @@ const STORED_SUBJECT_WAIT_MS = 1_000;
 /** A drain that ended paused: the pause it starts. */
 type Paused = Extract<DrainResult, { kind: "paused" }>;
 
-/** Messages between the tabs of one database. */
-type ChannelMessage =
-  | { kind: "wake" }
-  | { kind: "event"; type: TaskEventType; detail: DetailData<TaskEventDetail> }
-  | { kind: "request"; id: string }
-  | { kind: "purged" }
-  | { kind: "signed-out" };
-
 /** The sync of one runtime. */
 export class EdgeSync {
   readonly #store: OutboxStore;
@@ -71,7 +77,8 @@ export class EdgeSync {
   readonly #ownsOnline: boolean;
   readonly #emit: SyncEmit;
   readonly #defs: { readonly [type: string]: TaskDef | undefined };
-  readonly #channel: BroadcastChannel | undefined;
+  readonly #bus: TabBus;
+  readonly #unlisten: () => void;
   readonly #waiters = new FinalWaiters();
   readonly #add: (record: Omit<OutboxRecord, "seq">) => Promise<OutboxAdded>;
   readonly #requests: RequestQueue;
@@ -94,14 +101,8 @@ export class EdgeSync {
   /** Aborted by `close()`: ends the requests in flight, so a stalled one cannot hold it up. */
   readonly #closing = new AbortController();
 
-  private constructor(
-    db: QueueDb,
-    dbName: string,
-    options: EdgeOptions,
-    defs: { readonly [type: string]: TaskDef | undefined },
-    emit: SyncEmit,
-    subject: string | undefined,
-  ) {
+  private constructor(parts: SyncParts, subject: string | undefined) {
+    const { db, dbName, bus, options, defs, emit } = parts;
     const resolved = resolveEdgeOptions(options);
     this.#store = new OutboxStore(db);
     this.#defs = defs;
@@ -134,14 +135,13 @@ export class EdgeSync {
       backoff: resolved.backoff,
       changed: (id) => {
         this.#waiters.notify(id);
-        this.#channel?.postMessage({ kind: "request", id } satisfies ChannelMessage);
+        this.#bus.send({ kind: "request", id });
       },
     });
-    this.#channel =
-      typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand-sync:${dbName}`) : undefined;
-    this.#channel?.addEventListener("message", (message: MessageEvent<ChannelMessage>) =>
-      this.#onRemote(message.data),
-    );
+    this.#bus = bus;
+    this.#unlisten = bus.listen((messages) => {
+      for (const message of messages) this.#onRemote(message);
+    });
     this.#online.subscribe((online) => {
       this.#setState({ online });
       if (online) this.#loop.wake();
@@ -180,16 +180,10 @@ export class EdgeSync {
   readonly backgroundSync: boolean;
 
   /** Starts the sync over an open queue database. */
-  static async start(
-    db: QueueDb,
-    dbName: string,
-    options: EdgeOptions,
-    defs: { readonly [type: string]: TaskDef | undefined },
-    emit: SyncEmit,
-  ): Promise<EdgeSync> {
-    resolveEdgeOptions(options);
-    const subject = await new OutboxStore(db).lastSubject();
-    return new EdgeSync(db, dbName, options, defs, emit, subject);
+  static async start(parts: SyncParts): Promise<EdgeSync> {
+    resolveEdgeOptions(parts.options);
+    const subject = await new OutboxStore(parts.db).lastSubject();
+    return new EdgeSync(parts, subject);
   }
 
   /** This context's sync state. */
@@ -357,8 +351,8 @@ export class EdgeSync {
     const subject = await this.#knownSubject();
     if (subject === undefined) return 0;
     const removed = await this.#store.purge(subject, filter);
+    // The runtime tells the other contexts, once for its tasks and these.
     this.#waiters.notifyAll();
-    this.#channel?.postMessage({ kind: "purged" } satisfies ChannelMessage);
     return removed;
   }
 
@@ -375,7 +369,7 @@ export class EdgeSync {
     await this.#store.setLastSubject(undefined);
     const removed = subject === undefined ? 0 : await this.#store.dropSubject(subject);
     this.#waiters.notifyAll();
-    this.#channel?.postMessage({ kind: "signed-out" } satisfies ChannelMessage);
+    this.#bus.send({ kind: "signed-out" });
     return removed;
   }
 
@@ -402,7 +396,7 @@ export class EdgeSync {
   async close(): Promise<void> {
     this.#closing.abort(new DOMException("The runtime closed", "AbortError"));
     await this.#loop.close();
-    this.#channel?.close();
+    this.#unlisten();
     if (this.#ownsOnline) this.#online.close();
   }
 
@@ -458,7 +452,7 @@ export class EdgeSync {
       for (const type of edgeEventsFor(before, after)) {
         const detail = edgeDetailOf(after);
         this.#emitTask(type, detail);
-        this.#channel?.postMessage({ kind: "event", type, detail } satisfies ChannelMessage);
+        this.#bus.send({ kind: "event", type, detail });
       }
       this.#waiters.notify(after.id);
     }
@@ -469,11 +463,13 @@ export class EdgeSync {
     this.#emit(edgeAlias(type), { ...detail, target: "edge" } as DetailData<TaskEventDetail>);
   }
 
-  #onRemote(message: ChannelMessage): void {
-    if (typeof message !== "object" || message === null) return;
+  #onRemote(message: TabMessage): void {
     if (message.kind === "wake") this.#loop.wake();
     else if (message.kind === "event") {
-      this.#emitTask(message.type, { ...message.detail, remote: true });
+      // The runtime hears its own tasks' events.
+      if (message.detail.where !== "edge") return;
+      const detail = message.detail as DetailData<TaskEventDetail>;
+      this.#emitTask(message.type as TaskEventType, { ...detail, remote: true });
       this.#waiters.notify(message.detail.id);
     } else if (message.kind === "request") this.#waiters.notify(message.id);
     else if (message.kind === "purged") this.#waiters.notifyAll();
@@ -559,7 +555,7 @@ export class EdgeSync {
    */
   #wake(): Promise<void> {
     this.#loop.wake();
-    this.#channel?.postMessage({ kind: "wake" } satisfies ChannelMessage);
+    this.#bus.send({ kind: "wake" });
     if (!this.backgroundSync) return Promise.resolve();
     this.#syncRegistration ??= registerBackgroundSync();
     return this.#syncRegistration;

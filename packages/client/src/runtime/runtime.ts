@@ -1,8 +1,8 @@
 /**
  * The runtime `createErrand` returns, seen by apps as {@link Errand}. It validates and builds
  * records, coalesces single enqueues into shared strict transactions, keeps ephemeral tasks in
- * memory, emits an event for every transition (and relays other tabs' events over a
- * BroadcastChannel), and owns the scheduler, the owner lock and the retention sweep. Edge tasks
+ * memory, emits an event for every transition (and hears other tabs' events on the tab
+ * bus), and owns the scheduler, the owner lock and the retention sweep. Edge tasks
  * go to the edge sync when there is one: each call looks for a local task first, then an edge one.
  */
 
@@ -17,7 +17,8 @@ import {
   type TaskType,
   ValidationError,
 } from "@errand/core";
-import { ChannelRelay, type RelayMessage, relayedMessages } from "../browser/channel-relay.ts";
+import type { TabBus } from "../browser/tab-bus.ts";
+import type { TabMessage } from "../browser/tab-message.ts";
 import type { EdgeEnqueueOptions } from "../lifecycle/edge-enqueue.ts";
 import type { SyncStateDetail } from "../lifecycle/edge-events.ts";
 import {
@@ -65,7 +66,8 @@ export interface RuntimeParts<M extends TaskMap> {
   readonly durable: IdbTaskStore;
   /** Sweeps the sync's stores in the same database, with the tasks even when no `edge` is given. */
   readonly sweepOutbox: (now: number, retention: RetentionMs) => Promise<number>;
-  readonly channel: BroadcastChannel | undefined;
+  /** This runtime's end of the tab bus, shared with its edge sync; the runtime closes it. */
+  readonly bus: TabBus;
   readonly dispose: () => Promise<void>;
 }
 
@@ -76,7 +78,6 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
   readonly #ephemeralRetry = new Map<string, Partial<RetryPolicy>>();
   readonly #ephemeralTransfer = new Map<string, readonly Transferable[]>();
   readonly #waiters = new FinalWaiters();
-  readonly #relay: ChannelRelay;
   readonly #insert: (record: TaskRecord) => Promise<StoreInserted | Error>;
   #scheduler: Scheduler | undefined;
   #edge: EdgeSync | undefined;
@@ -87,13 +88,14 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     super();
     this.#p = parts;
     this.#insert = coalesce((records: TaskRecord[]) => insertEach(parts.durable, records));
-    this.#relay = new ChannelRelay(parts.channel);
-    parts.channel?.addEventListener("message", (message: MessageEvent) => {
-      const messages = relayedMessages(message.data);
-      for (const one of messages) this.#onRemote(one);
+    parts.bus.listen((messages) => {
+      // The edge sync hears its own messages (edge task events, wake-ups, requests, sign-outs).
+      const local = messages.filter(
+        (one) => one.kind === "purged" || (one.kind === "event" && one.detail.where !== "edge"),
+      );
+      for (const one of local) this.#onRemote(one);
       // Anything another context did may free an ordering key or add work: look again.
-      if (messages.some((one) => one.kind !== "event" || !QUIET_EVENTS.has(one.type)))
-        this.#scheduler?.wake();
+      if (local.some((one) => one.kind !== "event" || !QUIET_EVENTS.has(one.type))) this.#scheduler?.wake();
     });
   }
 
@@ -194,7 +196,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
       (await this.#memory.purge(filter)) +
       ((await this.#edge?.purge(filter)) ?? 0);
     this.#waiters.notifyAll();
-    this.#relay.send({ kind: "purged" });
+    this.#p.bus.send({ kind: "purged" });
     this.#scheduler?.wake();
     return removed;
   }
@@ -239,7 +241,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     await this.#scheduler?.close();
     // Nothing settles a task here any more: a result() still waiting would wait for ever.
     this.#waiters.rejectAll(closedError());
-    this.#relay.close();
+    this.#p.bus.close();
     await this.#p.dispose();
     this.#memory.close();
   }
@@ -275,7 +277,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     this.#edge = edge;
   }
 
-  /** @internal Emits a sync event (the sync relays other tabs' itself). */
+  /** @internal Emits a sync event (the sync hears other tabs' on the bus itself). */
   readonly emitSync: SyncEmit = (type, detail) => {
     this.dispatchEvent(
       new CustomEvent(type, { detail: "error" in detail ? withRebuiltError(detail) : detail }),
@@ -328,7 +330,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
       ...(extra.error === undefined ? {} : { error: serializeError(extra.error) }),
     };
     this.dispatchEvent(new CustomEvent(type, { detail: withRebuiltError(detail) }));
-    if (task.durable) this.#relay.send({ kind: "event", type, detail });
+    if (task.durable) this.#p.bus.send({ kind: "event", type, detail });
     if (task.state === "succeeded" || task.state === "dead" || task.state === "cancelled") {
       this.#waiters.notify(task.id, task);
       // A dead task keeps its retry overrides for a replay.
@@ -437,9 +439,9 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     return applied as StoreApplied;
   }
 
-  #onRemote(message: RelayMessage): void {
+  #onRemote(message: TabMessage): void {
     if (this.#closed) return;
-    if (message.kind === "purged") {
+    if (message.kind !== "event") {
       this.#waiters.notifyAll();
       return;
     }

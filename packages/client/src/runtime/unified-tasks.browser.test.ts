@@ -38,10 +38,12 @@ const queueDelivery = (status: EdgeTaskStatus): DeliveryView[] => [
 async function start(
   edge: FakeEdge,
   online = createOnlineManager({ onLine: () => true, listen: () => () => {} }),
+  dbName = `q-${crypto.randomUUID()}`,
 ) {
   let failed = false;
   const errand = await runtime({
     tasks,
+    dbName,
     handlers: {
       double: (n) => n * 2,
       once: (n) => {
@@ -190,6 +192,39 @@ describe("one API for local and edge tasks", () => {
     const edge = await errand.enqueue("demo.echo", {}, { target: "edge" });
     await expect(errand.handle(local.id, "once").result()).rejects.toMatchObject({ code: "type_mismatch" });
     await expect(errand.handle(edge.id, "double").result()).rejects.toMatchObject({ code: "type_mismatch" });
+  });
+
+  describe("when two runtimes share a database", () => {
+    it("opens one channel for each, over which the other hears both kinds of task", async () => {
+      const opened: string[] = [];
+      const Native = globalThis.BroadcastChannel;
+      globalThis.BroadcastChannel = class extends Native {
+        constructor(name: string) {
+          super(name);
+          opened.push(name);
+        }
+      };
+      const dbName = `q-${crypto.randomUUID()}`;
+      const both: Awaited<ReturnType<typeof start>>["errand"][] = [];
+      try {
+        for (const _ of [1, 2]) both.push((await start(edgeWith(), undefined, dbName)).errand);
+      } finally {
+        globalThis.BroadcastChannel = Native;
+      }
+      expect(opened).toEqual([`errand:${dbName}`, `errand:${dbName}`]);
+      const [first, second] = both as [(typeof both)[0], (typeof both)[0]];
+
+      const heard: string[] = [];
+      second.on("task.enqueued", ({ where, remote }) => heard.push(`${where}${remote ? " remote" : ""}`));
+      const deprecated: boolean[] = [];
+      second.on("edge.enqueued", ({ remote }) => deprecated.push(remote));
+      const edge = await first.enqueue("demo.echo", {}, { target: "edge" });
+      const local = await first.enqueue("double", 2);
+      await expect.poll(() => heard).toEqual(["edge remote", "local remote"]);
+      expect(await second.handle(edge.id).result()).toBeUndefined();
+      expect(await second.handle(local.id).result()).toBe(4);
+      expect(deprecated).toEqual([true]);
+    });
   });
 
   it("refuses a batch that mixes local and edge tasks, with or without an edge", async () => {
