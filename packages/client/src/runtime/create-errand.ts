@@ -123,7 +123,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
 
   if (executor !== undefined) {
     const scheduler = new Scheduler({
-      slots: errand.slots(),
+      slots: errand.local.slots(),
       executor,
       owner: resolved.ownerId,
       leaseMs: resolved.leaseMs,
@@ -132,16 +132,16 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       commitEvery: GROUP_COMMIT.every,
       pollMs: resolved.pollMs,
       defs: options.tasks,
-      policyOf: (task) => errand.policyOf(task),
-      transferOf: (task) => errand.takeTransfer(task),
+      policyOf: (task) => errand.local.policyOf(task),
+      transferOf: (task) => errand.local.takeTransfer(task),
       liveness: recentLiveness(prefix, resolved),
-      changed: (before, after) => errand.changed(before, after),
-      emit: (type, task) => errand.emitTask(type, task),
-      progress: (task, value) => errand.emitTask("task.progress", task, { progress: value }),
-      leaseLost: (task, error) => errand.emitTask("task.lease_lost", task, { error }),
+      changed: (before, after) => errand.local.changed(before, after),
+      emit: (type, task) => errand.local.emit(type, task),
+      progress: (task, value) => errand.local.emit("task.progress", task, { progress: value }),
+      leaseLost: (task, error) => errand.local.emit("task.lease_lost", task, { error }),
       failed,
     });
-    errand.attach(scheduler);
+    errand.local.attach(scheduler);
     scheduler.wake();
   }
   const sweep = () => errand.sweep().catch(failed);
