@@ -86,7 +86,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     if (this.#closed) throw closedError();
     const added =
       options?.target === "edge"
-        ? addedOf(await this.#requiredEdge().enqueue(type, payload, options))
+        ? addedOf(await this.#requiredEdge().tasks.enqueue(type, payload, options))
         : await this.local.add(type, payload, options as LocalEnqueueOptions);
     return this.#handleOf(added) as TaskHandle<ResultOf<M, K>>;
   }
@@ -101,7 +101,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
 
   async get(id: string): Promise<TaskInfo | undefined> {
     const task = await this.local.read(id);
-    return task === undefined ? this.#edge?.info(id) : toInfo(task);
+    return task === undefined ? this.#edge?.tasks.info(id) : toInfo(task);
   }
 
   async list(filter: ListFilter = {}): Promise<TaskInfo[]> {
@@ -109,7 +109,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     // Every local state but `sent`, which is an edge task's only.
     const [local, edge] = await Promise.all([
       where === "edge" || state === "sent" ? [] : this.local.list(filter as StoreFilter),
-      where === "local" ? [] : (this.#edge?.infos(filter) ?? ([] as EdgeTaskInfo[])),
+      where === "local" ? [] : (this.#edge?.tasks.infos(filter) ?? ([] as EdgeTaskInfo[])),
     ]);
     const all = [...local, ...edge];
     return limit === undefined ? all : all.slice(0, limit);
@@ -119,7 +119,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
     const applied = await this.local.change(id, { type: "cancel", now: Date.now() });
     if (applied.ok) return true;
     if (applied.error.code === "already_final") return false;
-    const edge = applied.error.code === "not_found" ? await this.#edge?.cancel(id) : undefined;
+    const edge = applied.error.code === "not_found" ? await this.#edge?.tasks.cancel(id) : undefined;
     if (edge !== undefined) return edge;
     throw applied.error;
   }
@@ -127,7 +127,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
   async replay(id: string): Promise<void> {
     const applied = await this.local.change(id, { type: "replay", now: Date.now() });
     if (applied.ok) return;
-    if (applied.error.code === "not_found" && (await this.#edge?.replay(id)) !== undefined) return;
+    if (applied.error.code === "not_found" && (await this.#edge?.tasks.replay(id)) !== undefined) return;
     throw applied.error;
   }
 
@@ -137,7 +137,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
         { path: "state", message: 'must be "succeeded", "dead" or "cancelled"' },
       ]);
     }
-    const removed = (await this.local.purge(filter)) + ((await this.#edge?.purge(filter)) ?? 0);
+    const removed = (await this.local.purge(filter)) + ((await this.#edge?.tasks.purge(filter)) ?? 0);
     this.#p.bus.send({ kind: "purged" });
     return removed;
   }
@@ -178,12 +178,12 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
 
   /** @deprecated See {@link Errand.edgeTask}. */
   async edgeTask(id: string): Promise<OutboxRecord | undefined> {
-    return this.#edge?.get(id);
+    return this.#edge?.tasks.get(id);
   }
 
   /** @deprecated See {@link Errand.edgeTasks}. */
   async edgeTasks(): Promise<OutboxRecord[]> {
-    return (await this.#edge?.list()) ?? [];
+    return (await this.#edge?.tasks.list()) ?? [];
   }
 
   syncState(): SyncStateDetail | undefined {
@@ -239,7 +239,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
       options: item?.options ?? {},
     }));
     const added = edge
-      ? (await this.#requiredEdge().enqueueMany(plain as EdgeItem[])).map(addedOf)
+      ? (await this.#requiredEdge().tasks.enqueueMany(plain as EdgeItem[])).map(addedOf)
       : await this.local.addMany(plain as LocalItem[]);
     return added.map((one) => this.#handleOf(one));
   }
@@ -250,7 +250,7 @@ export class Runtime<M extends TaskMap> extends EventTarget implements Errand<M>
 
   async #resultOf(id: string, type: string | undefined): Promise<unknown> {
     if (this.#closed) throw closedError();
-    if ((await this.#edge?.get(id)) !== undefined) return this.#edge?.result(id, type);
+    if ((await this.#edge?.tasks.get(id)) !== undefined) return this.#edge?.tasks.result(id, type);
     return this.local.result(id, type);
   }
 
