@@ -22,13 +22,6 @@ export {
   type OnlineSource,
 } from "./browser/online-manager.ts";
 export type { EdgeEnqueueOptions } from "./lifecycle/edge-enqueue.ts";
-export {
-  EDGE_TASK_EVENT_TYPES,
-  type EdgeTaskEventDetail,
-  type EdgeTaskEventType,
-  type SyncEventType,
-  type SyncStateDetail,
-} from "./lifecycle/edge-events.ts";
 export type { EnqueueOptions, LocalEnqueueOptions } from "./lifecycle/enqueue-options.ts";
 export type { ErrandEventType, EventDetailOf } from "./lifecycle/errand-events.ts";
 export type {
@@ -39,6 +32,13 @@ export type {
   HandlerContext,
 } from "./lifecycle/executor.ts";
 export type { EdgeTaskInfo, OutboxCancel, OutboxRecord, OutboxState } from "./lifecycle/outbox-record.ts";
+export {
+  EDGE_TASK_EVENT_TYPES,
+  type EdgeTaskEventDetail,
+  type EdgeTaskEventType,
+  type SyncEventType,
+  type SyncStateDetail,
+} from "./lifecycle/sync-events.ts";
 export {
   type StorageEventDetail,
   type StorageEventType,

@@ -2,12 +2,14 @@
  * The events an edge task's changes produce, and what they say. Pure, like task-events.ts: the
  * sync hands it each committed change and emits what it returns, here and in every other tab.
  * An edge task fires the same `task.*` events as a local one, its detail saying
- * `where: "edge"`; the `edge.*` names it fired before are kept one minor release as aliases.
+ * `where: "edge"`; the `edge.*` names it fired before are kept one minor release as aliases
+ * (sync-events.ts). Only the sync's chunk imports this file, so a page without `edge` never
+ * loads it.
  */
 
-import type { EdgeTaskStatus, JsonValue, RebuiltError } from "@errand/core";
 import type { DetailData } from "./event-error.ts";
-import type { OutboxRecord, OutboxState } from "./outbox-record.ts";
+import type { OutboxRecord } from "./outbox-record.ts";
+import type { EdgeTaskEventType } from "./sync-events.ts";
 import type { TaskEventDetail, TaskEventType } from "./task-events.ts";
 
 /**
@@ -58,18 +60,6 @@ export function edgeDetailOf(record: OutboxRecord, remote = false): DetailData<T
   };
 }
 
-/** What `sync.state` says about this context's sync. */
-export interface SyncStateDetail {
-  /** Whether the network and the edge look reachable. */
-  readonly online: boolean;
-  /** Whether this context is the one pushing for the origin. */
-  readonly leading: boolean;
-  /** Whether the status socket is open (leader only). */
-  readonly connected: boolean;
-  /** Why pushing stopped until `resume()` or sign-in, if it did. */
-  readonly paused?: "unauthorized" | "token_refused";
-}
-
 /**
  * The `edge.*` name of an edge task's `task.*` event: `task.sent` → `edge.sent`.
  *
@@ -78,48 +68,3 @@ export interface SyncStateDetail {
 export function edgeAlias(type: TaskEventType): EdgeTaskEventType {
   return `edge.${type.slice("task.".length)}` as EdgeTaskEventType;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Deprecated: the `edge.*` events, fired beside the `task.*` ones until the next minor release.
-
-/**
- * Events about one edge task under their old names.
- *
- * @deprecated Listen to {@link TASK_EVENT_TYPES}: an edge task fires `task.*` events, its detail
- * saying `where: "edge"`. The `edge.*` names go in the next minor release.
- */
-export const EDGE_TASK_EVENT_TYPES = [
-  "edge.enqueued",
-  "edge.sent",
-  "edge.retrying",
-  "edge.succeeded",
-  "edge.dead",
-  "edge.cancelled",
-  "edge.status",
-] as const;
-
-/**
- * One of {@link EDGE_TASK_EVENT_TYPES}.
- *
- * @deprecated Use {@link TaskEventType}; an edge task fires `task.*` events.
- */
-export type EdgeTaskEventType = (typeof EDGE_TASK_EVENT_TYPES)[number];
-
-/**
- * What an `edge.*` event says: the `task.*` event's detail, with `target: "edge"`.
- *
- * @deprecated Use {@link TaskEventDetail} (`where: "edge"`).
- */
-export interface EdgeTaskEventDetail extends TaskEventDetail {
-  readonly target: "edge";
-  readonly where: "edge";
-  readonly topic: string;
-  readonly state: OutboxState;
-  readonly edgeStatus?: EdgeTaskStatus;
-  readonly result?: JsonValue;
-  /** Why the push or the edge failed, as its own class (an app's registered with `registerError`). */
-  readonly error?: RebuiltError;
-}
-
-/** The sync's own event types: `sync.state`, and the deprecated `edge.*` aliases. */
-export type SyncEventType = EdgeTaskEventType | "sync.state";

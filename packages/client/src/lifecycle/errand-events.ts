@@ -5,7 +5,7 @@ import type {
   EdgeTaskEventType,
   SyncEventType,
   SyncStateDetail,
-} from "./edge-events.ts";
+} from "./sync-events.ts";
 import type { StorageEventDetail, StorageEventType, TaskEventDetail, TaskEventType } from "./task-events.ts";
 
 /** Every event type a runtime emits (`sync.state` with an `edge` option). */

@@ -1,8 +1,8 @@
 import { defineTasks, type TaskState, task } from "@errand/core";
 import type { DeliveryView } from "@errand/core/wire";
 import { describe, expectTypeOf, it } from "vitest";
-import type { EdgeTaskEventDetail } from "../lifecycle/edge-events.ts";
 import type { EdgeTaskInfo } from "../lifecycle/outbox-record.ts";
+import type { EdgeTaskEventDetail } from "../lifecycle/sync-events.ts";
 import type { TaskEventDetail } from "../lifecycle/task-events.ts";
 import type { Lease } from "../lifecycle/task-record.ts";
 import type { createErrand } from "./create-errand.ts";

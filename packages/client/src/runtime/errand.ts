@@ -4,10 +4,10 @@
  */
 
 import type { PayloadOf, ResultOf, TaskMap, TaskType } from "@errand/core";
-import type { EdgeTaskEventDetail, EdgeTaskEventType, SyncStateDetail } from "../lifecycle/edge-events.ts";
 import type { EnqueueOptions } from "../lifecycle/enqueue-options.ts";
 import type { ErrandEventType, EventDetailOf } from "../lifecycle/errand-events.ts";
 import type { OutboxRecord } from "../lifecycle/outbox-record.ts";
+import type { EdgeTaskEventDetail, EdgeTaskEventType, SyncStateDetail } from "../lifecycle/sync-events.ts";
 import type { QueuedRequest } from "../requests/request-queue.ts";
 import type {
   EnqueuedHandles,

@@ -16,11 +16,11 @@ import {
 } from "@errand/core";
 import type { TabBus } from "../browser/tab-bus.ts";
 import type { EdgeEnqueueOptions } from "../lifecycle/edge-enqueue.ts";
-import type { SyncStateDetail } from "../lifecycle/edge-events.ts";
 import type { EnqueueOptions, LocalEnqueueOptions } from "../lifecycle/enqueue-options.ts";
 import type { ErrandEventType, EventDetailOf } from "../lifecycle/errand-events.ts";
 import { withRebuiltError } from "../lifecycle/event-error.ts";
 import type { EdgeTaskInfo, OutboxRecord } from "../lifecycle/outbox-record.ts";
+import type { SyncStateDetail } from "../lifecycle/sync-events.ts";
 import type { QueuedRequest } from "../requests/request-queue.ts";
 import type { IdbTaskStore } from "../stores/idb-task-store.ts";
 import type { OutboxAdded } from "../stores/outbox-store.ts";
