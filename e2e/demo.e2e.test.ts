@@ -200,7 +200,7 @@ describe("the demo page", () => {
     await page.screenshot({ path: `${shots}/08-dashboards.png`, fullPage: true });
   });
 
-  it("hears a task published while online over its own live socket", async () => {
+  it("hears a task published while online over the runtime's own socket, its live delivery delivered", async () => {
     await expect
       .poll(() => page.locator("#feed-state").getAttribute("data-state"), { timeout: 90_000 })
       .toBe("connected");
@@ -211,7 +211,6 @@ describe("the demo page", () => {
     expect(published).not.toContain(id);
     const live = page.locator(`#edge-list li[data-id="${id}"] .delivery[data-kind=live]`);
     await expect.poll(() => live.getAttribute("data-status"), { timeout: 90_000 }).toBe("delivered");
-    expect(await live.locator(".summary").textContent()).toContain("heard here");
   });
 
   it("shows the browser's own offline state, and the sync following it", async () => {

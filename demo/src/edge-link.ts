@@ -1,4 +1,4 @@
-import type { StatsResponse, TaskView } from "@errand/core/wire";
+import type { StatsResponse } from "@errand/core/wire";
 
 /**
  * The page's link to the edge: its URL, a client token from the `dev` environment's token
@@ -59,16 +59,4 @@ export async function readEdgeStats(url: string): Promise<EdgeStats> {
   const response = await fetch(new URL("/v1/dev/stats", url), { signal: AbortSignal.timeout(5000) });
   if (!response.ok) throw new Error(`GET /v1/dev/stats answered ${response.status}`);
   return response.json();
-}
-
-/** Reads task views by id with a client token (the subject's own tasks only). */
-export async function readTaskViews(url: string, token: string, ids: readonly string[]): Promise<TaskView[]> {
-  const query = new URL("/v1/tasks", url);
-  query.searchParams.set("ids", ids.join(","));
-  const response = await fetch(query, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`GET /v1/tasks answered ${response.status}`);
-  return ((await response.json()) as { tasks: TaskView[] }).tasks;
 }

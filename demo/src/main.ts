@@ -1,7 +1,5 @@
 import { createErrand, createOnlineManager } from "@errand/client";
 import { byId } from "./dom.ts";
-import { EdgeBoard } from "./edge-board.ts";
-import { EdgeFeed } from "./edge-feed.ts";
 import { checkEdge } from "./edge-health.ts";
 import { edgeLink, edgeUrlOf } from "./edge-link.ts";
 import { mountDashboard } from "./panels/dashboard.ts";
@@ -54,12 +52,9 @@ try {
   mountWorkPanel(board, report);
   mountFlakyPanel(board, report);
   mountDashboard(board, report);
-  const edgeBoard = new EdgeBoard(errand);
-  const feed = new EdgeFeed(link, online, async () => edgeBoard.records().map((record) => record.id));
-  edgeBoard.subscribe(() => void feed.poll());
-  mountOfflinePanel(edgeBoard, online);
-  mountEdgePanel(edgeBoard, feed, () => subscriptions, report);
-  await Promise.all([board.load(), edgeBoard.load()]);
+  mountOfflinePanel(board, online);
+  mountEdgePanel(board, () => subscriptions, report);
+  await board.load();
   document.body.dataset.ready = "true";
 } catch (error) {
   report(error);

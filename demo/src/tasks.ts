@@ -18,7 +18,7 @@ export const tasks = defineTasks({
   flaky: task<{ failureRate: number }, "ok">({ version: 1 }),
   /**
    * Published to the edge (`target: "edge"`), never run here: the example consumer echoes the
-   * payload back as the result, the webhook receiver and this page's live socket hear it.
+   * payload back as the result, the webhook receiver and the runtime's status socket hear it.
    */
   "demo.echo": task<{ text: string; n: number }, { echo: JsonValue; by: string }>({ version: 1 }),
 });

@@ -10,11 +10,14 @@ import { installApp, type TempApp } from "./temp-app.ts";
  * except the edge row, which counts the sync chunk it loads too. Each sits just above today's
  * size, so any growth fails; the issue's targets (12, 20 and 3 KB) are lower still and not met
  * yet. The error registry (#27: an app's error classes cross boundaries as themselves) raised
- * them: about 0.5 KB on the page, 0.1 KB in a worker, which only serializes.
+ * them: about 0.5 KB on the page, 0.1 KB in a worker, which only serializes. One API for local
+ * and edge tasks (#27) raised the edge row by 0.8 KB, all in the sync's chunk: edge tasks read,
+ * replayed and purged through the runtime's calls, their deliveries kept, the sync split into
+ * its tasks and its subject; the page's own row stayed under its budget.
  */
 const BUDGETS = {
   local: 24_400,
-  edge: 34_100,
+  edge: 34_900,
   worker: 3_400,
 } as const;
 

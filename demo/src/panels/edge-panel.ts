@@ -1,8 +1,6 @@
-import type { OutboxRecord } from "@errand/client";
-import type { DeliveryView, TaskView } from "@errand/core/wire";
+import type { DeliveryView, EdgeTaskInfo, SyncStateDetail } from "@errand/client";
 import { byId, h } from "../dom.ts";
-import type { EdgeBoard } from "../edge-board.ts";
-import type { EdgeFeed } from "../edge-feed.ts";
+import type { TaskBoard } from "../task-board.ts";
 
 /** The kind of each subscription, by id (from the edge dashboard's stats). */
 export type SubscriptionKinds = () => ReadonlyMap<string, { topic: string; kind: string }>;
@@ -15,20 +13,25 @@ export const KIND_LABEL: Readonly<Record<string, string>> = {
 };
 const KIND_ORDER = ["queue", "webhook", "live"];
 const SHOWN = 8;
-const FEED_LABEL: Record<EdgeFeed["state"], string> = {
+
+/** The state of the runtime's status socket, which is also this origin's live subscription. */
+type SocketState = "connected" | "connecting" | "offline" | "elsewhere";
+
+const SOCKET_LABEL: Record<SocketState, string> = {
   connected: "connected",
   connecting: "connecting…",
   offline: "closed while offline",
+  elsewhere: "held by another tab",
 };
 
 /**
  * The edge: publish N tasks to a topic through the outbox, and for each one its fan-out
- * deliveries (queue consumer, webhook receiver, this page as a live subscriber) with their live
- * status and the task's result, from the edge's events.
+ * deliveries (queue consumer, webhook receiver, this page as a live subscriber) with their
+ * status and the task's result, all from the runtime's own view of its edge tasks: the status
+ * socket it keeps to the edge is this page's live subscription too.
  */
 export function mountEdgePanel(
-  board: EdgeBoard,
-  feed: EdgeFeed,
+  board: TaskBoard,
   kinds: SubscriptionKinds,
   report: (error: unknown) => void,
 ): void {
@@ -59,16 +62,22 @@ export function mountEdgePanel(
     requestAnimationFrame(() => {
       scheduled = false;
       showTopics(topic, kinds());
-      socket.dataset.state = feed.state;
-      socket.textContent = FEED_LABEL[feed.state];
-      const records = board.records();
-      total.textContent = String(records.length);
-      list.replaceChildren(...records.slice(0, SHOWN).map((record) => row(record, feed, kinds())));
+      const state = socketState(board.errand.syncState());
+      socket.dataset.state = state;
+      socket.textContent = SOCKET_LABEL[state];
+      const tasks = board.edgeTasks();
+      total.textContent = String(tasks.length);
+      list.replaceChildren(...tasks.slice(0, SHOWN).map((task) => row(task, kinds())));
     });
   };
   board.subscribe(render);
-  feed.subscribe(render);
   render();
+}
+
+function socketState(sync: SyncStateDetail | undefined): SocketState {
+  if (sync === undefined || !sync.online) return "offline";
+  if (!sync.leading) return "elsewhere";
+  return sync.connected ? "connected" : "connecting";
 }
 
 /** Keeps the topic picker in step with the topics that have subscriptions. */
@@ -82,8 +91,7 @@ function showTopics(select: HTMLSelectElement, kinds: ReturnType<SubscriptionKin
   select.value = topics.includes(current) ? current : (topics[0] ?? "demo.echo");
 }
 
-function row(record: OutboxRecord, feed: EdgeFeed, kinds: ReturnType<SubscriptionKinds>): HTMLLIElement {
-  const view = feed.view(record.id);
+function row(record: EdgeTaskInfo, kinds: ReturnType<SubscriptionKinds>): HTMLLIElement {
   return h(
     "li",
     { class: "edge-task", "data-id": record.id, "data-state": record.state },
@@ -97,25 +105,20 @@ function row(record: OutboxRecord, feed: EdgeFeed, kinds: ReturnType<Subscriptio
     ),
     record.state === "pending"
       ? h("p", { class: "edge-wait" }, waiting(record))
-      : h("ul", { class: "deliveries" }, ...deliveries(record, view, feed, kinds)),
+      : h("ul", { class: "deliveries" }, ...deliveries(record, kinds)),
   );
 }
 
-function deliveries(
-  record: OutboxRecord,
-  view: TaskView | undefined,
-  feed: EdgeFeed,
-  kinds: ReturnType<SubscriptionKinds>,
-): HTMLLIElement[] {
-  if (!view) return [h("li", { class: "delivery" }, "waiting for the edge's first status…")];
+function deliveries(record: EdgeTaskInfo, kinds: ReturnType<SubscriptionKinds>): HTMLLIElement[] {
+  if (record.edgeStatus === undefined)
+    return [h("li", { class: "delivery" }, "waiting for the edge's first status…")];
   const rank = (d: DeliveryView) => KIND_ORDER.indexOf(kinds.get(d.subscription)?.kind ?? "");
-  return [...view.deliveries]
+  return [...record.deliveries]
     .sort((a, b) => rank(a) - rank(b))
     .map((delivery) => {
       const kind = kinds.get(delivery.subscription)?.kind ?? "";
       const notes = [
         delivery.attempts > 1 ? `${delivery.attempts} attempts` : "",
-        kind === "live" && feed.heardLive(record.id) ? "heard here" : "",
         delivery.lastError?.message ?? "",
       ].filter((note) => note !== "");
       return h(
@@ -128,23 +131,23 @@ function deliveries(
     });
 }
 
-function badgeOf(record: OutboxRecord): string {
+function badgeOf(record: EdgeTaskInfo): string {
   return record.state === "pending" ? "outbox" : record.state;
 }
 
-function stateLabel(record: OutboxRecord): string {
+function stateLabel(record: EdgeTaskInfo): string {
   if (record.state === "pending") return "in outbox";
   if (record.state === "sent") return record.edgeStatus ?? "sent";
   return record.state;
 }
 
-function waiting(record: OutboxRecord): string {
+function waiting(record: EdgeTaskInfo): string {
   if (record.attempts === 0) return "Waiting in the outbox until the edge is reachable.";
   const wait = Math.max(0, record.runAt - Date.now());
   return `Push failed ${record.attempts}× (${record.error?.message ?? "unreachable"}); next try in ${(wait / 1000).toFixed(0)} s.`;
 }
 
-function summary(record: OutboxRecord): string {
+function summary(record: EdgeTaskInfo): string {
   if (record.state === "succeeded" && record.result !== undefined)
     return `result ${JSON.stringify(record.result)}`;
   if (record.state === "dead") return record.error?.message ?? "dead";

@@ -1,4 +1,4 @@
-import type { TaskInfo } from "@errand/client";
+import type { LocalTaskInfo } from "@errand/client";
 import { byId } from "../dom.ts";
 import type { TaskBoard } from "../task-board.ts";
 import { publishSetting } from "../work/live-setting.ts";
@@ -58,11 +58,11 @@ export function mountFlakyPanel(board: TaskBoard, report: (error: unknown) => vo
   });
 }
 
-function isDead(task: TaskInfo): boolean {
+function isDead(task: LocalTaskInfo): boolean {
   return task.state === "dead";
 }
 
-function retryNote(task: TaskInfo): string {
+function retryNote(task: LocalTaskInfo): string {
   if (task.state === "pending" && task.attempts > 0) {
     const wait = Math.max(0, task.runAt - Date.now());
     return `retry in ${(wait / 1000).toFixed(1)} s — ${describeError(task)}`;

@@ -1,6 +1,6 @@
 import type { OnlineManager } from "@errand/client";
 import { byId } from "../dom.ts";
-import type { EdgeBoard } from "../edge-board.ts";
+import type { TaskBoard } from "../task-board.ts";
 
 const SWITCH_KEY = "errand-demo-offline";
 
@@ -37,7 +37,7 @@ export function switchableFetch(request: typeof fetch = fetch): typeof fetch {
  * online state, the sync state and the outbox count (edge tasks the edge has not accepted yet),
  * all live.
  */
-export function mountOfflinePanel(board: EdgeBoard, online: OnlineManager): void {
+export function mountOfflinePanel(board: TaskBoard, online: OnlineManager): void {
   const toggle = byId<HTMLInputElement>("offline-switch");
   const browser = byId("browser-online");
   const sync = byId("sync-state");

@@ -1,4 +1,4 @@
-import type { TaskInfo } from "@errand/client";
+import type { LocalTaskInfo } from "@errand/client";
 import { h } from "../dom.ts";
 
 /** What a row shows beyond the task itself. */
@@ -14,8 +14,8 @@ export interface RowView {
  */
 export function renderTasks(
   list: HTMLElement,
-  tasks: readonly TaskInfo[],
-  view: (task: TaskInfo) => RowView,
+  tasks: readonly LocalTaskInfo[],
+  view: (task: LocalTaskInfo) => RowView,
 ): void {
   const existing = new Map<string, HTMLLIElement>();
   for (const child of list.children)
@@ -32,7 +32,7 @@ export function renderTasks(
   });
 }
 
-function createRow(task: TaskInfo): HTMLLIElement {
+function createRow(task: LocalTaskInfo): HTMLLIElement {
   return h(
     "li",
     { class: "task", "data-id": task.id, "data-type": task.type },
@@ -46,7 +46,7 @@ function createRow(task: TaskInfo): HTMLLIElement {
   );
 }
 
-function updateRow(row: HTMLLIElement, task: TaskInfo, view: RowView): void {
+function updateRow(row: HTMLLIElement, task: LocalTaskInfo, view: RowView): void {
   const progress = Math.round((task.progress ?? (task.state === "succeeded" ? 1 : 0)) * 100);
   row.dataset.state = task.state;
   setText(row, ".badge", task.state).className = `badge badge-${task.state}`;
@@ -73,7 +73,7 @@ function setText(row: HTMLElement, selector: string, text: string): HTMLElement 
 }
 
 /** A person-readable line for a task's error. */
-export function describeError(task: TaskInfo): string {
+export function describeError(task: LocalTaskInfo): string {
   if (!task.error) return "";
   return `${task.error.code}: ${task.error.message}`;
 }

@@ -1,4 +1,4 @@
-import type { TaskInfo } from "@errand/client";
+import type { LocalTaskInfo } from "@errand/client";
 import { byId } from "../dom.ts";
 import type { TaskBoard } from "../task-board.ts";
 import { describeError, renderTasks } from "./task-row.ts";
@@ -37,14 +37,14 @@ export function mountWorkPanel(board: TaskBoard, report: (error: unknown) => voi
     }
   });
 
-  function actionsFor(task: TaskInfo) {
+  function actionsFor(task: LocalTaskInfo) {
     return task.state === "pending" || task.state === "running"
       ? [{ label: "Cancel", run: () => void guard(errand.cancel(task.id)) }]
       : [];
   }
 }
 
-function summarise(task: TaskInfo): string {
+function summarise(task: LocalTaskInfo): string {
   if (task.state === "dead" || task.state === "cancelled") return describeError(task);
   if (task.state !== "succeeded") return "";
   const result = task.result as Record<string, unknown>;

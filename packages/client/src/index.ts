@@ -14,6 +14,7 @@
  * @module @errand/client
  */
 
+export type { DeliveryStatus, DeliveryView } from "@errand/core/wire";
 export {
   browserOnlineSource,
   createOnlineManager,
@@ -21,14 +22,8 @@ export {
   type OnlineSource,
 } from "./browser/online-manager.ts";
 export type { EdgeEnqueueOptions } from "./lifecycle/edge-enqueue.ts";
-export {
-  EDGE_TASK_EVENT_TYPES,
-  type EdgeTaskEventDetail,
-  type EdgeTaskEventType,
-  type SyncEventType,
-  type SyncStateDetail,
-} from "./lifecycle/edge-events.ts";
 export type { EnqueueOptions, LocalEnqueueOptions } from "./lifecycle/enqueue-options.ts";
+export type { ErrandEventType, EventDetailOf } from "./lifecycle/errand-events.ts";
 export type {
   ExecutionHooks,
   ExecutionOutcome,
@@ -36,10 +31,15 @@ export type {
   Executor,
   HandlerContext,
 } from "./lifecycle/executor.ts";
-export type { OutboxCancel, OutboxRecord, OutboxState } from "./lifecycle/outbox-record.ts";
+export type { EdgeTaskInfo, OutboxCancel, OutboxRecord, OutboxState } from "./lifecycle/outbox-record.ts";
 export {
-  type ErrandEventType,
-  type EventDetailOf,
+  EDGE_TASK_EVENT_TYPES,
+  type EdgeTaskEventDetail,
+  type EdgeTaskEventType,
+  type SyncEventType,
+  type SyncStateDetail,
+} from "./lifecycle/sync-events.ts";
+export {
   type StorageEventDetail,
   type StorageEventType,
   TASK_EVENT_TYPES,
@@ -57,10 +57,18 @@ export { createMainThreadExecutor, type Handlers } from "./pool/main-thread-exec
 export type { QueuedRequest } from "./requests/request-queue.ts";
 export { createErrand } from "./runtime/create-errand.ts";
 export { type EdgeOptions, SYNC_TAG } from "./runtime/edge-options.ts";
-export type { Errand } from "./runtime/runtime.ts";
+export type { Errand } from "./runtime/errand.ts";
 export { DEFAULT_PREFETCH, DEFAULT_RETENTION, type ErrandOptions } from "./runtime/runtime-options.ts";
-export type { EnqueueItem, ErrandStats, TaskHandle, TaskInfo } from "./runtime/runtime-types.ts";
+export type {
+  EnqueuedHandles,
+  EnqueueItem,
+  ErrandStats,
+  ListFilter,
+  LocalTaskInfo,
+  TaskHandle,
+  TaskInfo,
+} from "./runtime/runtime-types.ts";
 export { DB_VERSION } from "./stores/db.ts";
-export type { ListFilter, RetentionMs } from "./stores/store.ts";
+export type { RetentionMs } from "./stores/store.ts";
 export { readStatusEvent } from "./transport/status-event.ts";
 export type { EdgeToken, TokenGrant } from "./transport/token-source.ts";

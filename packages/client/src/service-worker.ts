@@ -23,6 +23,7 @@
 
 import { DEFAULT_RETRY_POLICY } from "@errand/core";
 import { createOnlineManager, type OnlineSource } from "./browser/online-manager.ts";
+import { openTabBus } from "./browser/tab-bus.ts";
 import { edgeDetailOf, edgeEventsFor } from "./lifecycle/edge-events.ts";
 import { type DrainResult, OutboxPusher } from "./outbox/outbox-pusher.ts";
 import { RequestQueue } from "./requests/request-queue.ts";
@@ -83,7 +84,8 @@ export async function drainOutboxOnce(
 ): Promise<DrainResult | { readonly kind: "skipped" }> {
   const dbName = options.dbName ?? "errand";
   const db = await openQueueDb(dbName, { onVersionChange: () => db.close(), onTerminated: () => {} });
-  const channel = new BroadcastChannel(`errand-sync:${dbName}`);
+  // Open tabs hear it on their tab bus as if a leader tab had pushed.
+  const bus = openTabBus(dbName);
   try {
     const store = new OutboxStore(db);
     const tokens = createTokenSource({ tokenUrl: options.tokenUrl });
@@ -103,16 +105,15 @@ export async function drainOutboxOnce(
       backoff,
       concurrency: 4,
       changed: (changes) => {
-        // Open tabs hear it as if a leader tab had pushed.
         for (const { before, after } of changes)
           for (const type of edgeEventsFor(before, after))
-            channel.postMessage({ kind: "event", type, detail: edgeDetailOf(after) });
+            bus.send({ kind: "event", type, detail: edgeDetailOf(after) });
       },
     });
     const requests = new RequestQueue(store, {
       fetch: edge.fetch,
       backoff,
-      changed: (id) => channel.postMessage({ kind: "request", id }),
+      changed: (id) => bus.send({ kind: "request", id }),
     });
     const run = async (): Promise<DrainResult> => {
       const result = await pusher.drain(true);
@@ -138,7 +139,7 @@ export async function drainOutboxOnce(
       throw error;
     }
   } finally {
-    channel.close();
+    bus.close();
     db.close();
   }
 }

@@ -6,7 +6,7 @@ import { useTask } from "./hooks.ts";
 function EdgeStatus({ id }: { id: string }) {
   const task = useTask(id);
   if (task == null) return <p>{String(task)}</p>;
-  return <p>{"target" in task ? `edge ${task.state} ${task.edgeStatus ?? ""}`.trim() : "local"}</p>;
+  return <p>{task.where === "edge" ? `edge ${task.state} ${task.edgeStatus ?? ""}`.trim() : "local"}</p>;
 }
 
 /** An edge that accepts every task and reports each one's `status` when polled. */

@@ -1,20 +1,14 @@
 /** A subscription to every per-task event of a runtime at once. */
 
-import {
-  EDGE_TASK_EVENT_TYPES,
-  type EdgeTaskEventType,
-  type Errand,
-  TASK_EVENT_TYPES,
-  type TaskEventType,
-} from "@errand/client";
+import { type Errand, TASK_EVENT_TYPES, type TaskEventType } from "@errand/client";
 import type { TaskMap } from "@errand/core";
 
 /** What the stores read from a runtime: none of it depends on the task map. */
-export type ErrandSource = Pick<Errand<TaskMap>, "on" | "get" | "list" | "stats" | "edgeTask">;
+export type ErrandSource = Pick<Errand<TaskMap>, "on" | "get" | "list" | "stats">;
 
 /** What a listener hears: which task, through which event, and what the event said. */
 export interface TaskSignal {
-  readonly type: TaskEventType | EdgeTaskEventType;
+  readonly type: TaskEventType;
   readonly id: string;
   readonly taskType: string;
   readonly attempt: number;
@@ -22,7 +16,7 @@ export interface TaskSignal {
 }
 
 /**
- * Calls `listener` for every task and edge event about task `id`, or about any task when `id`
+ * Calls `listener` for every task event about task `id` (local or edge), or about any task when `id`
  * is undefined; returns the function that stops it. A runtime has one listener per event type
  * however many hooks watch it, and an event reaches only the watchers of its task: a thousand
  * rows cost one map lookup per event, not a thousand listener calls.
@@ -79,7 +73,7 @@ class Router {
   }
 
   #listen(): () => void {
-    const offs = [...TASK_EVENT_TYPES, ...EDGE_TASK_EVENT_TYPES].map((type) =>
+    const offs = TASK_EVENT_TYPES.map((type) =>
       this.#errand.on(type, (detail) => {
         const signal: TaskSignal = {
           type,

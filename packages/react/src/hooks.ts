@@ -8,14 +8,14 @@ import type { TaskMap } from "@errand/core";
 import { useMemo, useSyncExternalStore } from "react";
 import { keepList } from "./keep-list.ts";
 import { useErrand } from "./provider.tsx";
-import { createRefreshingStore, localChange } from "./refreshing-store.ts";
+import { createRefreshingStore, storedChange } from "./refreshing-store.ts";
 import { createTaskStore } from "./task-store.ts";
 import type { TaskSnapshot } from "./task-view.ts";
 
 /**
  * Task `id`, kept current: `undefined` while it is first read, `null` when there is no such task,
  * then a new object on each change of that task (progress included) and the same object
- * otherwise. Local and edge tasks alike; an edge task has `target: "edge"`.
+ * otherwise. Local and edge tasks alike: `where` tells which.
  *
  * @example
  * ```tsx
@@ -34,7 +34,7 @@ export function useTask(id: string): TaskSnapshot {
 }
 
 /**
- * The local tasks `filter` selects, as `list(filter)` answers, read again after task changes
+ * The tasks `filter` selects, local and edge, as `list(filter)` answers, read again after task changes
  * (coalesced; `task.progress` is not stored, so it does not re-read: show it with `useTask`).
  * `undefined` until the first answer; unchanged tasks keep their objects, and the array stays
  * the same while none changed.
@@ -47,19 +47,20 @@ export function useTask(id: string): TaskSnapshot {
  */
 export function useTasks(filter: ListFilter = {}): readonly TaskInfo[] | undefined {
   const errand = useErrand();
-  const { state, type, limit } = filter;
+  const { where, state, type, limit } = filter;
   const store = useMemo(() => {
     const query: ListFilter = {
+      ...(where === undefined ? {} : { where }),
       ...(state === undefined ? {} : { state }),
       ...(type === undefined ? {} : { type }),
       ...(limit === undefined ? {} : { limit }),
     };
     return createRefreshingStore(errand, {
       load: () => errand.list(query),
-      relevant: (signal) => localChange(signal) && (type === undefined || signal.taskType === type),
+      relevant: (signal) => storedChange(signal) && (type === undefined || signal.taskType === type),
       keep: keepList,
     });
-  }, [errand, state, type, limit]);
+  }, [errand, where, state, type, limit]);
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 

@@ -19,4 +19,4 @@
 
 export { type UseStatsOptions, useEnqueue, useStats, useTask, useTasks } from "./hooks.ts";
 export { ErrandProvider, type ErrandProviderProps, useErrand } from "./provider.tsx";
-export type { EdgeTaskView, TaskSnapshot, TaskView } from "./task-view.ts";
+export type { TaskSnapshot } from "./task-view.ts";

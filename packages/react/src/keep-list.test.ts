@@ -1,9 +1,10 @@
-import type { TaskInfo } from "@errand/client";
+import type { LocalTaskInfo, TaskInfo } from "@errand/client";
 import { describe, expect, it } from "vitest";
 import { keepList } from "./keep-list.ts";
 
-function info(id: string, changes: Partial<TaskInfo> = {}): TaskInfo {
+function info(id: string, changes: Partial<LocalTaskInfo> = {}): TaskInfo {
   return {
+    where: "local",
     id,
     type: "step",
     payload: { n: 1 },
@@ -18,7 +19,7 @@ function info(id: string, changes: Partial<TaskInfo> = {}): TaskInfo {
     durable: true,
     fence: 0,
     ...changes,
-  } as TaskInfo;
+  };
 }
 
 describe("keepList", () => {

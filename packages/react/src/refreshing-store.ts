@@ -10,7 +10,7 @@ import type { ExternalStore } from "./task-store.ts";
 /** How a refreshing store loads, which events matter, and how it keeps unchanged values. */
 export interface RefreshOptions<T> {
   readonly load: () => Promise<T>;
-  /** Whether an event may change the value (the default: {@link localChange}). */
+  /** Whether an event may change the value (the default: {@link storedChange}). */
   readonly relevant?: (signal: TaskSignal) => boolean;
   /** The least time between two loads' starts, in ms (0: as soon as the last one ended). */
   readonly intervalMs?: number;
@@ -23,7 +23,7 @@ export function createRefreshingStore<T>(
   errand: ErrandSource,
   options: RefreshOptions<T>,
 ): ExternalStore<T | undefined> {
-  const { load, relevant = localChange, intervalMs = 0, keep } = options;
+  const { load, relevant = storedChange, intervalMs = 0, keep } = options;
   let snapshot: T | undefined;
   let loading = false;
   let wanted = false;
@@ -86,9 +86,9 @@ export function createRefreshingStore<T>(
 }
 
 /**
- * Whether an event may change what `list()` and `stats()` answer: a `task.*` event other than
- * `task.progress` (progress is not stored; edge tasks are in neither answer).
+ * Whether an event may change what `list()` and `stats()` answer: any task event but
+ * `task.progress` (progress is not stored).
  */
-export function localChange(signal: TaskSignal): boolean {
-  return signal.type.startsWith("task.") && signal.type !== "task.progress";
+export function storedChange(signal: TaskSignal): boolean {
+  return signal.type !== "task.progress";
 }

@@ -6,9 +6,10 @@
  * component whose task it is, and no other.
  */
 
+import type { TaskInfo } from "@errand/client";
 import { type ErrandSource, watch } from "./events.ts";
 import { sameTask } from "./same-task.ts";
-import type { TaskSnapshot, TaskView } from "./task-view.ts";
+import type { TaskSnapshot } from "./task-view.ts";
 
 /** The `subscribe` / `getSnapshot` pair `useSyncExternalStore` takes. */
 export interface ExternalStore<T> {
@@ -80,19 +81,16 @@ export function createTaskStore(errand: ErrandSource, id: string): ExternalStore
   };
 }
 
-async function readTask(errand: ErrandSource, id: string): Promise<TaskView | null> {
-  const local = await errand.get(id);
-  if (local !== undefined) return local;
-  const edge = await errand.edgeTask(id);
-  return edge === undefined ? null : { ...edge, target: "edge" };
+async function readTask(errand: ErrandSource, id: string): Promise<TaskInfo | null> {
+  return (await errand.get(id)) ?? null;
 }
 
 /** `task` with the progress last reported for its current attempt, which is only in events. */
 function withProgress(
-  task: TaskView | null,
+  task: TaskInfo | null,
   progress: { attempt: number; value: number } | undefined,
-): TaskView | null {
-  if (task === null || "target" in task || progress === undefined) return task;
+): TaskInfo | null {
+  if (task === null || task.where === "edge" || progress === undefined) return task;
   if (task.state !== "running" || task.attempts !== progress.attempt || task.progress === progress.value)
     return task;
   return { ...task, progress: progress.value };

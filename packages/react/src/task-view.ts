@@ -1,15 +1,10 @@
-/** The shapes in which `useTask` hands a task to a component. */
+/** The shape in which `useTask` hands a task to a component. */
 
-import type { OutboxRecord, TaskInfo } from "@errand/client";
+import type { TaskInfo } from "@errand/client";
 
 /**
- * A task as `useTask` shows it: a local task (`TaskInfo`, with `progress` while it runs), or an
- * edge task (`OutboxRecord`, with `target: "edge"` added to tell them apart).
+ * `undefined` while the first read is under way; `null` when there is no task of that id; else
+ * the task as `get` shows it, local or edge (`where` tells which), with `progress` while a local
+ * one runs.
  */
-export type TaskView = TaskInfo | EdgeTaskView;
-
-/** An edge task as the outbox holds it. */
-export type EdgeTaskView = OutboxRecord & { readonly target: "edge" };
-
-/** `undefined` while the first read is under way; `null` when there is no task of that id. */
-export type TaskSnapshot = TaskView | null | undefined;
+export type TaskSnapshot = TaskInfo | null | undefined;

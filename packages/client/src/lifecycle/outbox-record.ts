@@ -5,7 +5,7 @@
  */
 
 import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
-import type { WireTask } from "@errand/core/wire";
+import type { DeliveryView, WireTask } from "@errand/core/wire";
 
 /**
  * Where an edge task is:
@@ -39,6 +39,11 @@ export interface OutboxRecord {
   readonly updatedAt: number;
   /** The edge's last known status of the task. */
   readonly edgeStatus?: EdgeTaskStatus;
+  /**
+   * Each subscription's delivery, as the edge last reported them (absent until its first status,
+   * and in records written before they were kept).
+   */
+  readonly deliveries?: readonly DeliveryView[];
   readonly result?: JsonValue;
   /** Why the last push failed (pending), or why the task is dead. */
   readonly error?: SerializedError;
@@ -61,6 +66,50 @@ export interface OutboxCancel {
   readonly runAt: number;
   /** Why the last send failed. */
   readonly error?: SerializedError;
+}
+
+/**
+ * An edge task (`target: "edge"`) as `get` and `list` show it: where it is (`state`: `pending`
+ * in the outbox, `sent` once the edge holds it, then final), the edge's status, and how each
+ * subscription of its topic is getting on with it.
+ */
+export interface EdgeTaskInfo {
+  readonly where: "edge";
+  readonly id: string;
+  readonly type: string;
+  readonly topic: string;
+  readonly payload: JsonValue;
+  readonly state: OutboxState;
+  /** Pushes tried so far that failed for a transient reason (network, 429, 5xx). */
+  readonly attempts: number;
+  /** Not pushed before this time (Unix ms). */
+  readonly runAt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt?: number;
+  readonly orderingKey?: string;
+  readonly dedupKey?: string;
+  readonly delaySeconds?: number;
+  /** The edge's last status of the task; absent until the edge took it. */
+  readonly edgeStatus?: EdgeTaskStatus;
+  /** Each subscription's delivery, as the edge last reported them; empty until its first status. */
+  readonly deliveries: readonly DeliveryView[];
+  readonly result?: JsonValue;
+  /** Why the last push failed (pending), or why the task is dead. */
+  readonly error?: SerializedError;
+  /** True while a cancel waits to reach the edge (the task stays `sent` until the edge answers). */
+  readonly cancelling?: true;
+}
+
+/** `record` as `get` and `list` show it. */
+export function toEdgeInfo(record: OutboxRecord): EdgeTaskInfo {
+  const { subject: _subject, seq: _seq, cancel, deliveries, ...info } = record;
+  return {
+    ...info,
+    where: "edge",
+    deliveries: deliveries ?? [],
+    ...(cancel === undefined ? {} : { cancelling: true }),
+  };
 }
 
 /** The task as it goes on the wire in `POST /v1/tasks`. */

@@ -139,6 +139,66 @@ describe("outboxTransition", () => {
     });
   });
 
+  describe("when the edge reports deliveries", () => {
+    const queue = { subscription: "s-queue", status: "pending" as const, attempts: 1 };
+    const live = { subscription: "s-live", status: "delivered" as const, attempts: 1 };
+
+    it("keeps each subscription's delivery as the edge reported it", () => {
+      const next = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({ status: "queued", deliveries: [queue, live] }),
+      });
+      expect(next).toMatchObject({ state: "sent", deliveries: [queue, live], updatedAt: 2 });
+    });
+
+    it("takes the deliveries of a final task still, and nothing else", () => {
+      const done = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({ status: "delivered", deliveries: [{ ...queue, status: "delivered" }] }),
+      });
+      const later = view({ status: "dead", deliveries: [{ ...queue, status: "delivered" }, live] });
+      const next = outboxTransition(done, { type: "status", now: 3, view: later });
+      expect(next).toEqual({ ...done, deliveries: later.deliveries, updatedAt: 3 });
+    });
+
+    it("keeps the record itself, deliveries' array included, when they did not change", () => {
+      const sent = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({ status: "queued", deliveries: [queue] }),
+      });
+      const again = view({ status: "queued", deliveries: [{ ...queue }] });
+      expect(outboxTransition(sent, { type: "status", now: 3, view: again })).toBe(sent);
+    });
+  });
+
+  describe("when the app replays the task", () => {
+    it("puts a task that died before the edge took it back to pending with fresh attempts", () => {
+      const dead = outboxTransition(pendingRecord({ attempts: 3 }), {
+        type: "reject",
+        now: 2,
+        error: failure,
+      });
+      const next = outboxTransition(dead, { type: "replay", now: 5 });
+      expect(next).toMatchObject({ state: "pending", attempts: 0, runAt: 5, updatedAt: 5 });
+      expect(next).not.toHaveProperty("error");
+      expect(next).not.toHaveProperty("finishedAt");
+    });
+
+    it("changes nothing for a task that is not dead, or that died at the edge", () => {
+      const pending = pendingRecord();
+      expect(outboxTransition(pending, { type: "replay", now: 5 })).toBe(pending);
+      const diedThere = outboxTransition(pendingRecord({ state: "sent" }), {
+        type: "status",
+        now: 2,
+        view: view({ status: "dead" }),
+      });
+      expect(outboxTransition(diedThere, { type: "replay", now: 5 })).toBe(diedThere);
+    });
+  });
+
   it("ends a sent task dead with edge_forgot once the edge leaves it out long after its last news", () => {
     const sent = outboxTransition(pendingRecord(), { type: "sent", now: 1_000 });
     // Left out soon after: too early to believe it was removed, nothing changes.

@@ -7,7 +7,7 @@
  */
 
 import type { EdgeTaskStatus, JsonValue, SerializedError } from "@errand/core";
-import type { TaskView } from "@errand/core/wire";
+import type { DeliveryView, TaskView } from "@errand/core/wire";
 import { isFinalOutboxState, type OutboxRecord, type OutboxState } from "./outbox-record.ts";
 
 /** Everything that can happen to an outbox record. */
@@ -35,7 +35,12 @@ export type OutboxEvent =
   /** The edge answered the cancel. */
   | { readonly type: "cancel-answered"; readonly now: number; readonly answer: CancelAnswer }
   /** The edge left the sent task out of a status read: it no longer holds it. */
-  | { readonly type: "absent"; readonly now: number };
+  | { readonly type: "absent"; readonly now: number }
+  /**
+   * Replayed here: a task that died before the edge took it goes back to pending with fresh
+   * attempts, in its place in the outbox. One the edge took is replayed there, not here.
+   */
+  | { readonly type: "replay"; readonly now: number };
 
 /**
  * The edge's answer to `POST /v1/tasks/:id/cancel`: the task it cancelled (`200`), or why it did
@@ -84,7 +89,15 @@ export function outboxTransition(record: OutboxRecord, event: OutboxEvent): Outb
       updatedAt: event.now,
     };
   }
-  if (isFinalOutboxState(record.state)) return record;
+  if (event.type === "replay") {
+    if (record.state !== "dead" || record.edgeStatus !== undefined) return record;
+    const { error: _error, finishedAt: _finishedAt, ...rest } = record;
+    return { ...rest, state: "pending", attempts: 0, runAt: event.now, updatedAt: event.now };
+  }
+  if (isFinalOutboxState(record.state)) {
+    // A live delivery may still land after the task ended (it never holds the status back).
+    return event.type === "status" ? withDeliveries(record, event.view.deliveries, event.now) : record;
+  }
   switch (event.type) {
     case "sent":
       if (record.state !== "pending") return record;
@@ -142,7 +155,12 @@ function cancelOutcome(
   }
   const { answer, now } = event;
   if (answer.kind !== "cancelled") return { ...rest, updatedAt: now };
-  if (isFinalOutboxState(record.state)) return { ...rest, edgeStatus: answer.view.status, updatedAt: now };
+  if (isFinalOutboxState(record.state))
+    return withDeliveries(
+      { ...rest, edgeStatus: answer.view.status, updatedAt: now },
+      answer.view.deliveries,
+      now,
+    );
   return fromStatus({ ...rest, updatedAt: now }, answer.view, now);
 }
 
@@ -168,8 +186,9 @@ export function localStateOf(status: EdgeTaskStatus): OutboxState {
   }
 }
 
-function fromStatus(record: OutboxRecord, view: TaskView, now: number): OutboxRecord {
+function fromStatus(reported: OutboxRecord, view: TaskView, now: number): OutboxRecord {
   const state = localStateOf(view.status);
+  const record = withDeliveries(reported, view.deliveries, now);
   if (state === record.state && view.status === record.edgeStatus) return record;
   const next = { ...record, edgeStatus: view.status };
   switch (state) {
@@ -182,6 +201,19 @@ function fromStatus(record: OutboxRecord, view: TaskView, now: number): OutboxRe
     default:
       return settle(next, state, now, {});
   }
+}
+
+/**
+ * `record` with the deliveries the edge reported, or `record` itself when they are the ones it
+ * has: a new array only for news, which is what `task.status` is fired for.
+ */
+function withDeliveries(
+  record: OutboxRecord,
+  deliveries: readonly DeliveryView[],
+  now: number,
+): OutboxRecord {
+  if (JSON.stringify(record.deliveries ?? []) === JSON.stringify(deliveries)) return record;
+  return { ...record, deliveries, updatedAt: now };
 }
 
 function settle(

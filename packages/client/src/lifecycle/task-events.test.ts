@@ -51,11 +51,19 @@ describe("detailOf", () => {
     });
 
     it("carries no error of the attempt before in its started or progress detail", () => {
-      expect(detailOf(again)).toEqual({ id: "x", type: "work", state: "running", attempt: 2, remote: false });
+      expect(detailOf(again)).toEqual({
+        id: "x",
+        type: "work",
+        where: "local",
+        state: "running",
+        attempt: 2,
+        remote: false,
+      });
       const renewed = transition(again, { type: "renew", token: 2, now: 8, leaseMs: 10, progress: 0.5 });
       expect(detailOf(renewed)).toEqual({
         id: "x",
         type: "work",
+        where: "local",
         state: "running",
         attempt: 2,
         remote: false,

@@ -1,19 +1,26 @@
 /**
- * The events a runtime emits, and which ones a state change produces. Pure: the scheduler and
- * the runtime hand it the record before and after a change, and emit what it returns, so every
- * transition has its event and no event is invented elsewhere.
+ * The events a runtime emits about its tasks, and which ones a local task's state change
+ * produces. Pure: the scheduler and the runtime hand it the record before and after a change,
+ * and emit what it returns, so every transition has its event and no event is invented
+ * elsewhere. An edge task's events are the same types, from `edge-events.ts`.
  */
 
-import type { RebuiltError, SerializedError } from "@errand/core";
-import type { SyncEventDetailOf, SyncEventType } from "./edge-events.ts";
+import type { EdgeTaskStatus, RebuiltError, SerializedError, TaskState } from "@errand/core";
 import type { DetailData } from "./event-error.ts";
-import type { QueueState, TaskRecord } from "./task-record.ts";
+import type { TaskRecord } from "./task-record.ts";
 
-/** Events about one task. */
+/**
+ * Events about one task, local or edge. `task.started`, `task.progress`, `task.failed`,
+ * `task.released` and `task.lease_lost` are a local attempt's; `task.sent` (the edge took the
+ * task) and `task.status` (its edge status or deliveries moved) an edge task's; the others
+ * both kinds'.
+ */
 export const TASK_EVENT_TYPES = [
   "task.enqueued",
   "task.started",
   "task.progress",
+  "task.sent",
+  "task.status",
   "task.succeeded",
   "task.failed",
   "task.retrying",
@@ -30,22 +37,26 @@ export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 /** Events about the runtime's storage. */
 export type StorageEventType = "storage.versionchange" | "storage.closed" | "storage.error";
 
-/** Every event type a runtime emits (the sync's `edge.*` and `sync.state` with an `edge` option). */
-export type ErrandEventType = TaskEventType | StorageEventType | SyncEventType;
-
 /** What a task event says. `remote` is true when another tab or worker made the change. */
 export interface TaskEventDetail {
   readonly id: string;
   readonly type: string;
-  readonly state: QueueState;
+  /** Where the task runs: this browser's queue, or the edge (`target: "edge"`). */
+  readonly where: "local" | "edge";
+  readonly state: TaskState;
+  /** A local task's attempts started so far; an edge task's failed pushes. */
   readonly attempt: number;
   readonly remote: boolean;
   readonly progress?: number;
   readonly result?: unknown;
-  /** The attempt's error as its own class (an app's registered with `registerError`). */
+  /** The error as its own class (an app's registered with `registerError`). */
   readonly error?: RebuiltError;
-  /** When a retrying task runs next (Unix ms). */
+  /** When a retrying task runs (local) or is pushed (edge) next (Unix ms). */
   readonly runAt?: number;
+  /** An edge task's topic. */
+  readonly topic?: string;
+  /** An edge task's last status from the edge. */
+  readonly edgeStatus?: EdgeTaskStatus;
 }
 
 /** What a storage event says. */
@@ -54,13 +65,6 @@ export interface StorageEventDetail {
   readonly error?: SerializedError;
   readonly newVersion?: number | null;
 }
-
-/** The detail type of each event type. */
-export type EventDetailOf<T extends ErrandEventType> = T extends TaskEventType
-  ? TaskEventDetail
-  : T extends SyncEventType
-    ? SyncEventDetailOf<T>
-    : StorageEventDetail;
 
 /**
  * The events that the change `before` → `after` produces (`before` undefined: the task is new).
@@ -95,6 +99,7 @@ export function detailOf(task: TaskRecord, remote = false): DetailData<TaskEvent
   return {
     id: task.id,
     type: task.type,
+    where: "local",
     state: task.state,
     attempt: task.attempts,
     remote,

@@ -27,3 +27,23 @@ export function taskOutcome(task: TaskRecord): Settled<unknown> {
       return { done: false };
   }
 }
+
+/**
+ * `settle`, behind a check that the task is of `type` when a typed handle asked for one: its
+ * result's type is the one the handle promises, or it rejects with `type_mismatch`.
+ */
+export function ofType<T extends { readonly id: string; readonly type: string }, V>(
+  type: string | undefined,
+  settle: (task: T) => Settled<V>,
+): (task: T) => Settled<V> {
+  return (task) =>
+    type === undefined || task.type === type
+      ? settle(task)
+      : {
+          done: true,
+          error: new ErrandError("type_mismatch", `Task ${task.id} is a ${task.type}, not a ${type}`, {
+            retryable: false,
+            details: { id: task.id, type: task.type, expected: type },
+          }),
+        };
+}

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskEventDetail } from "../lifecycle/task-events.ts";
 import { createErrand } from "../runtime/create-errand.ts";
-import type { Errand } from "../runtime/runtime.ts";
+import type { Errand } from "../runtime/errand.ts";
 import type { ErrandOptions } from "../runtime/runtime-options.ts";
 import { poolWorkerUrl } from "./fixtures/harness.ts";
 import { type Probe, poolTasks } from "./fixtures/tasks.ts";

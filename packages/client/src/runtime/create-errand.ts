@@ -5,6 +5,7 @@
 
 import { ErrandError, serializeError, type TaskMap } from "@errand/core";
 import { holdOwnerLock, type Liveness, ownerLockPrefix, readLiveness } from "../browser/owner-lock.ts";
+import { openTabBus } from "../browser/tab-bus.ts";
 import { createMainThreadExecutor } from "../pool/main-thread-executor.ts";
 import { poolForWorkerOption } from "../pool/worker-option.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
@@ -12,7 +13,8 @@ import { openQueueDb } from "../stores/db.ts";
 import { IdbTaskStore } from "../stores/idb-task-store.ts";
 import { sweepOutbox } from "../stores/outbox-sweep.ts";
 import { resolveEdgeOptions } from "./edge-options.ts";
-import { Errand } from "./runtime.ts";
+import type { Errand } from "./errand.ts";
+import { Runtime } from "./runtime.ts";
 import { type ErrandOptions, GROUP_COMMIT, resolveOptions } from "./runtime-options.ts";
 
 /**
@@ -43,7 +45,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
     options.executor === undefined && options.worker !== undefined
       ? poolForWorkerOption(options.worker, options.concurrency)
       : undefined;
-  let runtime: Errand<M> | undefined;
+  let runtime: Runtime<M> | undefined;
   let store: IdbTaskStore | undefined;
   const db = await openQueueDb(resolved.dbName, {
     onVersionChange(newVersion) {
@@ -79,23 +81,21 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       ? undefined
       : createMainThreadExecutor(options.handlers, resolved.concurrency));
   const ownsExecutor = options.executor === undefined;
-  const channel =
-    typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand:${resolved.dbName}`) : undefined;
+  const bus = openTabBus(resolved.dbName);
   const prefix = ownerLockPrefix(resolved.dbName);
   const lock = executor === undefined ? undefined : await holdOwnerLock(prefix, resolved.ownerId);
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
 
-  const errand = new Errand<M>({
+  const errand = new Runtime<M>({
     tasks: options.tasks,
     options: resolved,
     policies: (options.policies ?? {}) as Record<string, never>,
     durable,
     sweepOutbox: (now, retention) => sweepOutbox(db, now, retention),
-    channel,
+    bus,
     dispose: async () => {
       clearInterval(sweepTimer);
       if (ownsExecutor) await executor?.close();
-      channel?.close();
       lock?.release();
       durable.close();
     },
@@ -103,9 +103,14 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
   runtime = errand;
   if (options.edge !== undefined && sync !== undefined) {
     errand.attachEdge(
-      await sync.EdgeSync.start(db, resolved.dbName, options.edge, options.tasks, (type, detail) =>
-        errand.emitSync(type, detail),
-      ),
+      await sync.EdgeSync.start({
+        db,
+        dbName: resolved.dbName,
+        bus,
+        options: options.edge,
+        defs: options.tasks,
+        emit: errand.emitSync,
+      }),
     );
   }
   const reportClosedOnce = onceForClosed();
@@ -118,7 +123,7 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
 
   if (executor !== undefined) {
     const scheduler = new Scheduler({
-      slots: errand.slots(),
+      slots: errand.local.slots(),
       executor,
       owner: resolved.ownerId,
       leaseMs: resolved.leaseMs,
@@ -127,16 +132,16 @@ export async function createErrand<M extends TaskMap>(options: ErrandOptions<M>)
       commitEvery: GROUP_COMMIT.every,
       pollMs: resolved.pollMs,
       defs: options.tasks,
-      policyOf: (task) => errand.policyOf(task),
-      transferOf: (task) => errand.takeTransfer(task),
+      policyOf: (task) => errand.local.policyOf(task),
+      transferOf: (task) => errand.local.takeTransfer(task),
       liveness: recentLiveness(prefix, resolved),
-      changed: (before, after) => errand.changed(before, after),
-      emit: (type, task) => errand.emitTask(type, task),
-      progress: (task, value) => errand.emitTask("task.progress", task, { progress: value }),
-      leaseLost: (task, error) => errand.emitTask("task.lease_lost", task, { error }),
+      changed: (before, after) => errand.local.changed(before, after),
+      emit: (type, task) => errand.local.emit(type, task),
+      progress: (task, value) => errand.local.emit("task.progress", task, { progress: value }),
+      leaseLost: (task, error) => errand.local.emit("task.lease_lost", task, { error }),
       failed,
     });
-    errand.attach(scheduler);
+    errand.local.attach(scheduler);
     scheduler.wake();
   }
   const sweep = () => errand.sweep().catch(failed);

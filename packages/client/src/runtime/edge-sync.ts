@@ -1,78 +1,72 @@
 /**
- * The sync between this runtime's outbox and the edge: enqueue of edge tasks, the push loop
- * under the origin's sync lock, the status stream, `handle.result()` for edge tasks, events in
- * every tab, `signOut()` and `queueRequest()`. `createErrand` starts one when given `edge`.
+ * The sync between this runtime's outbox and the edge: the push loop under the origin's sync
+ * lock, the status stream, the pause on a refused credential, events in every tab (over the tab
+ * bus), `signOut()` and `queueRequest()`. Its {@link EdgeTasks} are what the runtime's calls
+ * read and change; its {@link EdgeSubject} is whose outbox it is. `createErrand` starts one
+ * when given `edge`.
  */
 
-import { CancelledError, deserializeError, ErrandError, newTaskId, type TaskDef } from "@errand/core";
+import type { TaskDef } from "@errand/core";
 import type { TaskView } from "@errand/core/wire";
+import { registerBackgroundSync } from "../browser/background-sync.ts";
 import { createOnlineManager, type OnlineManager } from "../browser/online-manager.ts";
-import { buildOutboxRecord, type EdgeEnqueueOptions } from "../lifecycle/edge-enqueue.ts";
-import {
-  type EdgeTaskEventDetail,
-  type EdgeTaskEventType,
-  edgeDetailOf,
-  edgeEventsFor,
-  type SyncStateDetail,
-} from "../lifecycle/edge-events.ts";
+import type { TabBus } from "../browser/tab-bus.ts";
+import type { TabMessage } from "../browser/tab-message.ts";
+import { edgeAlias, edgeDetailOf, edgeEventsFor } from "../lifecycle/edge-events.ts";
 import type { DetailData } from "../lifecycle/event-error.ts";
-import { isFinalOutboxState, type OutboxRecord } from "../lifecycle/outbox-record.ts";
+import type { SyncStateDetail } from "../lifecycle/sync-events.ts";
+import type { TaskEventDetail, TaskEventType } from "../lifecycle/task-events.ts";
 import { type DrainResult, OutboxPusher } from "../outbox/outbox-pusher.ts";
 import { type PushLoop, startPushLoop } from "../outbox/push-loop.ts";
 import { type QueuedRequest, RequestQueue } from "../requests/request-queue.ts";
 import type { QueueDb } from "../stores/db.ts";
-import { type OutboxAdded, type OutboxChange, OutboxStore } from "../stores/outbox-store.ts";
+import { OutboxStore } from "../stores/outbox-store.ts";
 import type { EdgeEndpoint } from "../transport/edge-http.ts";
 import { startStatusStream } from "../transport/status-stream.ts";
 import { createTokenSource, type TokenSource } from "../transport/token-source.ts";
-import { within } from "../utils/abortable-wait.ts";
-import { coalesce } from "../utils/coalescer.ts";
 import { FinalWaiters } from "../utils/final-waiters.ts";
 import { type EdgeOptions, resolveEdgeOptions, SYNC_TAG } from "./edge-options.ts";
-
-/** What the sync emits through its runtime. */
-export type SyncEmit = (
-  type: EdgeTaskEventType | "sync.state",
-  detail: DetailData<EdgeTaskEventDetail> | SyncStateDetail,
-) => void;
+import { EdgeSubject } from "./edge-subject.ts";
+import { type EdgeChange, EdgeTasks } from "./edge-tasks.ts";
 
 /**
- * How long an enqueue waits for a token to name the subject when one is stored: a token call
- * stalled on a bad network must not hold it, since nothing is committed while it waits and a
- * tab closed meanwhile loses the task.
+ * What the sync emits through its runtime: `sync.state`, and each edge task event under its
+ * `task.*` name and its deprecated `edge.*` one.
  */
-const STORED_SUBJECT_WAIT_MS = 1_000;
+export type SyncEmit = (type: string, detail: DetailData<TaskEventDetail> | SyncStateDetail) => void;
+
+/** What a sync is started with. */
+export interface SyncParts {
+  /** The open queue database, and its name (which names the origin's sync lock). */
+  readonly db: QueueDb;
+  readonly dbName: string;
+  /** The runtime's end of the tab bus. */
+  readonly bus: TabBus;
+  readonly options: EdgeOptions;
+  readonly defs: { readonly [type: string]: TaskDef | undefined };
+  readonly emit: SyncEmit;
+}
 
 /** A drain that ended paused: the pause it starts. */
 type Paused = Extract<DrainResult, { kind: "paused" }>;
 
-/** Messages between the tabs of one database. */
-type ChannelMessage =
-  | { kind: "wake" }
-  | { kind: "event"; type: EdgeTaskEventType; detail: DetailData<EdgeTaskEventDetail> }
-  | { kind: "request"; id: string }
-  | { kind: "signed-out" };
-
 /** The sync of one runtime. */
 export class EdgeSync {
+  /** The outbox's tasks, as the runtime's calls read and change them. */
+  readonly tasks: EdgeTasks;
   readonly #store: OutboxStore;
   readonly #tokens: TokenSource;
+  readonly #subject: EdgeSubject;
   readonly #online: OnlineManager;
   readonly #ownsOnline: boolean;
   readonly #emit: SyncEmit;
-  readonly #defs: { readonly [type: string]: TaskDef | undefined };
-  readonly #channel: BroadcastChannel | undefined;
+  readonly #bus: TabBus;
+  readonly #unlisten: () => void;
   readonly #waiters = new FinalWaiters();
-  readonly #add: (record: Omit<OutboxRecord, "seq">) => Promise<OutboxAdded>;
   readonly #requests: RequestQueue;
   readonly #loop: PushLoop;
-  #subject: string | undefined;
-  /**
-   * The subject of the token asked for at start; enqueues wait for it before trusting the stored
-   * one, for at most {@link STORED_SUBJECT_WAIT_MS} when there is one.
-   */
-  readonly #subjectAtStart: Promise<void>;
-  #lastSubject: string | undefined;
+  /** Whether `#wake` registers a Background Sync. */
+  readonly #backgroundSync: boolean;
   /** The Background Sync asked for this stretch of pending work, while one is. */
   #syncRegistration: Promise<void> | undefined;
   #state: SyncStateDetail;
@@ -84,19 +78,12 @@ export class EdgeSync {
   /** Aborted by `close()`: ends the requests in flight, so a stalled one cannot hold it up. */
   readonly #closing = new AbortController();
 
-  private constructor(
-    db: QueueDb,
-    dbName: string,
-    options: EdgeOptions,
-    defs: { readonly [type: string]: TaskDef | undefined },
-    emit: SyncEmit,
-    subject: string | undefined,
-  ) {
+  private constructor(parts: SyncParts, subject: string | undefined) {
+    const { db, dbName, bus, options, defs, emit } = parts;
     const resolved = resolveEdgeOptions(options);
     this.#store = new OutboxStore(db);
-    this.#defs = defs;
     this.#emit = emit;
-    this.#lastSubject = subject;
+    this.#backgroundSync = resolved.backgroundSync;
     const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const limits = { timeoutMs: resolved.requestTimeoutMs, signal: this.#closing.signal };
     this.#tokens = createTokenSource(
@@ -107,7 +94,15 @@ export class EdgeSync {
     this.#ownsOnline = options.online === undefined;
     this.#online = options.online ?? createOnlineManager();
     this.#state = { online: this.#online.isOnline(), leading: false, connected: false };
-    this.#add = coalesce((records: Omit<OutboxRecord, "seq">[]) => this.#store.add(records));
+    this.#subject = new EdgeSubject(this.#store, this.#tokens, subject);
+    this.tasks = new EdgeTasks({
+      store: this.#store,
+      subject: this.#subject,
+      defs,
+      waiters: this.#waiters,
+      changed: (changes) => this.#changed(changes),
+      wake: () => this.#wake(),
+    });
     const edge: EdgeEndpoint = { url: resolved.url, fetch: doFetch, now: Date.now, ...limits };
     const pusher = new OutboxPusher({
       store: this.#store,
@@ -124,14 +119,13 @@ export class EdgeSync {
       backoff: resolved.backoff,
       changed: (id) => {
         this.#waiters.notify(id);
-        this.#channel?.postMessage({ kind: "request", id } satisfies ChannelMessage);
+        this.#bus.send({ kind: "request", id });
       },
     });
-    this.#channel =
-      typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand-sync:${dbName}`) : undefined;
-    this.#channel?.addEventListener("message", (message: MessageEvent<ChannelMessage>) =>
-      this.#onRemote(message.data),
-    );
+    this.#bus = bus;
+    this.#unlisten = bus.listen((messages) => {
+      for (const message of messages) this.#onRemote(message);
+    });
     this.#online.subscribe((online) => {
       this.#setState({ online });
       if (online) this.#loop.wake();
@@ -157,29 +151,13 @@ export class EdgeSync {
       report: (result) => this.#report(result),
       failed: () => {},
     });
-    this.backgroundSync = resolved.backgroundSync;
-    // Whoever signs in now decides whose outbox new tasks join; the stored subject is only the
-    // fallback for a start without network.
-    this.#subjectAtStart = this.#tokens.get().then(
-      (token) => this.#learnSubject(token.subject),
-      () => {},
-    );
   }
 
-  /** Whether enqueues register a Background Sync. */
-  readonly backgroundSync: boolean;
-
   /** Starts the sync over an open queue database. */
-  static async start(
-    db: QueueDb,
-    dbName: string,
-    options: EdgeOptions,
-    defs: { readonly [type: string]: TaskDef | undefined },
-    emit: SyncEmit,
-  ): Promise<EdgeSync> {
-    resolveEdgeOptions(options);
-    const subject = await new OutboxStore(db).lastSubject();
-    return new EdgeSync(db, dbName, options, defs, emit, subject);
+  static async start(parts: SyncParts): Promise<EdgeSync> {
+    resolveEdgeOptions(parts.options);
+    const subject = await new OutboxStore(parts.db).lastSubject();
+    return new EdgeSync(parts, subject);
   }
 
   /** This context's sync state. */
@@ -188,126 +166,15 @@ export class EdgeSync {
   }
 
   /**
-   * Stores an edge task under the signed-in subject; resolves once committed and, where a
-   * service worker answers Background Sync, once the browser holds the sync that drains it.
-   * With a dedup key that a task of the subject holds, stores
-   * nothing and resolves with that task.
-   *
-   * @throws {ValidationError} for bad input (nothing stored).
-   * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
-   */
-  async enqueue(type: string, payload: unknown, options: EdgeEnqueueOptions): Promise<OutboxAdded> {
-    const subject = await this.#currentSubject();
-    const record = buildOutboxRecord(type, payload, options, {
-      id: newTaskId(),
-      now: Date.now(),
-      subject,
-      defs: this.#defs,
-    });
-    const added = await this.#add(record);
-    if (!added.created) return added;
-    this.#changed([{ before: undefined, after: added.record }]);
-    await this.#wake();
-    return added;
-  }
-
-  /**
-   * Stores several edge tasks in one transaction: every item is checked first, and one bad item
-   * stores none. An item whose dedup key is held answers the holder, as in {@link enqueue}.
-   */
-  async enqueueMany(
-    items: readonly { type: string; payload: unknown; options: EdgeEnqueueOptions }[],
-  ): Promise<OutboxAdded[]> {
-    const subject = await this.#currentSubject();
-    const now = Date.now();
-    const records = items.map((item, i) =>
-      buildOutboxRecord(item.type, item.payload, item.options, {
-        id: newTaskId(),
-        now,
-        subject,
-        defs: this.#defs,
-        path: `items.${i}.`,
-      }),
-    );
-    const added = await this.#store.add(records);
-    const created = added.flatMap((a) => (a.created ? [{ before: undefined, after: a.record }] : []));
-    this.#changed(created);
-    if (created.length > 0) await this.#wake();
-    return added;
-  }
-
-  /** Resolves with an edge task's result once final (rejects when dead or cancelled). */
-  result(id: string): Promise<unknown> {
-    return this.#waiters.wait(
-      id,
-      () => this.#store.get(id),
-      (record) => {
-        if (record.state === "succeeded") return { done: true, value: record.result };
-        if (record.state === "dead")
-          return {
-            done: true,
-            error: record.error
-              ? deserializeError(record.error)
-              : new ErrandError("dead", `Task ${id} is dead`),
-          };
-        if (record.state === "cancelled")
-          return { done: true, error: new CancelledError(`Task ${id} was cancelled`) };
-        return { done: false };
-      },
-    );
-  }
-
-  get(id: string): Promise<OutboxRecord | undefined> {
-    return this.#store.get(id);
-  }
-
-  /**
-   * Cancels an edge task, offline too. One not sent yet ends `cancelled` and is never pushed.
-   * For one the edge holds, a cancel is committed to the outbox and goes out as
-   * `POST /v1/tasks/:id/cancel` before any later task of its ordering key; the task stays `sent`
-   * until the edge answers, then follows the answer: `cancelled`, or as it was when the edge had
-   * already finished it (`already_final`), its status stream telling how it ended.
-   *
-   * Resolves once the cancel is committed: undefined when `id` is no edge task here, false when
-   * the task was already final, true otherwise (a second call while its cancel waits too).
-   */
-  async cancel(id: string): Promise<boolean | undefined> {
-    const { record, change } = await this.#store.cancel(id, Date.now());
-    if (record === undefined) return undefined;
-    if (change !== undefined) {
-      this.#changed([change]);
-      if (change.after.cancel !== undefined) await this.#wake();
-    }
-    return !isFinalOutboxState(record.state);
-  }
-
-  /**
-   * The signed-in subject's edge tasks (every subject's with `all`). Like an enqueue, it waits
-   * for the token asked for at start and, without network or while that call stalls, falls back
-   * to the last subject that signed in (signOut clears it), so a reload while offline still
-   * shows the queued outbox.
-   */
-  async list(all = false): Promise<OutboxRecord[]> {
-    if (all) return this.#store.list();
-    await this.#waitForToken(this.#subjectAtStart);
-    const subject = this.#subject ?? this.#lastSubject ?? (await this.#store.lastSubject());
-    return subject === undefined ? [] : this.#store.list(subject);
-  }
-
-  /**
    * Drops the signed-in subject's outbox, queued requests and cached results, and forgets its
    * token, so nothing of it replays under the next user.
    */
   async signOut(): Promise<number> {
-    const subject = this.#subject ?? (await this.#store.lastSubject());
-    this.#tokens.clear();
-    this.#subject = undefined;
-    this.#lastSubject = undefined;
     this.#pause = undefined;
-    await this.#store.setLastSubject(undefined);
+    const subject = await this.#subject.signOut();
     const removed = subject === undefined ? 0 : await this.#store.dropSubject(subject);
     this.#waiters.notifyAll();
-    this.#channel?.postMessage({ kind: "signed-out" } satisfies ChannelMessage);
+    this.#bus.send({ kind: "signed-out" });
     return removed;
   }
 
@@ -318,7 +185,7 @@ export class EdgeSync {
    * @throws {ErrandError} `signed_out` when no subject is known yet (never signed in, or signed out).
    */
   async queueRequest(input: Request | string | URL, init?: RequestInit): Promise<QueuedRequest> {
-    const subject = await this.#currentSubject();
+    const subject = await this.#subject.current();
     const id = await this.#requests.add(subject, input, init);
     await this.#wake();
     return { id, response: () => this.#requests.response(id, this.#waiters) };
@@ -334,7 +201,7 @@ export class EdgeSync {
   async close(): Promise<void> {
     this.#closing.abort(new DOMException("The runtime closed", "AbortError"));
     await this.#loop.close();
-    this.#channel?.close();
+    this.#unlisten();
     if (this.#ownsOnline) this.#online.close();
   }
 
@@ -342,7 +209,7 @@ export class EdgeSync {
     if (this.#pause !== undefined && !this.#pauseLifted(this.#pause)) return this.#pause;
     const result = await pusher.drain(probe);
     const token = await this.#tokens.get().catch(() => undefined);
-    if (token !== undefined) await this.#learnSubject(token.subject);
+    if (token !== undefined) await this.#subject.learn(token.subject);
     // "offline" already means this drain may not send (see OutboxPusher.drain): no replay either.
     if (token === undefined || result.kind === "paused" || result.kind === "offline") return result;
     if (this.#closing.signal.aborted) return result;
@@ -385,87 +252,36 @@ export class EdgeSync {
     this.#changed(changes);
   }
 
-  #changed(changes: readonly (OutboxChange | { before: undefined; after: OutboxRecord })[]): void {
+  #changed(changes: readonly EdgeChange[]): void {
     for (const { before, after } of changes) {
       for (const type of edgeEventsFor(before, after)) {
         const detail = edgeDetailOf(after);
-        this.#emit(type, detail);
-        this.#channel?.postMessage({ kind: "event", type, detail } satisfies ChannelMessage);
+        this.#emitTask(type, detail);
+        this.#bus.send({ kind: "event", type, detail });
       }
       this.#waiters.notify(after.id);
     }
   }
 
-  #onRemote(message: ChannelMessage): void {
-    if (typeof message !== "object" || message === null) return;
+  #emitTask(type: TaskEventType, detail: DetailData<TaskEventDetail>): void {
+    this.#emit(type, detail);
+    this.#emit(edgeAlias(type), { ...detail, target: "edge" } as DetailData<TaskEventDetail>);
+  }
+
+  #onRemote(message: TabMessage): void {
     if (message.kind === "wake") this.#loop.wake();
     else if (message.kind === "event") {
-      this.#emit(message.type, { ...message.detail, remote: true });
+      // The runtime hears its own tasks' events.
+      if (message.detail.where !== "edge") return;
+      const detail = message.detail as DetailData<TaskEventDetail>;
+      this.#emitTask(message.type as TaskEventType, { ...detail, remote: true });
       this.#waiters.notify(message.detail.id);
     } else if (message.kind === "request") this.#waiters.notify(message.id);
+    else if (message.kind === "purged") this.#waiters.notifyAll();
     else if (message.kind === "signed-out") {
-      this.#tokens.clear();
-      this.#subject = undefined;
-      this.#lastSubject = undefined;
+      this.#subject.forget();
       this.#waiters.notifyAll();
     }
-  }
-
-  async #learnSubject(subject: string): Promise<void> {
-    if (subject === this.#subject) return;
-    this.#subject = subject;
-    await this.#store.setLastSubject(subject);
-  }
-
-  async #currentSubject(): Promise<string> {
-    const startAnswered = await this.#waitForToken(this.#subjectAtStart);
-    if (this.#subject !== undefined) return this.#subject;
-    // The start-up call still stalling, a new ask would get that same call (the token source
-    // shares a call in flight) and wait for it again: fall back at once.
-    const asked = startAnswered ? await this.#askSubject() : undefined;
-    const subject = asked ?? this.#lastSubject ?? (await this.#store.lastSubject());
-    if (subject === undefined) {
-      throw new ErrandError(
-        "signed_out",
-        "No signed-in subject: edge tasks need a token once before going offline",
-        {
-          retryable: true,
-        },
-      );
-    }
-    this.#subject = subject;
-    await this.#store.setLastSubject(subject);
-    return subject;
-  }
-
-  /** Asks for a token; its subject, or undefined when it failed or stalls past the wait. */
-  async #askSubject(): Promise<string | undefined> {
-    const asked = this.#tokens.get().then(
-      (token) => token.subject,
-      () => undefined,
-    );
-    return (await this.#waitForToken(asked)) ? await asked : undefined;
-  }
-
-  /**
-   * Waits for a token call; only {@link STORED_SUBJECT_WAIT_MS} when a subject is stored to fall
-   * back on (the call's own deadline bounds it otherwise). Resolves with whether it answered; a
-   * call that failed rejects, as the start-up call does when storing its subject failed (a full
-   * disk must reach the caller, not pass for a missing token).
-   */
-  async #waitForToken(call: Promise<unknown>): Promise<boolean> {
-    const answered =
-      this.#lastSubject === undefined ||
-      (await within(
-        call.then(
-          () => true,
-          () => true,
-        ),
-        STORED_SUBJECT_WAIT_MS,
-        false,
-      ));
-    if (answered) await call;
-    return answered;
   }
 
   /**
@@ -476,9 +292,9 @@ export class EdgeSync {
    */
   #wake(): Promise<void> {
     this.#loop.wake();
-    this.#channel?.postMessage({ kind: "wake" } satisfies ChannelMessage);
-    if (!this.backgroundSync) return Promise.resolve();
-    this.#syncRegistration ??= registerBackgroundSync();
+    this.#bus.send({ kind: "wake" });
+    if (!this.#backgroundSync) return Promise.resolve();
+    this.#syncRegistration ??= registerBackgroundSync(SYNC_TAG);
     return this.#syncRegistration;
   }
 
@@ -487,14 +303,4 @@ export class EdgeSync {
     this.#state = this.#pause === undefined ? rest : { ...rest, paused: this.#pause.reason };
     this.#emit("sync.state", this.#state);
   }
-}
-
-/** Asks the active service worker for a Background Sync; where the API is missing, nothing. */
-async function registerBackgroundSync(): Promise<void> {
-  const container = globalThis.navigator?.serviceWorker;
-  if (container?.controller === null || container?.controller === undefined) return;
-  const registration = (await container.ready) as ServiceWorkerRegistration & {
-    sync?: { register(tag: string): Promise<void> };
-  };
-  await registration.sync?.register(SYNC_TAG).catch(() => {});
 }

@@ -1,11 +1,26 @@
-/** The public shapes of the runtime's answers: handles, task views, stats. */
+/** The public shapes of the runtime's answers: handles, task views, filters, stats. */
 
-import type { PayloadOf, TaskMap, TaskType } from "@errand/core";
+import type { PayloadOf, ResultOf, TaskMap, TaskState, TaskType } from "@errand/core";
 import type { EnqueueOptions } from "../lifecycle/enqueue-options.ts";
+import type { EdgeTaskInfo } from "../lifecycle/outbox-record.ts";
 import type { QueueState, TaskRecord } from "../lifecycle/task-record.ts";
 
-/** A task as `get` and `list` show it. */
-export type TaskInfo = Omit<TaskRecord, "rank" | "gate" | "dedupGate">;
+/**
+ * A task as `get` and `list` show it, local or edge alike; `where` tells which, and narrows to
+ * the fields of each.
+ *
+ * @example
+ * ```ts
+ * const task = await errand.get(id);
+ * if (task?.where === "edge") for (const d of task.deliveries) console.log(d.subscription, d.status);
+ * ```
+ */
+export type TaskInfo = LocalTaskInfo | EdgeTaskInfo;
+
+/** A task of this browser's queue, as stored (without its index-only fields). */
+export interface LocalTaskInfo extends Omit<TaskRecord, "rank" | "gate" | "dedupGate"> {
+  readonly where: "local";
+}
 
 /** What `enqueue` returns: the task's id and a way to its outcome. */
 export interface TaskHandle<R = unknown> {
@@ -25,6 +40,23 @@ export type EnqueueItem<M extends TaskMap> = {
   };
 }[TaskType<M>];
 
+/** The handles of an `enqueueMany` of `I`, in item order, each typed by its item's task type. */
+export type EnqueuedHandles<M extends TaskMap, I extends readonly EnqueueItem<M>[]> = {
+  -readonly [N in keyof I]: I[N] extends { readonly type: infer K extends TaskType<M> }
+    ? TaskHandle<ResultOf<M, K>>
+    : never;
+};
+
+/** Which tasks `list` answers; every field narrows. */
+export interface ListFilter {
+  /** Local tasks only, or edge tasks only. */
+  readonly where?: "local" | "edge";
+  /** `running` is a local task's only, `sent` an edge task's only. */
+  readonly state?: TaskState;
+  readonly type?: string;
+  readonly limit?: number;
+}
+
 /** What `stats()` reports. */
 export interface ErrandStats {
   readonly counts: Record<QueueState, number>;
@@ -38,9 +70,9 @@ export interface ErrandStats {
 }
 
 /** A stored record as `get` and `list` show it: without its index-only fields. */
-export function toInfo(task: TaskRecord): TaskInfo {
+export function toInfo(task: TaskRecord): LocalTaskInfo {
   const { rank: _rank, gate: _gate, dedupGate: _dedupGate, ...info } = task;
-  return info;
+  return { ...info, where: "local" };
 }
 
 /** Storage usage, quota and persistence, each null where the browser does not say. */

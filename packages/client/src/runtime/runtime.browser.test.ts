@@ -12,7 +12,7 @@ import { openShippedLayout } from "../fixtures/shipped-schema.ts";
 import type { HandlerContext } from "../lifecycle/executor.ts";
 import type { TaskEventType } from "../lifecycle/task-events.ts";
 import { createErrand } from "./create-errand.ts";
-import type { Errand } from "./runtime.ts";
+import type { Errand } from "./errand.ts";
 import type { ErrandOptions } from "./runtime-options.ts";
 
 const tasks = defineTasks({

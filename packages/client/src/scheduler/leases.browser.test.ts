@@ -2,7 +2,7 @@ import { defineTasks, task } from "@errand/core";
 import { describe, expect, it } from "vitest";
 import { deferred } from "../fixtures/deferred.ts";
 import { fixtureTasks } from "../fixtures/runtime.worker.ts";
-import { testRuntimes } from "../fixtures/runtimes.ts";
+import { localTask, testRuntimes } from "../fixtures/runtimes.ts";
 import { transition } from "../lifecycle/transition.ts";
 import { openQueueDb } from "../stores/db.ts";
 import { IdbTaskStore } from "../stores/idb-task-store.ts";
@@ -58,8 +58,8 @@ describe("leases", () => {
     expect(await started.promise).toEqual({ started: handle.id, attempt: 1 });
     // Mid-run: the start mark (which rides with the worker's next pass) committed. A drop before
     // it would refund the attempt, as for a task that only waited in the window.
-    await expect.poll(async () => (await producer.get(handle.id))?.lease?.started).toBe(true);
-    const lease = (await producer.get(handle.id))?.lease;
+    await expect.poll(async () => (await localTask(producer, handle.id))?.lease?.started).toBe(true);
+    const lease = (await localTask(producer, handle.id))?.lease;
     worker.terminate();
 
     const startedAt: number[] = [];
@@ -103,7 +103,7 @@ describe("leases", () => {
       first.on("task.lease_lost", (detail) => lost.resolve(detail));
       const handle = await first.enqueue("work", { n: 1 });
       await running.promise;
-      const held = await first.get(handle.id);
+      const held = await localTask(first, handle.id);
 
       // Another context judges the lease abandoned (its clock is past the expiry and the grace).
       const thief = await rawStore(dbName);
@@ -140,7 +140,7 @@ describe("leases", () => {
       });
       const handle = await owner.enqueue("work", { n: 1 });
       await expect.poll(async () => (await owner.get(handle.id))?.state).toBe("running");
-      const expiresAt = (await owner.get(handle.id))?.lease?.expiresAt ?? 0;
+      const expiresAt = (await localTask(owner, handle.id))?.lease?.expiresAt ?? 0;
       const locks = await navigator.locks.query();
       const live = new Set(
         (locks.held ?? []).flatMap((l) => (l.name?.endsWith(owner.owner) ? [owner.owner] : [])),

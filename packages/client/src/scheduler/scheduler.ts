@@ -102,7 +102,7 @@ export class Scheduler {
    * Stops this context's attempt of `id`, if it runs one, because the task was cancelled. A claim
    * pass in flight that took the task before the cancel does not start it. A cancel in another
    * context arrives over the relay, which posts it at once; a start from the window before it
-   * arrives runs until its renewal or outcome is refused (see channel-relay.ts).
+   * arrives runs until its renewal or outcome is refused (see tab-bus.ts).
    */
   stop(id: string, why: "cancel" | "lease"): void {
     // Cancelled or taken over in the store already: nothing to hand back, and it never starts.

@@ -26,11 +26,11 @@ import { toStorageError } from "./storage-error.ts";
 import type { ClaimRequest, ClaimResult } from "./store.ts";
 import {
   type Committed,
-  type ListFilter,
   NOT_STORABLE,
   type RetentionMs,
   type StoreApplied,
   type StoreCounts,
+  type StoreFilter,
   type StoreInserted,
   type TaskStore,
 } from "./store.ts";
@@ -84,7 +84,7 @@ export class IdbTaskStore implements TaskStore {
     }),
   );
 
-  list(filter: ListFilter): Promise<TaskRecord[]> {
+  list(filter: StoreFilter): Promise<TaskRecord[]> {
     return this.#run("Listing tasks", async () => {
       // Creation order: ids are UUIDv7, and the `due` index orders a state's tasks by rank first.
       const all =

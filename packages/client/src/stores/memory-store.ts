@@ -12,10 +12,10 @@ import type {
   ClaimRequest,
   ClaimResult,
   Committed,
-  ListFilter,
   RetentionMs,
   StoreApplied,
   StoreCounts,
+  StoreFilter,
   StoreInserted,
   TaskStore,
 } from "./store.ts";
@@ -45,7 +45,7 @@ export class MemoryTaskStore implements TaskStore {
     return this.#tasks.get(id);
   }
 
-  async list(filter: ListFilter): Promise<TaskRecord[]> {
+  async list(filter: StoreFilter): Promise<TaskRecord[]> {
     const matching = [...this.#tasks.values()]
       .filter(
         (t) =>

@@ -155,6 +155,27 @@ export class OutboxStore {
     );
   }
 
+  /**
+   * Removes `subject`'s outbox records in the final `state` (of `type`, when given) in one strict
+   * transaction, as the task store's purge; returns how many.
+   */
+  purge(subject: string, filter: { state: OutboxState; type?: string | undefined }): Promise<number> {
+    return this.#run("Purging edge tasks", async () => {
+      const tx = this.#db.transaction("outbox", "readwrite", { durability: "strict" });
+      let removed = 0;
+      let cursor = await tx.store.index("subject").openCursor([subject, filter.state]);
+      while (cursor !== null) {
+        if (filter.type === undefined || cursor.value.type === filter.type) {
+          void cursor.delete();
+          removed += 1;
+        }
+        cursor = await cursor.continue();
+      }
+      await tx.done;
+      return removed;
+    });
+  }
+
   /** Removes every outbox record and queued request of `subject`; returns how many. */
   dropSubject(subject: string): Promise<number> {
     return this.#run("Dropping a subject's outbox", async () => {

@@ -14,7 +14,7 @@ export interface TaskStore {
   /** Adds new records in one transaction; a record whose dedup key is held returns the holder. */
   insert(records: readonly TaskRecord[]): Promise<StoreInserted[]>;
   get(id: string): Promise<TaskRecord | undefined>;
-  list(filter: ListFilter): Promise<TaskRecord[]>;
+  list(filter: StoreFilter): Promise<TaskRecord[]>;
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /**
    * Applies each event to its task in one transaction; a change the reducer refuses, or one
@@ -44,7 +44,7 @@ export interface TaskStore {
 export const NOT_STORABLE = "record_not_storable";
 
 /** Filter of `list`. */
-export interface ListFilter {
+export interface StoreFilter {
   readonly state?: QueueState;
   readonly type?: string;
   readonly limit?: number;

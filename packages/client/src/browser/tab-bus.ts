@@ -1,6 +1,10 @@
 /**
- * Carries a runtime's task events to the other contexts of its database (tabs, workers) over one
- * BroadcastChannel, in batches: everything sent within one microtask goes as one message, so an
+ * The tab bus: the one BroadcastChannel between the contexts of a database (tabs, workers, the
+ * service worker's drain), shared by the runtime (its task events, purges) and the edge sync
+ * (edge task events, wake-ups, queued requests, sign-outs). Its channel is injected: a fake in
+ * tests, none where the platform has no BroadcastChannel (then nothing goes out or comes in).
+ *
+ * Messages go in batches: everything sent within one microtask goes as one message, so an
  * `enqueueMany` of 10,000 tasks posts once, not 10,000 times, and at most one message goes per
  * `batchEveryMs`: a runtime starting and finishing short tasks one worker message at a time sent
  * a message per task, which took a tenth of its main thread (each post clones and crosses to the
@@ -19,28 +23,25 @@
  * nothing of it commits.
  */
 
-/** One relayed message. */
-export type RelayMessage =
-  | { readonly kind: "event"; readonly type: string; readonly detail: { readonly id: string } }
-  | { readonly kind: "purged" };
+import type { TabBatch, TabMessage } from "./tab-message.ts";
 
-/** What goes over the channel: the messages of one flush, in order. */
-export interface RelayBatch {
-  readonly kind: "batch";
-  readonly messages: readonly RelayMessage[];
+/** The part of a BroadcastChannel the bus uses. */
+export interface TabChannel {
+  postMessage(message: TabBatch): void;
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+  close(): void;
 }
 
-/** The part of a BroadcastChannel the relay posts to. */
-export interface RelayChannel {
-  postMessage(message: RelayBatch): void;
-}
+/** What hears the bus: the messages of one batch from another context, in order. */
+export type TabListener = (messages: readonly TabMessage[]) => void;
 
-/** Batches and throttles relayed messages. */
-export class ChannelRelay {
-  readonly #channel: RelayChannel | undefined;
+/** One context's end of the bus: batches and throttles what it sends, hands on what it hears. */
+export class TabBus {
+  readonly #channel: TabChannel | undefined;
+  readonly #listeners = new Set<TabListener>();
   readonly #progressEveryMs: number;
   /** The messages to post, in the order sent; a task's progress under `progress:<id>`. */
-  readonly #queued = new Map<string, RelayMessage>();
+  readonly #queued = new Map<string, TabMessage>();
   /** Keys of the queued messages that are not progress. */
   #sent = 0;
   readonly #batchEveryMs: number;
@@ -51,17 +52,28 @@ export class ChannelRelay {
   #lastPost = Number.NEGATIVE_INFINITY;
   #closed = false;
 
-  constructor(channel: RelayChannel | undefined, progressEveryMs = 100, batchEveryMs = 10) {
+  constructor(channel: TabChannel | undefined, progressEveryMs = 100, batchEveryMs = 10) {
     this.#channel = channel;
     this.#progressEveryMs = progressEveryMs;
     this.#batchEveryMs = batchEveryMs;
+    channel?.addEventListener("message", (event) => {
+      const messages = tabMessages(event.data);
+      if (messages.length === 0 || this.#closed) return;
+      for (const listener of this.#listeners) listener(messages);
+    });
+  }
+
+  /** Calls `listener` with each batch another context sends; returns the function that stops it. */
+  listen(listener: TabListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /**
    * Queues `message`; it goes out at the end of this microtask, or `batchEveryMs` after the last
    * post if that is later (progress: within `progressEveryMs`).
    */
-  send(message: RelayMessage): void {
+  send(message: TabMessage): void {
     if (this.#channel === undefined || this.#closed) return;
     if (message.kind === "event" && message.type === "task.progress") {
       const key = `progress:${message.detail.id}`;
@@ -92,10 +104,13 @@ export class ChannelRelay {
     this.#timer = setTimeout(() => this.#flush(), ms);
   }
 
-  /** Sends what is held now and stops relaying. */
+  /** Sends what is held now, stops sending and hearing, and closes the channel. */
   close(): void {
+    if (this.#closed) return;
     this.#flush();
     this.#closed = true;
+    this.#listeners.clear();
+    this.#channel?.close();
   }
 
   #flush(): void {
@@ -113,9 +128,16 @@ export class ChannelRelay {
 /** Events after which a task never runs again (unless replayed), which go out at once. */
 const FINAL_EVENTS = new Set(["task.succeeded", "task.dead", "task.cancelled"]);
 
-/** The messages of whatever arrived on the channel (a batch, or nothing the relay sent). */
-export function relayedMessages(data: unknown): readonly RelayMessage[] {
+/** The messages of whatever arrived on the channel (a batch, or nothing a bus sent). */
+export function tabMessages(data: unknown): readonly TabMessage[] {
   if (typeof data !== "object" || data === null) return [];
-  const batch = data as Partial<RelayBatch>;
+  const batch = data as Partial<TabBatch>;
   return batch.kind === "batch" && Array.isArray(batch.messages) ? batch.messages : [];
+}
+
+/** The bus of database `dbName`'s contexts, over a BroadcastChannel where there is one. */
+export function openTabBus(dbName: string): TabBus {
+  return new TabBus(
+    typeof BroadcastChannel === "function" ? new BroadcastChannel(`errand:${dbName}`) : undefined,
+  );
 }
