@@ -217,6 +217,14 @@ async function measure(
   });
 }
 
+/** Servers running now: stopped on the way out, even when the benchmark is interrupted. */
+const running = new Set<Running>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void Promise.all([...running].map((server) => server.stop())).finally(() => process.exit(130));
+  });
+}
+
 /** Runs `run` with a fresh state folder; stops the servers it owns and removes the folder after. */
 async function withServer<T>(
   label: string,
@@ -225,9 +233,15 @@ async function withServer<T>(
   const dir = await mkdtemp(path.join(tmpdir(), `errand-bench-${label}-`));
   const servers: Running[] = [];
   try {
-    return await run(dir, (server) => servers.push(server));
+    return await run(dir, (server) => {
+      servers.push(server);
+      running.add(server);
+    });
   } finally {
-    for (const server of servers) await server.stop();
+    for (const server of servers) {
+      await server.stop();
+      running.delete(server);
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }
