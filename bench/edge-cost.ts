@@ -207,7 +207,7 @@ export function priceRun(run: CostRun, removalPerTask = 0): CostLine[] {
     // Upper bound: every object touched active for the whole run (none is idle that long here).
     line(
       "Durable Object duration, GB-s (upper bound: objects × run time × 128 MB)",
-      (c.objectsTouched + 2) * run.seconds * 0.128,
+      (c.objectsTouched + 2) * run.seconds * 0.125,
       PRICES.objectGbSecond,
     ),
     line(
