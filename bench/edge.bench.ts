@@ -180,8 +180,9 @@ async function main(): Promise<void> {
       `(${ratio(ours.perSecond, library.perSecond)}× the floor with Errand's consumer). ` +
       (metered && fu
         ? `Errand's subject object runs ${perTask(metered.counts.sqlStatements, metered.tasks)} SQL statements ` +
-          `and writes ${perTask(metered.counts.sqlRowsWritten, metered.tasks)} rows per task ` +
-          `(the floor's: ${perTask(fu.statements, fu.tasks)} and ${perTask(fu.rowsWritten, fu.tasks)})`
+          `and writes ${perTask(metered.counts.sqlRowsWritten - metered.counts.removalRowsWritten, metered.tasks)} ` +
+          `rows per task before removal (the floor's: ${perTask(fu.statements, fu.tasks)} and ` +
+          `${perTask(fu.rowsWritten, fu.tasks)}, which removes nothing)`
         : ""),
   );
   console.log(
