@@ -1,67 +1,58 @@
-// Edge benchmark: Errand's ingest → consumer path on local `wrangler dev` (API Worker, router,
-// example consumer committing to D1 and reporting back) against the most trivial pipeline on
-// the same runtime (POST → sendBatch → consumer counting in a Durable Object), measured in the
-// same run:
-// - throughput: messages/s from the first send to the last arrival, batches of 100, several
-//   concurrent senders (closed loop per sender);
-// - latency: p50/p99 from client send to consumer arrival (Errand: to the consumer's reported
-//   completion) at the issue's paced rate and at a slow pace both pipelines keep. If a pipeline
-//   cannot keep up with a pace its latency is backlog age, and the table says so.
-// - local D1 alone: a trivial Worker's three small D1 statements per request, 20 requests/s,
-//   timed inside the Worker (what every D1 step of Errand's pipeline pays on this runtime).
-// - the floor (workers/src/bench-floor): the guarantees issue #5 asks of this path and nothing
-//   else, four D1 round trips and two queue hops per batch; and the floor plus the two cheapest
-//   other things the issue names (a rate-limit Durable Object call per request, a read of the
-//   topic's subscriptions per routed batch). No pipeline that keeps the guarantees beats it.
-// Errand's count is per tenant, so each measurement starts on a fresh tenant, warmed up first
-// with tasks that carry no send time: a cold tenant's first requests create its rate limiter's
-// Durable Object and fill caches while the paced run's first batches queue behind them.
-// Every pipeline runs with wrangler dev's local observability off (X_LOCAL_OBSERVABILITY=false):
-// on by default, it streams every invocation (each D1 query and Durable Object call included)
-// to a collector Worker in the same workerd, which production does not run. It cost Errand's
-// pipeline about a fifth of its throughput here, and tripled its p50 latency.
-// The slow pace runs before the issue's fast one, so that the fast one's backlog cannot leak
-// into it. Only one `wrangler dev` runs at a time: each one's idle file watcher (esbuild
-// polling) costs about a third of a core here, which would otherwise load the other pipeline's
-// measurement.
+// Edge benchmark (edge state v2): Errand's ingest → consumer path on local `wrangler dev` (the API
+// Worker, a subject's Durable Object, the delivery queue, the example consumer committing to its
+// D1 and reporting back to the object) against, in the same run:
+// - the trivial pipeline (workers/src/bench-trivial): POST → sendBatch → consumer counting in a
+//   Durable Object;
+// - the floor of this design (workers/src/bench-floor): one RPC per batch to an object that
+//   stores tasks and deliveries in one transaction and sends them, a consumer claiming and
+//   completing through the object, nothing else; and the floor with Errand's own consumer side
+//   (the example consumer Worker, @errand/edge, over a service binding, committing to its D1).
+//   The steps trivial → floor → floor with Errand's consumer → Errand say what costs what.
+// Measured for each: throughput (messages/s from the first send to the last arrival, batches of
+// 100, 8 closed-loop senders), and latency (p50/p99 from the client's send to the consumer's
+// completion) at a slow pace both keep and at the issue's 2,000 msg/s; a pipeline that cannot
+// keep a pace reports backlog age, and the table says so. Then Errand alone: the same total load
+// spread over 1, 10 and 1,000 subjects (client tokens, each subject's tasks in its own object),
+// and the billable operations per 1,000 tasks, priced (bench/edge-cost.ts).
+// Every pipeline runs with wrangler dev's local observability off (it streams every invocation to
+// a collector Worker in the same workerd, which production does not run), one `wrangler dev` at a
+// time (an idle one's file watcher costs a third of a core here). EDGE_BENCH_SHORT=1 runs every
+// measurement at a quarter of its length, for trying changes; its figures are not the ones to quote.
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
+import { type CostRun, measureCost, priceRun, referenceCosts } from "./edge-cost.ts";
 import {
-  freePort,
-  offlineWranglerEnv,
-  startEdge,
-  startServer,
-  withoutObservability,
-} from "../scripts/servers.mjs";
+  baselinePipeline,
+  errandPipeline,
+  type Pipeline,
+  type Running,
+  type StoreUsage,
+  startBaseline,
+  startErrand,
+} from "./edge-pipelines.ts";
+import { PRICE_SOURCES } from "./edge-prices.ts";
 import { startPauseMeter } from "./pause-meter.ts";
 
 // This VM's host pauses it whole for 0.1–1.4 s at a time; every row says how much of its
 // measurement the machine stood still (bench/pause-meter.ts).
 const meter = startPauseMeter();
 
+const SHORT = process.env.EDGE_BENCH_SHORT === "1";
 const SENDERS = 8;
-const THROUGHPUT_MS = 8_000;
-/** The issue's pace, and a slow one that both pipelines keep on this machine. */
+const THROUGHPUT_MS = SHORT ? 2_000 : 8_000;
+/** A slow pace both pipelines keep on this machine, and the issue's. */
 const PACES = [
   { perSecond: 100, batch: 5 },
   { perSecond: 2_000, batch: 20 },
 ];
-const PACE_MS = 3_000;
-const DRAIN_TIMEOUT_MS = 90_000;
-/** Errand's warm-up after each fresh tenant (see `errandPipeline`). */
-const WARM_UP_BATCHES = 20;
-const WARM_UP_BATCH = 5;
-
-interface Pipeline {
-  name: string;
-  send: (n: number, sentAt: number) => Promise<void>;
-  /** How many arrived: cheap, polled while draining. */
-  count: () => Promise<number>;
-  /** Every arrival's latency: read once per measurement. */
-  stats: () => Promise<{ count: number; latencies: number[] }>;
-  reset: () => Promise<void>;
-}
+const PACE_MS = SHORT ? 1_000 : 3_000;
+const DRAIN_TIMEOUT_MS = 120_000;
+/** Scale-out: the same batches (of 100) spread over this many subjects. */
+const SUBJECTS = [1, 10, 1_000];
+const SCALE_BATCHES = SHORT ? 200 : 1_000;
+/** Cost: tasks per run. */
+const COST_TASKS = SHORT ? 2_000 : 10_000;
 
 interface Latency {
   p50: number;
@@ -70,58 +61,87 @@ interface Latency {
   paused: string;
 }
 
-const bin = path.join(process.cwd(), "node_modules/.bin/wrangler");
+interface Row {
+  name: string;
+  perSecond: number;
+  paused: string;
+  latencies: Latency[];
+  usage?: StoreUsage | undefined;
+}
+
+const loads: number[] = [];
+const loadSampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 5_000);
 
 async function main(): Promise<void> {
-  // Other work on the machine skews every figure: say how busy it was, at the start and the end.
-  console.log(
-    `load average at start: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
+  console.log(`load average at start: ${formatLoad()}${SHORT ? " (EDGE_BENCH_SHORT=1)" : ""}`);
+  const base = await measure("trivial", async (dir) => {
+    const { server, href } = await startBaseline("trivial", dir);
+    return { server, pipeline: baselinePipeline("trivial (sendBatch → DO counter)", href) };
+  });
+  const floor = await measure("floor", async (dir) => {
+    const { server, href } = await startBaseline("floor", dir);
+    return {
+      server,
+      pipeline: baselinePipeline("floor (1 object txn + send; claim, complete)", href, "", true),
+    };
+  });
+  const library = await measure("floor-library", async (dir) => {
+    const { server, href } = await startBaseline("floor-library", dir);
+    return {
+      server,
+      pipeline: baselinePipeline("floor + Errand's consumer (own Worker, D1 commit)", href, "&library=1"),
+    };
+  });
+  let scale: { subjects: number; tasks: number; perSecond: number; paused: string }[] = [];
+  const ours = await measure(
+    "errand",
+    async (dir) => {
+      const { server, href } = await startErrand(dir);
+      return { server, pipeline: errandPipeline(href), href };
+    },
+    async (href) => {
+      scale = [];
+      for (const subjects of SUBJECTS)
+        scale.push(await measureSpread(errandPipeline(href, subjects), subjects));
+    },
   );
-  let d1: Awaited<ReturnType<typeof probeD1>> | undefined;
-  const rows = [
-    await measure("trivial", async (dir) => {
-      const url = await startBaseline("trivial", dir);
-      d1 = await probeD1(url.href);
-      return { server: url.server, pipeline: baselinePipeline("trivial (sendBatch → DO counter)", url.href) };
-    }),
-    await measure("floor", async (dir) => {
-      const url = await startBaseline("floor", dir);
-      return {
-        server: url.server,
-        pipeline: baselinePipeline("floor (issue's guarantees alone: 4 D1 trips, 2 hops)", url.href),
-      };
-    }),
-    await measure("floor-musts", async (dir) => {
-      const url = await startBaseline("floor", dir);
-      return {
-        server: url.server,
-        pipeline: baselinePipeline("floor + rate-limit DO call + subscriptions read", url.href, "&musts=1"),
-      };
-    }),
-    await measure("edge", async (dir) => {
-      const port = await freePort();
-      const server = await startEdge({ port, env: "dev", persistTo: dir, observability: false });
-      return { server, pipeline: await errandPipeline(`http://127.0.0.1:${port}`) };
-    }),
-  ];
-  const [base, floor, musts, ours] = rows as [
-    (typeof rows)[number],
-    (typeof rows)[number],
-    (typeof rows)[number],
-    (typeof rows)[number],
-  ];
+  const cost: CostRun[] = [];
+  for (const removal of [true, false]) {
+    cost.push(
+      await withServer("cost", async (dir, own) => {
+        const started = await startErrand(dir, {
+          vars: removal ? { METERED: "1", RETENTION_DAYS: "0" } : { METERED: "1" },
+          configs: ["wrangler.toml", "workers/wrangler.bench-consumer.toml"],
+        });
+        own(started.server);
+        return measureCost(
+          started.href,
+          removal
+            ? { label: "API key, batches of 100", tasks: COST_TASKS, batch: 100, subjects: 0, removal }
+            : {
+                label: "10 client tokens, batches of 10",
+                tasks: COST_TASKS / 5,
+                batch: 10,
+                subjects: 10,
+                removal,
+              },
+        );
+      }),
+    );
+  }
+
+  const rows = [base, floor, library, ours];
   console.log(`\nIngest → consumer on local wrangler dev (${SENDERS} senders, batches of 100)`);
   console.table(
     rows.map((r) => ({
       pipeline: r.name,
       "messages/s": Math.round(r.perSecond),
-      "× trivial": (r.perSecond / base.perSecond).toFixed(2),
+      "× trivial": ratio(r.perSecond, base.perSecond),
+      "× floor": ratio(r.perSecond, floor.perSecond),
       machine: r.paused,
     })),
   );
-  console.log("Latency, client send → consumer, at paced rates");
+  console.log("Latency, client send → consumer's completion, at paced rates");
   console.table(
     rows.flatMap((r) =>
       r.latencies.map((l, i) => ({
@@ -129,213 +149,102 @@ async function main(): Promise<void> {
         "paced msg/s": PACES[i]?.perSecond,
         "p50 ms": l.p50,
         "p99 ms": l.p99,
-        "p99 × trivial": (l.p99 / Math.max(1, base.latencies[i]?.p99 ?? 1)).toFixed(2),
+        "p99 × trivial": ratio(l.p99, Math.max(1, base.latencies[i]?.p99 ?? 1)),
         "kept pace": l.keptPace ? "yes" : "no (latency is backlog age)",
         machine: l.paused,
       })),
     ),
   );
-  if (d1) {
-    console.log(
-      `Local D1 alone (trivial Worker, 3 statements per request, ${D1_PROBE_PER_SECOND}/s): p50 ${d1.p50} ms, p99 ${d1.p99} ms; ${d1.over100} of ${d1.n} took 100 ms or more; machine ${d1.paused}`,
-    );
-  }
-  console.log(
-    `load average at end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
+  console.log("Scale-out: the same batches of 100 spread over subjects (client tokens), Errand");
+  const one = scale[0]?.perSecond ?? Number.NaN;
+  console.table(
+    scale.map((s) => ({
+      subjects: s.subjects,
+      tasks: s.tasks,
+      "messages/s": Math.round(s.perSecond),
+      "× 1 subject": ratio(s.perSecond, one),
+      "× trivial": ratio(s.perSecond, base.perSecond),
+      machine: s.paused,
+    })),
   );
+  printCost(cost);
+  console.log(`load average at end: ${formatLoad()}; 1-minute load sampled every 5 s: ${loadRange()}`);
   const [slow, fast] = ours.latencies;
-  const [floorSlow, floorFast] = floor.latencies;
+  const [metered] = cost;
+  const fu = floor.usage;
   console.log(
-    `the floor: ${(floor.perSecond / base.perSecond).toFixed(2)}× trivial, p99 ${floorFast?.p99} ms at ${PACES[1]?.perSecond}/s${floorFast?.keptPace ? "" : " (backlog age)"} (${floorSlow?.p99} ms at ${PACES[0]?.perSecond}/s); with a rate-limit call and a subscriptions read ${(musts.perSecond / base.perSecond).toFixed(2)}× trivial; Errand ${(ours.perSecond / floor.perSecond).toFixed(2)}× the floor`,
+    `limits: the floor runs at ${ratio(floor.perSecond, base.perSecond)}× trivial; Errand's consumer side ` +
+      `(its own Worker, a service-binding hop per call, a D1 commit per batch) takes it to ` +
+      `${ratio(library.perSecond, base.perSecond)}× (${ratio(library.perSecond, floor.perSecond)}× the floor); ` +
+      `Errand's API side to ${ratio(ours.perSecond, base.perSecond)}× ` +
+      `(${ratio(ours.perSecond, library.perSecond)}× the floor with Errand's consumer). ` +
+      (metered && fu
+        ? `Errand's subject object runs ${perTask(metered.counts.sqlStatements, metered.tasks)} SQL statements ` +
+          `and writes ${perTask(metered.counts.sqlRowsWritten - metered.counts.removalRowsWritten, metered.tasks)} ` +
+          `rows per task before removal (the floor's: ${perTask(fu.statements, fu.tasks)} and ` +
+          `${perTask(fu.rowsWritten, fu.tasks)}, which removes nothing)`
+        : ""),
   );
   console.log(
-    `targets: throughput ≥ 0.3× trivial (got ${(ours.perSecond / base.perSecond).toFixed(2)}×), p99 ≤ 60 ms at ${PACES[1]?.perSecond}/s (got ${fast?.p99} ms${fast?.keptPace ? "" : ", backlog age"}; ${slow?.p99} ms at ${PACES[0]?.perSecond}/s)`,
+    `targets: throughput ≥ 0.4× trivial (got ${ratio(ours.perSecond, base.perSecond)}×); ` +
+      `p99 ≤ 60 ms at ${PACES[1]?.perSecond}/s (got ${fast?.p99} ms${fast?.keptPace ? "" : ", backlog age"}, ` +
+      `${ratio(fast?.p99 ?? Number.NaN, base.latencies[1]?.p99 ?? Number.NaN)}× trivial's; ` +
+      `${slow?.p99} ms at ${PACES[0]?.perSecond}/s); scale-out must not fall (` +
+      `${scale.map((s) => `${s.subjects}: ${Math.round(s.perSecond)}/s`).join(", ")})`,
   );
 }
 
-const D1_PROBE_PER_SECOND = 20;
-const D1_PROBE_COUNT = 200;
-
-/** Times local D1 alone: the trivial Worker's `/d1-probe` at a steady pace (see its module doc). */
-async function probeD1(
-  url: string,
-): Promise<{ p50: number; p99: number; over100: number; n: number; paused: string }> {
-  const from = performance.now();
-  const pending: Promise<number>[] = [];
-  for (let i = 0; i < D1_PROBE_COUNT; i++) {
-    pending.push(
-      fetch(`${url}/d1-probe`, { method: "POST" }).then(async (response) => {
-        if (!response.ok) throw new Error(`d1 probe: ${response.status}`);
-        return ((await response.json()) as { ms: number }).ms;
-      }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1000 / D1_PROBE_PER_SECOND));
-  }
-  const sorted = (await Promise.all(pending)).sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    over100: sorted.filter((ms) => ms >= 100).length,
-    n: sorted.length,
-    paused: await meter.describe(from, performance.now()),
-  };
-}
-
-/** Starts one pipeline's server in a fresh state folder, measures it, and stops it. */
+/** Starts one pipeline's server in a fresh state folder, measures it (then `more`), and stops it. */
 async function measure(
   label: string,
-  start: (dir: string) => Promise<{ server: { stop: () => Promise<void> }; pipeline: Pipeline }>,
-): Promise<{ name: string; perSecond: number; paused: string; latencies: Latency[] }> {
-  const dir = await mkdtemp(path.join(tmpdir(), `errand-bench-${label}-`));
-  let server: { stop: () => Promise<void> } | undefined;
-  try {
-    const started = await start(dir);
-    server = started.server;
-    const { pipeline } = started;
+  start: (dir: string) => Promise<{ server: Running; pipeline: Pipeline; href?: string }>,
+  more?: (href: string) => Promise<void>,
+): Promise<Row> {
+  return withServer(label, async (dir, own) => {
+    const { server, pipeline, href } = await start(dir);
+    own(server);
     await pipeline.reset();
     const { perSecond, paused } = await measureThroughput(pipeline);
+    const usage = await pipeline.usage?.();
     const latencies: Latency[] = [];
     for (const pace of PACES) {
       await pipeline.reset();
       latencies.push(await measureLatency(pipeline, pace));
     }
-    const row = { name: pipeline.name, perSecond, paused, latencies };
+    const row = { name: pipeline.name, perSecond, paused, latencies, usage };
     console.log(`measured ${pipeline.name}:`, JSON.stringify(row));
+    if (more && href) await more(href);
     return row;
+  });
+}
+
+/** Servers running now: stopped on the way out, even when the benchmark is interrupted. */
+const running = new Set<Running>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void Promise.all([...running].map((server) => server.stop())).finally(() => process.exit(130));
+  });
+}
+
+/** Runs `run` with a fresh state folder; stops the servers it owns and removes the folder after. */
+async function withServer<T>(
+  label: string,
+  run: (dir: string, own: (server: Running) => void) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), `errand-bench-${label}-`));
+  const servers: Running[] = [];
+  try {
+    return await run(dir, (server) => {
+      servers.push(server);
+      running.add(server);
+    });
   } finally {
-    await server?.stop();
+    for (const server of servers) {
+      await server.stop();
+      running.delete(server);
+    }
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Starts one of the baseline Workers under `wrangler dev` on a free port: the trivial pipeline
- * (workers/wrangler.bench-trivial.toml) or the floor (workers/wrangler.bench-floor.toml).
- */
-async function startBaseline(
-  which: "trivial" | "floor",
-  dir: string,
-): Promise<{ server: { stop: () => Promise<void> }; href: string }> {
-  const port = await freePort();
-  const server = await startServer({
-    name: `wrangler dev (${which})`,
-    command: bin,
-    args: [
-      "dev",
-      "-c",
-      `workers/wrangler.bench-${which}.toml`,
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      "0",
-      "--show-interactive-dev-session=false",
-      "--persist-to",
-      dir,
-    ],
-    url: `http://127.0.0.1:${port}/health`,
-    env: { ...offlineWranglerEnv, ...withoutObservability },
-  });
-  return { server, href: `http://127.0.0.1:${port}` };
-}
-
-/**
- * A baseline Worker's routes: `POST /send?n=…` (plus `query`), `GET /count`, `GET /stats`,
- * `POST /reset`.
- */
-function baselinePipeline(name: string, url: string, query = ""): Pipeline {
-  return {
-    name,
-    send: async (n, sentAt) => {
-      const response = await fetch(`${url}/send?n=${n}${query}`, {
-        method: "POST",
-        body: JSON.stringify({ sentAt }),
-      });
-      if (!response.ok) throw new Error(`${name} send: ${response.status}`);
-    },
-    count: async () => ((await (await fetch(`${url}/count`)).json()) as { count: number }).count,
-    stats: async () =>
-      (await fetch(`${url}/stats`)).json() as Promise<{ count: number; latencies: number[] }>,
-    reset: async () => {
-      await fetch(`${url}/reset`, { method: "POST" });
-    },
-  };
-}
-
-async function errandPipeline(url: string): Promise<Pipeline> {
-  let key = "";
-  let counter = 0;
-  const setup = async () => {
-    const tenant = (await (
-      await fetch(`${url}/v1/dev/tenants`, {
-        method: "POST",
-        body: JSON.stringify({ rates: { tenant: 10_000_000, subject: 10_000_000, ip: 10_000_000 } }),
-      })
-    ).json()) as { key: string };
-    key = tenant.key;
-    const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-    await fetch(`${url}/v1/topics/test.effect`, { method: "PUT", headers, body: "{}" });
-    await fetch(`${url}/v1/topics/test.effect/subscriptions`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ kind: "queue", target: "errand-delivery" }),
-    });
-  };
-  // A fresh tenant is a fresh count, but a cold one: its first requests create its rate
-  // limiter's Durable Object and fill the API key and topic caches. Tasks without a sentAt
-  // warm it up; they count as arrivals (subtracted) but carry no latency.
-  let warmed = 0;
-  const warmUp = async () => {
-    warmed = 0;
-    for (let i = 0; i < WARM_UP_BATCHES; i++) {
-      await send(WARM_UP_BATCH, {});
-      warmed += WARM_UP_BATCH;
-    }
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while ((await rawCount()) < warmed && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-  const send = async (n: number, payload: { sentAt?: number }) => {
-    const tasks = Array.from({ length: n }, () => ({
-      id: `b${counter++}-${Date.now()}`,
-      topic: "test.effect",
-      payload,
-    }));
-    const response = await fetch(`${url}/v1/tasks`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ tasks }),
-    });
-    if (!response.ok) throw new Error(`errand send: ${response.status} ${await response.text()}`);
-  };
-  const rawCount = async () =>
-    (
-      (await (
-        await fetch(`${url}/v1/dev/latency?count`, { headers: { authorization: `Bearer ${key}` } })
-      ).json()) as { count: number }
-    ).count;
-  await setup();
-  await warmUp();
-  return {
-    name: "Errand (ingest → router → consumer → report)",
-    send: (n, sentAt) => send(n, { sentAt }),
-    count: async () => (await rawCount()) - warmed,
-    stats: async () =>
-      (
-        await fetch(`${url}/v1/dev/latency`, { headers: { authorization: `Bearer ${key}` } })
-      ).json() as Promise<{
-        count: number;
-        latencies: number[];
-      }>,
-    reset: async () => {
-      await setup();
-      await warmUp();
-    },
-  };
 }
 
 async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: number; paused: string }> {
@@ -343,9 +252,9 @@ async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: numbe
   const started = Date.now();
   let sent = 0;
   await Promise.all(
-    Array.from({ length: SENDERS }, async () => {
+    Array.from({ length: SENDERS }, async (_, lane) => {
       while (Date.now() - started < THROUGHPUT_MS) {
-        await pipeline.send(100, Date.now());
+        await pipeline.send(100, Date.now(), lane);
         sent += 100;
       }
     }),
@@ -355,6 +264,32 @@ async function measureThroughput(pipeline: Pipeline): Promise<{ perSecond: numbe
     perSecond: (done.count * 1000) / (done.at - started),
     paused: await meter.describe(from, performance.now()),
   };
+}
+
+/** Sends SCALE_BATCHES batches of 100, batch i as subject i mod `subjects`, with 8 senders. */
+async function measureSpread(
+  pipeline: Pipeline,
+  subjects: number,
+): Promise<{ subjects: number; tasks: number; perSecond: number; paused: string }> {
+  await pipeline.reset();
+  const from = performance.now();
+  const started = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: SENDERS }, async () => {
+      for (let b = next++; b < SCALE_BATCHES; b = next++) await pipeline.send(100, Date.now(), b);
+    }),
+  );
+  const tasks = SCALE_BATCHES * 100;
+  const done = await drain(pipeline, tasks);
+  const row = {
+    subjects,
+    tasks,
+    perSecond: (done.count * 1000) / (done.at - started),
+    paused: await meter.describe(from, performance.now()),
+  };
+  console.log(`measured ${pipeline.name}:`, JSON.stringify(row));
+  return row;
 }
 
 async function measureLatency(
@@ -370,11 +305,10 @@ async function measureLatency(
     const due = started + i * interval;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sends.push(pipeline.send(pace.batch, Date.now()));
+    sends.push(pipeline.send(pace.batch, Date.now(), i));
     sent += pace.batch;
   }
   await Promise.all(sends);
-  const sendEnd = Date.now();
   const done = await drain(pipeline, sent);
   const paused = await meter.describe(from, performance.now());
   const { latencies } = await pipeline.stats();
@@ -382,9 +316,52 @@ async function measureLatency(
   return {
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
-    keptPace: done.count >= sent && done.at - sendEnd < 1000,
+    // Kept: every message arrived within a second of the pace's end (sends that fell behind the
+    // pace, as an overloaded ingest's do, count as not kept).
+    keptPace: done.count >= sent && done.at - (started + PACE_MS) < 1000,
     paused,
   };
+}
+
+function printCost(runs: CostRun[]): void {
+  const { queuesAlone, qstash } = referenceCosts();
+  const removed = runs.find((r) => r.removal);
+  const removalPerTask = removed ? removed.counts.removalRowsWritten / removed.tasks : 0;
+  for (const run of runs) {
+    const lines = priceRun(run, removalPerTask);
+    const total = lines.reduce((sum, l) => sum + l.usd, 0);
+    console.log(
+      `\nCost per 1,000 tasks, one queue subscription: ${run.label} (${run.tasks} tasks, ${run.seconds.toFixed(1)} s, ` +
+        `${run.counts.objectsTouched} subject object(s); ${run.removal ? "every task removed by retention (RETENTION_DAYS=0) within the run" : "retention as deployed, 7 days"})`,
+    );
+    console.table(
+      lines.map((l) => ({
+        item: l.item,
+        "per 1,000 tasks": round(l.per1000),
+        price: `$${l.price.usd} per ${l.price.per.toLocaleString("en")}`,
+        "USD per 1,000 tasks": l.usd.toFixed(6),
+      })),
+    );
+    console.log(
+      `total $${total.toFixed(5)} per 1,000 tasks (Workers CPU time not counted: $0.02 per million CPU ms); ` +
+        `Cloudflare Queues alone $${queuesAlone.toFixed(5)} (${ratio(total, queuesAlone)}× that); ` +
+        `QStash $${qstash.toFixed(5)} (${ratio(total, qstash)}× that)`,
+    );
+    console.log(
+      `subject objects' statements that wrote most, rows per task: ${run.topWrites
+        .map((w) => `${w.perTask.toFixed(2)} ${w.statement}`)
+        .join(" | ")}`,
+    );
+    const c = run.counts;
+    console.log(
+      `raw counts: ${JSON.stringify(c)}; the consumer's own effect rows (the handler's, not Errand's) ` +
+        `${round((c.effectRowsWritten * 1000) / run.tasks)} per 1,000 tasks`,
+    );
+  }
+  console.log(
+    `prices read ${PRICE_SOURCES.read}: ${PRICE_SOURCES.WORKERS}, ${PRICE_SOURCES.DURABLE_OBJECTS}, ` +
+      `${PRICE_SOURCES.D1}, ${PRICE_SOURCES.QUEUES}, ${PRICE_SOURCES.QSTASH}`,
+  );
 }
 
 /** The `q` quantile of ascending `sorted` (NaN when empty). */
@@ -409,8 +386,32 @@ async function drain(pipeline: Pipeline, expected: number): Promise<{ at: number
   }
 }
 
+function perTask(count: number, tasks: number): string {
+  return (count / tasks).toFixed(2);
+}
+
+function ratio(x: number, y: number): string {
+  return (x / y).toFixed(2);
+}
+
+function round(n: number): number {
+  return n >= 100 ? Math.round(n) : Math.round(n * 100) / 100;
+}
+
+function formatLoad(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+}
+
+function loadRange(): string {
+  if (loads.length === 0) return "none";
+  return `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}`;
+}
+
 try {
   await main();
 } finally {
+  clearInterval(loadSampler);
   await meter.stop();
 }

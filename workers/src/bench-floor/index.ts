@@ -1,164 +1,103 @@
 /**
  * @module
- * The benchmark's floor: the least work on this runtime that keeps the guarantees issue #5 asks
- * of Errand's ingest → consumer path, and nothing else, to measure beside the trivial pipeline
- * and Errand in the same run. Per batch of messages it makes four D1 round trips and two queue
- * hops, each as one statement over the whole batch (`json_each`):
+ * The benchmark's floor for edge state v2: the parts of Errand's ingest → consumer path that its
+ * guarantees need, and nothing else, measured beside the trivial pipeline and Errand in the same
+ * run. Per batch of messages:
  *
- * 1. `POST /send?n=…` stores the tasks in D1 before it answers ("stored in D1 before the
- *    response"), then `sendBatch`es their ids to the ingest queue ("messages carry ids,
- *    payloads stay in D1").
- * 2. The ingest queue's consumer (the router) fans each id out to the delivery queue. It reads
- *    nothing: its one subscription is known in memory, where Errand reads the stored rows.
- * 3. The delivery queue's consumer claims the batch, in one statement that counts an attempt for
- *    each task not finished nor cancelled and returns its payload ("Errand counts attempts
- *    itself", "consumers skip cancelled tasks");
- * 4. commits its effect and its idempotency mark together (one row whose key is the delivery:
- *    the cheapest form of "the mark in the same transaction as the consumer's own writes");
- * 5. reports the deliveries done ("each delivery's status and attempts are recorded").
+ * 1. `POST /send?n=…` makes one RPC to the subject's object ({@link TaskStore}), which stores
+ *    the tasks (unique by id) and one delivery each in one transaction, each delivery expecting
+ *    news by a visibility deadline (the outbox: its alarm sends again what is overdue), arms its
+ *    alarm if none is armed, and `sendBatch`es the deliveries (task key and object) to a queue.
+ * 2. The queue's consumer makes one RPC to the object to claim the batch (an attempt counted for
+ *    each pending delivery, payloads returned) and, after its work, one to complete it.
  *
- * It leaves out all that Errand does besides: auth, rate limits, validation, dedup keys, reading
- * subscriptions, ordering keys, task status aggregation, live events, service-binding calls from
- * the consumer to the API, and a consumer Worker and database of its own. So it runs faster
- * than any pipeline that keeps the guarantees and does those too.
+ * `POST /send?n=…&library=1` sends to a second queue, consumed by Errand's own example consumer
+ * Worker (workers/wrangler.bench-floor-consumer.toml): `@errand/edge`'s `defineConsumer`
+ * reaching this Worker's {@link FloorConsumerApi} over a service binding and committing each
+ * effect with its idempotency mark to its own D1, as Errand's pipeline does. The step from the
+ * floor to that measures the consumer's side; the step from that to Errand measures the API's.
  *
- * `POST /send?n=…&musts=1` adds the two cheapest of those the issue also names: one call per
- * request to Errand's own `RateLimiter` Durable Object, charging tenant, subject and client IP
- * ("rate limits per tenant, per subject and per client IP"), and a router that reads the
- * topic's subscriptions ("looks up the topic's subscriptions") in one D1 round trip per batch.
+ * Left out, which Errand does: authentication and rate limits (a Durable Object call per
+ * request), validation, payload hashes and dedup keys, reading topics and subscriptions,
+ * ordering keys, task status (queued, delivered) and results, live events and the hub, the
+ * tenant-wide feed to D1, retention. No pipeline that keeps the guarantees beats it.
  *
- * `GET /count` and `GET /stats` read the committed effects (each with its latency from the
- * client's send to the commit).
+ * `GET /count` answers how many deliveries completed, `GET /stats` each one's latency from the
+ * client's send to its completion, `GET /usage` the object's SQL statements and the rows their
+ * cursors read and wrote (what a SQLite-backed object is billed for), `POST /reset` clears them.
  */
-import { DurableObject } from "cloudflare:workers";
-import { type RateCharge, RateWindows } from "../api/auth/rate-limit.ts";
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type { Claim, DeliveryRef, FailOutcome } from "@errand/edge";
+import type { FloorQueue, TaskStore } from "./task-store.ts";
 
-/** A limiter object with Errand's counters, so the floor pays for rate limits a DO call. */
-export class RateLimiter extends DurableObject {
-  readonly #windows = new RateWindows();
-
-  charge(charges: RateCharge[]): number | undefined {
-    return this.#windows.charge(charges);
-  }
-}
+export { TaskStore } from "./task-store.ts";
 
 /** The floor's bindings. */
 export interface FloorEnv {
-  INGEST: Queue<Ingested>;
-  DELIVERY: Queue<string>;
-  DB: D1Database;
-  LIMITS: DurableObjectNamespace<RateLimiter>;
+  STORE: DurableObjectNamespace<TaskStore>;
+  DELIVERY: Queue<DeliveryRef>;
+  LIBRARY: Queue<DeliveryRef>;
 }
 
-/** An ingest message: the task's id, and whether the router looks up subscriptions. */
-interface Ingested {
-  id: string;
-  musts?: true;
+function store(env: FloorEnv): DurableObjectStub<TaskStore> {
+  return env.STORE.get(env.STORE.idFromName("bench"));
 }
 
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, payload TEXT NOT NULL,
-     status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, cancelled_at INTEGER,
-     updated_at INTEGER)`,
-  "CREATE TABLE IF NOT EXISTS applied (delivery TEXT PRIMARY KEY, ms INTEGER NOT NULL)",
-  `CREATE TABLE IF NOT EXISTS subscriptions (id TEXT PRIMARY KEY, topic TEXT NOT NULL, queue TEXT NOT NULL,
-     deleted_at INTEGER)`,
-  "CREATE INDEX IF NOT EXISTS subscriptions_topic ON subscriptions(topic) WHERE deleted_at IS NULL",
-  "INSERT OR IGNORE INTO subscriptions (id, topic, queue) VALUES ('s1', 'bench', 'DELIVERY')",
-];
+/** The consumer RPC for `@errand/edge`'s `defineConsumer` (the `library=1` path). */
+export class FloorConsumerApi extends WorkerEntrypoint<FloorEnv> {
+  async claim(refs: DeliveryRef[]): Promise<Claim[]> {
+    const claimed = new Map((await store(this.env).claim(refs.map((r) => r.task))).map((c) => [c.key, c]));
+    return refs.map((ref): Claim => {
+      const task = claimed.get(ref.task);
+      if (!task) return { action: "skip", reason: "delivered" };
+      return {
+        action: "run",
+        task: {
+          id: task.id,
+          topic: "test.effect",
+          payload: JSON.parse(task.payload) as { sentAt: number },
+          tenant: "bench",
+          subject: "",
+          attempt: task.attempts,
+          deliveryId: `${ref.object}:${ref.task}:${ref.subscription}`,
+        },
+      };
+    });
+  }
 
-let ready: Promise<unknown> | undefined;
+  async complete(items: { ref: DeliveryRef }[]): Promise<void> {
+    await store(this.env).complete(items.map((i) => i.ref.task));
+  }
 
-/** Creates the tables once per isolate. */
-function tables(db: D1Database): Promise<unknown> {
-  ready ??= db.batch(SCHEMA.map((sql) => db.prepare(sql))).catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  return ready;
+  fail(): FailOutcome {
+    return { action: "retry", delaySeconds: 1 };
+  }
 }
 
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/health") return Response.json({ ok: true });
-    await tables(env.DB);
     if (url.pathname === "/send" && request.method === "POST") {
       const n = Math.min(100, Number(url.searchParams.get("n") ?? 100));
       const { sentAt } = await request.json<{ sentAt: number }>();
-      const musts = url.searchParams.get("musts") === "1";
-      if (musts) {
-        const ip = request.headers.get("cf-connecting-ip") ?? "127.0.0.1";
-        const limit = 10_000_000;
-        const wait = await env.LIMITS.get(env.LIMITS.idFromName("bench")).charge([
-          { key: "t:bench", limit },
-          { key: "s:bench:bench", limit },
-          { key: `i:bench:${ip}`, limit },
-        ]);
-        if (wait !== undefined) return Response.json({ error: "rate_limited" }, { status: 429 });
-      }
-      const ids = Array.from({ length: n }, () => crypto.randomUUID());
-      await env.DB.prepare("INSERT INTO tasks (id, payload) SELECT value, ?1 FROM json_each(?2)")
-        .bind(JSON.stringify({ sentAt }), JSON.stringify(ids))
-        .run();
-      await env.INGEST.sendBatch(ids.map((id) => ({ body: musts ? { id, musts } : { id } })));
-      return Response.json({ sent: n });
+      const queue: FloorQueue = url.searchParams.get("library") === "1" ? "LIBRARY" : "DELIVERY";
+      return Response.json({ sent: await store(env).ingest(n, sentAt, queue) });
     }
-    if (url.pathname === "/count") {
-      const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM applied").first<{ n: number }>();
-      return Response.json({ count: row?.n ?? 0 });
-    }
-    if (url.pathname === "/stats") {
-      const { results } = await env.DB.prepare("SELECT ms FROM applied").all<{ ms: number }>();
-      return Response.json({ count: results.length, latencies: results.map((r) => r.ms) });
-    }
+    if (url.pathname === "/count") return Response.json({ count: await store(env).count() });
+    if (url.pathname === "/stats") return Response.json(await store(env).stats());
+    if (url.pathname === "/usage") return Response.json(await store(env).usage());
     if (url.pathname === "/reset" && request.method === "POST") {
-      await env.DB.batch([env.DB.prepare("DELETE FROM applied"), env.DB.prepare("DELETE FROM tasks")]);
+      await store(env).reset();
       return Response.json({ ok: true });
     }
     return new Response("not found", { status: 404 });
   },
   async queue(batch, env) {
-    if (batch.queue.endsWith("-ingest")) {
-      const bodies = (batch as MessageBatch<Ingested>).messages.map((m) => m.body);
-      if (bodies.some((b) => b.musts)) {
-        await tables(env.DB);
-        const subscriptions = await env.DB.prepare(
-          "SELECT id, queue FROM subscriptions WHERE topic = 'bench' AND deleted_at IS NULL",
-        ).all<{ id: string; queue: string }>();
-        if (subscriptions.results.length === 0) throw new Error("no subscription");
-      }
-      await env.DELIVERY.sendBatch(bodies.map((b) => ({ body: b.id })));
-      batch.ackAll();
-      return;
-    }
-    const ids = (batch as MessageBatch<string>).messages.map((m) => m.body);
-    await tables(env.DB);
-    const { results: claimed } = await env.DB.prepare(
-      `UPDATE tasks SET attempts = attempts + 1
-       WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'pending' AND cancelled_at IS NULL
-       RETURNING id, payload`,
-    )
-      .bind(JSON.stringify(ids))
-      .run<{ id: string; payload: string }>();
-    const now = Date.now();
-    const effects = claimed.map((t) => ({
-      d: t.id,
-      ms: now - (JSON.parse(t.payload) as { sentAt: number }).sentAt,
-    }));
-    await env.DB.prepare(
-      // A batch redelivered after its commit (its report failed) applies nothing twice.
-      `INSERT INTO applied (delivery, ms) SELECT value ->> '$.d', value ->> '$.ms' FROM json_each(?1) WHERE 1
-       ON CONFLICT (delivery) DO NOTHING`,
-    )
-      .bind(JSON.stringify(effects))
-      .run();
-    await env.DB.prepare(
-      `UPDATE tasks SET status = 'delivered', updated_at = ?1
-       WHERE id IN (SELECT value FROM json_each(?2)) AND status = 'pending'`,
-    )
-      .bind(Date.now(), JSON.stringify(effects.map((e) => e.d)))
-      .run();
+    // One object here; Errand's consumer splits a batch by the object each message names.
+    const object = store(env);
+    const claimed = await object.claim(batch.messages.map((m) => m.body.task));
+    await object.complete(claimed.map((c) => c.key));
     batch.ackAll();
   },
-} satisfies ExportedHandler<FloorEnv, Ingested | string>;
+} satisfies ExportedHandler<FloorEnv, DeliveryRef>;

@@ -14,8 +14,13 @@
  * - `GET /v1/dev/latency` with an admin key → the tenant's delivered count and, per delivery,
  *   milliseconds from the `sentAt` in its task's payload to its completion (for the benchmark);
  *   with `?count` only the count (from the objects' fed stats: cheap enough to poll).
+ * - `GET /v1/dev/completed` with an admin key → how many deliveries of the tenant's objects were
+ *   reported completed through the consumer RPC since this isolate started: exact at once and
+ *   free to poll (an in-memory count), where `latency?count` waits for the fed stats.
  * - `GET /v1/dev/usage` with an admin key → requests served and SQLite rows read and written
- *   by the tenant's subject objects since they started (for the cost benchmark).
+ *   by the tenant's subject objects since they started, and with `METERED=1` the isolate's
+ *   meters (meters.ts: invocations, queue messages, object calls, D1 and SQL statements with
+ *   their rows), for the cost benchmark.
  * - `GET /v1/dev/stats` → the seeded `dev` tenant's `/v1/stats` plus its delivery retries and
  *   the time, with no credential: the demo page's edge dashboard (a page must never hold the
  *   admin key that `/v1/stats` needs). Subscriptions are listed by id, topic and kind only.
@@ -34,6 +39,7 @@ import { objectByHex } from "../objects/subject-ref.ts";
 import { type ChaosSettings, parseChaos } from "./chaos-queue.ts";
 import { DEV_TENANT } from "./dev-seed.ts";
 import { parseFaults, setFaults } from "./faults.ts";
+import { completedOf, metered, objectsOf, readMeters } from "./meters.ts";
 
 /** Builds the dev routes; `setChaos` changes the isolate's queue chaos. */
 export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => void): Hono<AppEnv> {
@@ -109,12 +115,19 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
         for (const sub of (JSON.parse(row.stats) as SubjectStats).subscriptions) count += sub.delivered;
       return c.json({ count });
     }
+    // Objects fed to D1, and those this isolate saw (a new object feeds within FEED_SECONDS).
+    const objects = new Set([...rows.results.map((r) => r.object), ...objectsOf(tenant)]);
     const latencies = (
       await Promise.all(
-        rows.results.map(async ({ object }) => (await objectByHex(c.env, object)?.latencies()) ?? []),
+        [...objects].map(async (object) => (await objectByHex(c.env, object)?.latencies()) ?? []),
       )
     ).flat();
     return c.json({ count: latencies.length, latencies });
+  });
+
+  routes.get("/completed", async (c) => {
+    const tenant = await adminTenant(c, "Send the tenant's admin key.");
+    return c.json({ completed: completedOf(tenant) });
   });
 
   routes.get("/usage", async (c) => {
@@ -122,15 +135,18 @@ export function devRoutes(setChaos: (settings: ChaosSettings | undefined) => voi
     const rows = await c.env.DB.prepare("SELECT object FROM subject_stats WHERE tenant = ?")
       .bind(tenant)
       .all<{ object: string }>();
-    const usage = await Promise.all(rows.results.map(({ object }) => objectByHex(c.env, object)?.usage()));
-    const total = { objects: rows.results.length, requests: 0, rowsRead: 0, rowsWritten: 0 };
+    // Objects fed to D1, and those this isolate saw (an object that forgot itself is in no feed).
+    const objects = [...new Set([...rows.results.map((r) => r.object), ...objectsOf(tenant)])];
+    const usage = await Promise.all(objects.map((object) => objectByHex(c.env, object)?.usage()));
+    const total = { objects: objects.length, requests: 0, rowsRead: 0, rowsWritten: 0 };
     for (const u of usage) {
       if (!u) continue;
       total.requests += u.requests;
       total.rowsRead += u.rowsRead;
       total.rowsWritten += u.rowsWritten;
     }
-    return c.json(total);
+    const completed = completedOf(tenant);
+    return c.json(metered(c.env) ? { ...total, completed, meters: readMeters() } : { ...total, completed });
   });
 
   routes.get("/stats", async (c) => {

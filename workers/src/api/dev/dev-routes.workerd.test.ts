@@ -134,6 +134,30 @@ describe("GET /v1/dev/latency", () => {
   });
 });
 
+describe("GET /v1/dev/completed", () => {
+  it("counts the tenant's deliveries reported completed by a consumer, and no other tenant's", async () => {
+    const { key } = await newTenant();
+    const topic = "test.effect";
+    await topicWith(key, topic, [{ kind: "queue", target: "errand-delivery" }]);
+    await submit(
+      key,
+      ids("completed", 3).map((id) => ({ id, topic, payload: {} })),
+    );
+    const completed = await waitFor(async () => {
+      const answer = await json<{ completed: number }>(key, "GET", "/v1/dev/completed");
+      return answer.completed === 3 ? answer.completed : undefined;
+    });
+    expect(completed).toBe(3);
+    const other = await newTenant();
+    expect(await json(other.key, "GET", "/v1/dev/completed")).toEqual({ completed: 0 });
+  });
+
+  it("refuses a request with no credential", async () => {
+    const response = await api("/v1/dev/completed");
+    expect(response.status).toBe(401);
+  });
+});
+
 describe("when a dev route's body is any JSON value", () => {
   it("answers 2xx or 4xx, never 5xx", async () => {
     const { key } = await newTenant();
