@@ -156,32 +156,38 @@ export function markSent(
   visibilityMs: number,
   changes: Changes,
 ): void {
-  for (const d of sent) {
-    if (d.kind === "live") {
-      db.run(
-        `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, sent_at = ?, expect_by = NULL,
-           updated_at = ? WHERE task_key = ? AND subscription = ? AND status = 'pending'`,
-        now,
-        now,
-        d.task_key,
-        d.subscription,
-      );
-      touchScope(changes, d.subscription, d.okey);
-    } else {
-      db.run(
-        // A claim made while the send was on its way set its own watch: keep that one.
-        `UPDATE deliveries SET sent_at = ?, sends = sends + 1,
-           expect_by = CASE WHEN attempts = ? THEN ? ELSE expect_by END
-         WHERE task_key = ? AND subscription = ? AND status = 'pending'`,
-        now,
-        d.attempts,
-        Math.max(d.due_at, now) + Math.min(MAX_WAIT_MS, visibilityMs * 2 ** Math.min(d.sends, 20)),
-        d.task_key,
-        d.subscription,
-      );
-    }
-    changes.tasks.add(d.task_key);
+  if (sent.length === 0) return;
+  const live = sent.filter((d) => d.kind === "live");
+  const queued = sent.filter((d) => d.kind !== "live");
+  if (live.length > 0) {
+    db.run(
+      `UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, sent_at = ?1, expect_by = NULL, updated_at = ?1
+       FROM json_each(?2) AS j
+       WHERE task_key = j.value ->> '$.t' AND subscription = j.value ->> '$.s' AND status = 'pending'`,
+      now,
+      JSON.stringify(live.map((d) => ({ t: d.task_key, s: d.subscription }))),
+    );
+    for (const d of live) touchScope(changes, d.subscription, d.okey);
   }
+  if (queued.length > 0) {
+    // A claim made while the send was on its way set its own watch (its attempts moved): keep it.
+    db.run(
+      `UPDATE deliveries SET sent_at = ?1, sends = sends + 1,
+         expect_by = CASE WHEN attempts = j.value ->> '$.a' THEN j.value ->> '$.x' ELSE expect_by END
+       FROM json_each(?2) AS j
+       WHERE task_key = j.value ->> '$.t' AND subscription = j.value ->> '$.s' AND status = 'pending'`,
+      now,
+      JSON.stringify(
+        queued.map((d) => ({
+          t: d.task_key,
+          s: d.subscription,
+          a: d.attempts,
+          x: Math.max(d.due_at, now) + Math.min(MAX_WAIT_MS, visibilityMs * 2 ** Math.min(d.sends, 20)),
+        })),
+      ),
+    );
+  }
+  for (const d of sent) changes.tasks.add(d.task_key);
 }
 
 /** A claim's ref as this object sees it. */
@@ -281,21 +287,29 @@ export function complete(
   now: number,
   changes: Changes,
 ): void {
-  for (const { ref, result } of items) {
-    const row = db.first<DeliveryRow>(
-      `UPDATE deliveries SET status = 'delivered', result = ?, last_error = NULL, expect_by = NULL, updated_at = ?
-       WHERE task_key = ? AND subscription = ? AND status = 'pending' RETURNING *`,
-      result === undefined ? null : JSON.stringify(result),
-      now,
-      ref.task,
-      ref.subscription,
-    );
-    if (row) {
-      touchScope(changes, row.subscription, row.okey);
-      changes.tasks.add(ref.task);
-      continue;
-    }
-    countReport(db, ref, changes);
+  if (items.length === 0) return;
+  const done = db.all<DeliveryRow>(
+    `UPDATE deliveries SET status = 'delivered', result = j.value ->> '$.r', last_error = NULL, expect_by = NULL,
+       updated_at = ?1
+     FROM json_each(?2) AS j
+     WHERE task_key = j.value ->> '$.t' AND subscription = j.value ->> '$.s' AND status = 'pending'
+     RETURNING *`,
+    now,
+    JSON.stringify(
+      items.map(({ ref, result }) => ({
+        t: ref.task,
+        s: ref.subscription,
+        r: result === undefined ? null : JSON.stringify(result),
+      })),
+    ),
+  );
+  const finished = new Set(done.map((d) => `${d.task_key}:${d.subscription}`));
+  for (const d of done) {
+    touchScope(changes, d.subscription, d.okey);
+    changes.tasks.add(d.task_key);
+  }
+  for (const { ref } of items) {
+    if (!finished.has(`${ref.task}:${ref.subscription}`)) countReport(db, ref, changes);
   }
 }
 

@@ -36,11 +36,11 @@ export interface FeedTarget {
 const FEED_BATCH = 1000;
 
 /**
- * Brings the tenant-wide views up to date in one D1 batch, then marks what it fed. `more` when a
- * batch was full (call again), `failed` when D1 refused it (nothing marked: the next call sends
- * it again), else `done`.
+ * Brings the tenant-wide views up to date in one D1 batch (the stats row only `withStats`: it
+ * scans the object), then marks what it fed. `more` when a batch was full (call again),
+ * `failed` when D1 refused it (nothing marked: the next call sends it again), else `done`.
  */
-export async function feedViews(target: FeedTarget): Promise<"done" | "more" | "failed"> {
+export async function feedViews(target: FeedTarget, withStats: boolean): Promise<"done" | "more" | "failed"> {
   const { env, db, identity, object } = target;
   const unindexed =
     identity.subject === ""
@@ -63,12 +63,14 @@ export async function feedViews(target: FeedTarget): Promise<"done" | "more" | "
      FROM dead_letters l JOIN tasks t ON t.key = l.task_key WHERE l.indexed = 0 LIMIT ?`,
     FEED_BATCH,
   );
-  const statements: D1PreparedStatement[] = [
-    env.DB.prepare(
-      `INSERT INTO subject_stats (tenant, object, subject, stats, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-       ON CONFLICT (tenant, object) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at`,
-    ).bind(identity.tenant, object, identity.subject, JSON.stringify(subjectStats(db)), Date.now()),
-  ];
+  const statements: D1PreparedStatement[] = withStats
+    ? [
+        env.DB.prepare(
+          `INSERT INTO subject_stats (tenant, object, subject, stats, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+           ON CONFLICT (tenant, object) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at`,
+        ).bind(identity.tenant, object, identity.subject, JSON.stringify(subjectStats(db)), Date.now()),
+      ]
+    : [];
   if (unindexed.length > 0) {
     statements.push(
       env.DB.prepare(
@@ -96,6 +98,7 @@ export async function feedViews(target: FeedTarget): Promise<"done" | "more" | "
       ).bind(identity.tenant, object, identity.subject, JSON.stringify(letters)),
     );
   }
+  if (statements.length === 0) return "done";
   try {
     await env.DB.batch(statements);
   } catch (error) {

@@ -61,7 +61,6 @@ export const SCHEMA = [
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS deliveries_scope ON deliveries(subscription, okey, task_key) WHERE okey IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS deliveries_watch ON deliveries(expect_by) WHERE status = 'pending'`,
-  `CREATE INDEX IF NOT EXISTS deliveries_unsent ON deliveries(due_at) WHERE status = 'pending' AND sent_at IS NULL`,
   `CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY,
     task_key INTEGER NOT NULL,

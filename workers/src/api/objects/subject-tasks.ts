@@ -42,12 +42,16 @@ export interface IngestInput {
 /**
  * Plans and stores an ingest batch: one result per item (accepted, duplicate by id or dedup key,
  * or `id_conflict`), the accepted tasks stored with one delivery per subscription of their
- * topic, due after their delay. Returns the results and the keys stored.
+ * topic, due after their delay, in two statements. Every delivery is stored expecting news within
+ * `graceMs` (the intent to send it: see deliveries.ts), so one whose send never happens is found
+ * by the alarm. `indexed` says whether the tasks need the tenant's task index (not the server
+ * subject's). Returns the results and the keys stored.
  */
 export function storeIngest(
   db: SubjectDb,
   input: IngestInput,
   now: number,
+  { graceMs, indexed }: { graceMs: number; indexed: boolean },
 ): { results: SubmitItemResult[]; stored: number[] } {
   const ids: string[] = [];
   const dedupKeys: string[] = [];
@@ -69,44 +73,63 @@ export function storeIngest(
     existing: existing.map((r) => ({ id: r.id, dedupKey: r.dedup_key, payloadHash: r.payload_hash })),
     hashes: new Map(input.hashes.map((hash, index) => [index, hash])),
   });
-  const stored: number[] = [];
-  for (const { task, payloadHash } of plan.toStore) {
+  const rows = plan.toStore.flatMap(({ task, payloadHash }) => {
     const topic = input.topics[task.topic];
-    if (!topic) continue;
+    if (!topic) return [];
     const held = topic.subscriptions.some((s) => s.kind !== "live");
-    const { key } = db.first<{ key: number }>(
-      `INSERT INTO tasks (id, topic, payload, payload_hash, ordering_key, dedup_key, status, accepted_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING key`,
-      task.id,
-      task.topic,
-      JSON.stringify(task.payload),
-      payloadHash,
-      task.orderingKey ?? null,
-      task.dedupKey ?? null,
-      held ? "accepted" : "delivered",
-      now,
-      now,
-    ) ?? { key: 0 };
+    return [
+      {
+        id: task.id,
+        topic: task.topic,
+        payload: JSON.stringify(task.payload),
+        hash: payloadHash,
+        okey: task.orderingKey ?? null,
+        dedup: task.dedupKey ?? null,
+        status: held ? "accepted" : "delivered",
+      },
+    ];
+  });
+  if (rows.length === 0) return { results: plan.results, stored: [] };
+  const keys = db.all<{ key: number; id: string }>(
+    `INSERT INTO tasks (id, topic, payload, payload_hash, ordering_key, dedup_key, status, accepted_at, updated_at, indexed)
+     SELECT value ->> '$.id', value ->> '$.topic', value ->> '$.payload', value ->> '$.hash', value ->> '$.okey',
+       value ->> '$.dedup', value ->> '$.status', ?1, ?1, ?2
+     FROM json_each(?3) ORDER BY key RETURNING key, id`,
+    now,
+    indexed ? 0 : 1,
+    JSON.stringify(rows),
+  );
+  const keyOf = new Map(keys.map((k) => [k.id, k.key]));
+  const deliveries = plan.toStore.flatMap(({ task }) => {
+    const topic = input.topics[task.topic];
+    const key = keyOf.get(task.id);
+    if (!topic || key === undefined) return [];
     const okey = task.orderingKey !== undefined && topic.ordering === "key" ? task.orderingKey : null;
     const due = now + (task.delaySeconds ?? 0) * 1000;
-    for (const s of topic.subscriptions) {
-      db.run(
-        `INSERT INTO deliveries (task_key, subscription, kind, target, result_from, on_dead, okey, due_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        key,
-        s.id,
-        s.kind,
-        s.target,
-        s.resultFrom ? 1 : 0,
-        s.onDead,
-        okey,
-        due,
-        now,
-      );
-    }
-    stored.push(key);
+    return topic.subscriptions.map((s) => ({
+      key,
+      sub: s.id,
+      kind: s.kind,
+      target: s.target,
+      from: s.resultFrom ? 1 : 0,
+      onDead: s.onDead,
+      okey,
+      due,
+      // A live delivery due later is looked at when it is due; anything else at once.
+      expect: s.kind === "live" && due > now ? due : now + graceMs,
+    }));
+  });
+  if (deliveries.length > 0) {
+    db.run(
+      `INSERT INTO deliveries (task_key, subscription, kind, target, result_from, on_dead, okey, due_at, expect_by, updated_at)
+       SELECT value ->> '$.key', value ->> '$.sub', value ->> '$.kind', value ->> '$.target', value ->> '$.from',
+         value ->> '$.onDead', value ->> '$.okey', value ->> '$.due', value ->> '$.expect', ?1
+       FROM json_each(?2)`,
+      now,
+      JSON.stringify(deliveries),
+    );
   }
-  return { results: plan.results, stored };
+  return { results: plan.results, stored: keys.map((k) => k.key).sort((x, y) => x - y) };
 }
 
 /**

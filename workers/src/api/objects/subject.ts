@@ -33,7 +33,7 @@ import * as tasks from "./subject-tasks.ts";
 export type { SubjectIdentity, SubjectStats } from "./subject-feed.ts";
 
 /** How long an object with no admin socket to tell stops forwarding to the tenant hub. */
-const HUB_QUIET_MS = 2_000;
+const HUB_QUIET_MS = 10_000;
 
 /** One subject's object (named `JSON.stringify([tenant, subject])`: see subject-ref.ts). */
 export class Subject extends DurableObject<Env> {
@@ -45,6 +45,8 @@ export class Subject extends DurableObject<Env> {
   readonly #rate = new RateWindows();
   /** Whether the tenant-wide views in D1 lag this object's state. */
   #dirty = false;
+  /** When this object's stats row may be fed again (its query scans the object). */
+  #statsDueAt = 0;
   /** Requests served by this instance (the benchmark's cost figures). */
   #requests = 0;
   /**
@@ -66,6 +68,12 @@ export class Subject extends DurableObject<Env> {
   #create(): void {
     if (this.#created) return;
     for (const statement of SCHEMA) this.ctx.storage.sql.exec(statement);
+    // Task keys of a new incarnation start past any an earlier one (deleted when it emptied) can
+    // have used, so a stale delivery message never names a new task.
+    this.ctx.storage.sql.exec(
+      "INSERT INTO sqlite_sequence (name, seq) SELECT 'tasks', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'tasks')",
+      Date.now() * 1000,
+    );
     this.#sockets.createTables();
     this.#created = true;
   }
@@ -87,12 +95,13 @@ export class Subject extends DurableObject<Env> {
     const now = Date.now();
     const changes = deliveries.noChanges();
     const { results, sendable } = this.ctx.storage.transactionSync(() => {
-      const { results, stored } = tasks.storeIngest(this.#db, input, now);
+      const { results, stored } = tasks.storeIngest(this.#db, input, now, {
+        graceMs: this.#visibilityMs(),
+        indexed: who.subject !== "",
+      });
       for (const key of stored) changes.tasks.add(key);
       if (stored.length > 0) this.#dirty = true;
-      const heads = deliveries.unsentHeadsOf(this.#db, stored, now);
-      deliveries.intendToSend(this.#db, heads, now, this.#visibilityMs());
-      return { results, sendable: heads };
+      return { results, sendable: deliveries.unsentHeadsOf(this.#db, stored, now) };
     });
     const failSend = options.failSend === true && this.env.FAULTS === "1";
     await this.#settle(changes, failSend ? [] : sendable);
@@ -284,7 +293,13 @@ export class Subject extends DurableObject<Env> {
     const retained = now - seconds(this.env.RETENTION_DAYS, 7) * 86_400_000;
     if (identity && (await feed.purgeExpired(this.#feedTarget(identity), retained))) this.#dirty = true;
     this.#sockets.closeExpired(now);
-    if (identity && this.#dirty) this.#dirty = (await feed.feedViews(this.#feedTarget(identity))) !== "done";
+    if (identity && this.#dirty) {
+      const withStats = now >= this.#statsDueAt;
+      const fed = await feed.feedViews(this.#feedTarget(identity), withStats);
+      if (withStats && fed !== "failed") this.#statsDueAt = now + seconds(this.env.STATS_SECONDS, 10) * 1000;
+      // Still to feed: a full batch's rest, a failed batch, or stats not due yet.
+      this.#dirty = fed !== "done" || !withStats;
+    }
     if (this.#empty()) {
       await this.#forget();
       return;
