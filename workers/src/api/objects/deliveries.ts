@@ -219,49 +219,52 @@ export function claim(
   rules: ClaimRules,
   changes: Changes,
 ): Claim[] {
-  return refs.map((ref) => {
-    const row = db.first<
-      DeliveryRow & {
-        id: string;
-        topic: string;
-        payload: string;
-        ordering_key: string | null;
-        cancelled_at: number | null;
-        head: number;
-      }
-    >(
-      `SELECT d.*, t.id, t.topic, t.payload, t.ordering_key, t.cancelled_at, ${IS_HEAD} AS head
-       FROM deliveries d JOIN tasks t ON t.key = d.task_key WHERE d.task_key = ? AND d.subscription = ?`,
-      now - CANCELLED_HOLD_MS,
-      ref.task,
-      ref.subscription,
-    );
+  if (refs.length === 0) return [];
+  // One read for the batch (a delivery named twice is read once and claimed twice, as two
+  // copies of its message would be), one write for every attempt it counts.
+  const found = db.all<
+    DeliveryRow & {
+      id: string;
+      topic: string;
+      payload: string;
+      ordering_key: string | null;
+      cancelled_at: number | null;
+      head: number;
+    }
+  >(
+    `SELECT d.*, t.id, t.topic, t.payload, t.ordering_key, t.cancelled_at, ${IS_HEAD} AS head
+     FROM deliveries d JOIN tasks t ON t.key = d.task_key
+     WHERE (d.task_key, d.subscription) IN (SELECT value ->> '$.t', value ->> '$.s' FROM json_each(?))`,
+    now - CANCELLED_HOLD_MS,
+    JSON.stringify(refs.map((ref) => ({ t: ref.task, s: ref.subscription }))),
+  );
+  const rows = new Map(found.map((row) => [`${row.task_key}:${row.subscription}`, row]));
+  const counted = new Map<string, { ref: LocalRef; attempts: number }>();
+  const claims = refs.map((ref): Claim => {
+    const id = `${ref.task}:${ref.subscription}`;
+    const row = rows.get(id);
     if (!row) return { action: "skip", reason: "unknown" };
     if (row.status !== "pending") return { action: "skip", reason: row.status };
     if (row.cancelled_at !== null) return { action: "skip", reason: "cancelled" };
     if (row.head !== 1) return { action: "wait", delaySeconds: WAIT_SECONDS };
-    if (row.attempts >= rules.maxAttempts) {
-      markDead(
-        db,
-        ref,
-        {
-          code: "attempts_exhausted",
-          message: `No outcome was reported after ${rules.maxAttempts} attempts.`,
-        },
-        now,
-        changes,
-      );
+    const attempts = counted.get(id)?.attempts ?? row.attempts;
+    if (attempts >= rules.maxAttempts) {
+      if (!counted.has(id)) {
+        markDead(
+          db,
+          ref,
+          {
+            code: "attempts_exhausted",
+            message: `No outcome was reported after ${rules.maxAttempts} attempts.`,
+          },
+          now,
+          changes,
+        );
+      }
       return { action: "skip", reason: "dead" };
     }
-    const attempt = row.attempts + 1;
-    db.run(
-      "UPDATE deliveries SET attempts = ?, expect_by = ?, updated_at = ? WHERE task_key = ? AND subscription = ?",
-      attempt,
-      now + rules.attemptMs,
-      now,
-      ref.task,
-      ref.subscription,
-    );
+    const attempt = attempts + 1;
+    counted.set(id, { ref, attempts: attempt });
     changes.tasks.add(ref.task);
     const task: ClaimedTask = {
       id: row.id,
@@ -275,6 +278,18 @@ export function claim(
     };
     return { action: "run", task };
   });
+  if (counted.size > 0) {
+    db.run(
+      `UPDATE deliveries SET attempts = j.value ->> '$.a', expect_by = ?1, updated_at = ?2 FROM json_each(?3) AS j
+       WHERE task_key = j.value ->> '$.t' AND subscription = j.value ->> '$.s'`,
+      now + rules.attemptMs,
+      now,
+      JSON.stringify(
+        [...counted.values()].map(({ ref, attempts }) => ({ t: ref.task, s: ref.subscription, a: attempts })),
+      ),
+    );
+  }
+  return claims;
 }
 
 /**

@@ -141,7 +141,8 @@ export function refresh(db: SubjectDb, changes: Changes, now: number): TaskView[
   const keys = JSON.stringify([...changes.tasks]);
   const tasks = db.all<TaskRow>("SELECT * FROM tasks WHERE key IN (SELECT value FROM json_each(?))", keys);
   const deliveries = deliveriesOf(db, keys);
-  return tasks.map((task) => {
+  const changed: { k: number; s: string; r: string | null }[] = [];
+  const views = tasks.map((task) => {
     const own = deliveries.get(task.key) ?? [];
     const status = aggregateStatus(
       {
@@ -159,17 +160,19 @@ export function refresh(db: SubjectDb, changes: Changes, now: number): TaskView[
       (d) => d.result_from === 1 && d.status === "delivered" && d.result !== null,
     )?.result;
     const next = { ...task, status, result: result ?? task.result };
-    if (next.status !== task.status || next.result !== task.result) {
-      db.run(
-        "UPDATE tasks SET status = ?, result = ?, updated_at = ? WHERE key = ?",
-        next.status,
-        next.result,
-        now,
-        task.key,
-      );
-    }
+    if (next.status !== task.status || next.result !== task.result)
+      changed.push({ k: task.key, s: next.status, r: next.result });
     return toView(next, own);
   });
+  if (changed.length > 0) {
+    db.run(
+      `UPDATE tasks SET status = j.value ->> '$.s', result = j.value ->> '$.r', updated_at = ?1
+       FROM json_each(?2) AS j WHERE tasks.key = j.value ->> '$.k'`,
+      now,
+      JSON.stringify(changed),
+    );
+  }
+  return views;
 }
 
 /** Views of the tasks with these ids, in the order asked; unknown ids left out. */

@@ -23,6 +23,7 @@ import { RateWindows } from "../auth/rate-limit.ts";
 import { deliveryPolicy } from "../queues/delivery-policy.ts";
 import type { Changes, FailDecision, LocalRef } from "./deliveries.ts";
 import * as deliveries from "./deliveries.ts";
+import type { Hub } from "./hub.ts";
 import { LiveSockets, type SocketCredential } from "./live-sockets.ts";
 import { sendDeliveries } from "./send-deliveries.ts";
 import type { SubjectIdentity } from "./subject-feed.ts";
@@ -43,6 +44,7 @@ export class Subject extends DurableObject<Env> {
   #alarmAt: number | null | undefined;
   #hubQuietUntil = 0;
   readonly #rate = new RateWindows();
+  #hub: DurableObjectStub<Hub> | undefined;
   /** Whether the tenant-wide views in D1 lag this object's state. */
   #dirty = false;
   /** When this object's stats row may be fed again (its query scans the object). */
@@ -369,22 +371,27 @@ export class Subject extends DurableObject<Env> {
     }
     if (views.size > 0) {
       this.#dirty = true;
-      await this.#publish([...views.values()]);
+      this.#publish([...views.values()]);
     }
     await this.#arm();
   }
 
   /** Tells this subject's sockets, and the tenant hub's admin sockets while it has any. */
-  async #publish(views: TaskView[]): Promise<void> {
+  #publish(views: TaskView[]): void {
     this.#sockets.publish(views);
     const identity = this.#who();
     if (!identity || Date.now() < this.#hubQuietUntil) return;
-    try {
-      const listeners = await this.env.HUB.get(this.env.HUB.idFromName(identity.tenant)).publish(views);
-      if (listeners === 0) this.#hubQuietUntil = Date.now() + HUB_QUIET_MS;
-    } catch (error) {
-      console.warn("errand-api: forwarding to the tenant hub failed", error);
-    }
+    // Off the caller's path: the answer to an ingest or a report does not wait for the hub.
+    // One stub for every forward, so they reach the hub in the order they were made.
+    this.#hub ??= this.env.HUB.get(this.env.HUB.idFromName(identity.tenant));
+    this.ctx.waitUntil(
+      this.#hub
+        .publish(views)
+        .then((listeners) => {
+          if (listeners === 0) this.#hubQuietUntil = Date.now() + HUB_QUIET_MS;
+        })
+        .catch((error: unknown) => console.warn("errand-api: forwarding to the tenant hub failed", error)),
+    );
   }
 
   /** Nothing left: no task, no dead letter, no socket. */
