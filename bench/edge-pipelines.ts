@@ -79,13 +79,24 @@ export async function startBaseline(
   return { server, href: `http://127.0.0.1:${port}` };
 }
 
-/** Starts Errand's API (`dev` environment) and consumers on a free port, observability off. */
+/**
+ * Starts Errand's API (`dev` environment, with production's feed cadences: the dev environment
+ * feeds stats faster for the demo's dashboard) and consumers on a free port, observability off.
+ */
 export async function startErrand(
   dir: string,
   options: { vars?: Record<string, string>; configs?: string[] } = {},
 ): Promise<{ server: Running; href: string }> {
   const port = await freePort();
-  const server = await startEdge({ port, env: "dev", persistTo: dir, observability: false, ...options });
+  const vars = { FEED_SECONDS: "2", STATS_SECONDS: "10", ...options.vars };
+  const server = await startEdge({
+    port,
+    env: "dev",
+    persistTo: dir,
+    observability: false,
+    ...options,
+    vars,
+  });
   return { server, href: `http://127.0.0.1:${port}` };
 }
 

@@ -48,8 +48,17 @@ export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
     const answers = await subjectObject(c.env, principal.tenant.id, principal.subject).ingest(
       { tenant: principal.tenant.id, subject: principal.subject },
       { items: candidates.map(({ item }) => item), hashes, topics: used },
-      { failSend: c.get("failSend") === true },
+      {
+        failSend: c.get("failSend") === true,
+        // A token's subject limit is charged in this call (authenticate.ts leaves it to us).
+        ...(principal.kind === "token" ? { limit: principal.tenant.rates.subject } : {}),
+      },
     );
+    if (!Array.isArray(answers)) {
+      throw new ApiError("rate_limited", `Too many requests; retry in ${answers.retryAfter} s.`, {
+        "Retry-After": String(answers.retryAfter),
+      });
+    }
     candidates.forEach(({ index }, i) => {
       results[index] = answers[i];
     });

@@ -84,14 +84,19 @@ export class Subject extends DurableObject<Env> {
    * Stores a batch of tasks the caller may publish to existing topics (planned against what this
    * object holds) and sends the ones that head their scope. One result per item, in order.
    * `failSend` (the test environment's fault layer only) fails the send, as if the isolate died
-   * between the commit and the send.
+   * between the commit and the send. With `limit`, the call is first charged to the subject's
+   * request limit ({@link charge}); when it is spent, nothing is stored and the answer says how
+   * long to wait.
    */
   async ingest(
     who: SubjectIdentity,
     input: tasks.IngestInput,
-    options: { failSend?: boolean } = {},
-  ): Promise<SubmitItemResult[]> {
-    this.#requests++;
+    options: { failSend?: boolean; limit?: number } = {},
+  ): Promise<SubmitItemResult[] | { retryAfter: number }> {
+    if (options.limit !== undefined) {
+      const retryAfter = this.charge(options.limit);
+      if (retryAfter !== undefined) return { retryAfter };
+    } else this.#requests++;
     this.#create();
     this.#identify(who);
     const now = Date.now();
