@@ -16,7 +16,7 @@ import {
   waitFor,
 } from "../../test/edge.ts";
 import { SubjectDb } from "./objects/subject-schema.ts";
-import { purgeFinished } from "./objects/subject-tasks.ts";
+import { finishedBefore, removeTasks } from "./objects/subject-tasks.ts";
 
 const setChaos = (settings: object | null) =>
   api("/v1/dev/chaos", { method: "POST", body: settings === null ? "" : JSON.stringify(settings) });
@@ -280,7 +280,12 @@ describe("repair", () => {
     const object = env.SUBJECT.get(env.SUBJECT.idFromName(JSON.stringify([tenant, ""])));
     const { removed, rowsRead } = await runInDurableObject(object, (_, state) => {
       const db = new SubjectDb(state.storage.sql);
-      return { removed: purgeFinished(db, 2), rowsRead: db.meter.rowsRead };
+      const finished = finishedBefore(db, 2);
+      removeTasks(
+        db,
+        finished.map((t) => t.key),
+      );
+      return { removed: finished.length, rowsRead: db.meter.rowsRead };
     });
     expect(removed).toBe(2);
     expect(rowsRead).toBeLessThan(50);

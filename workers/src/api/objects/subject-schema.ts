@@ -111,16 +111,6 @@ export interface DeliveryRow {
   updated_at: number;
 }
 
-/** A `dead_letters` row. */
-export interface DeadLetterRow {
-  id: string;
-  task_key: number;
-  subscription: string;
-  error: string | null;
-  created_at: number;
-  replayed_at: number | null;
-}
-
 /** Rows read and written, as SQLite's cursors count them: what Cloudflare bills an object for. */
 export interface SqlMeter {
   rowsRead: number;

@@ -234,16 +234,6 @@ export function removeTasks(db: SubjectDb, keys: readonly number[]): void {
   db.run("DELETE FROM tasks WHERE key IN (SELECT value FROM json_each(?))", json);
 }
 
-/** Deletes finished tasks last changed before `before` ({@link finishedBefore}); returns how many. */
-export function purgeFinished(db: SubjectDb, before: number, limit = 1000): number {
-  const finished = finishedBefore(db, before, limit);
-  removeTasks(
-    db,
-    finished.map((t) => t.key),
-  );
-  return finished.length;
-}
-
 /** When the oldest finished task is due for removal, if any. */
 export function oldestFinished(db: SubjectDb): number | undefined {
   return (
