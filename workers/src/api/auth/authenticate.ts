@@ -1,7 +1,7 @@
 /**
  * Authentication middleware: `Authorization: Bearer <API key | client token>` → the request's
- * principal, then the rate limits of its tenant and client address (the platform's bindings)
- * and, for a token, of its subject (in the subject's own object). A credential
+ * principal, then the rate limits of its tenant and client address (the platform's bindings).
+ * A token's subject limit is charged where the subject's object is reached ({@link chargeSubject}). A credential
  * that fails is charged to the client's address instead (auth-failures.ts): past its budget the
  * answer is 429, not 401.
  */
@@ -53,24 +53,36 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (origin !== undefined && !originAllowedFor(c.env, principal.tenant, origin)) {
       throw new ApiError("forbidden", `This tenant does not allow requests from ${origin}.`);
     }
-    // A token's subject is charged in its object; `POST /v1/tasks` does that inside the one call
-    // it makes there (ingest.ts), so the hot path pays no second round trip for it.
-    const chargesItself = c.req.method === "POST" && c.req.path === "/v1/tasks";
-    const retryAfter =
-      (await chargePlatform(c.env, principal.tenant.id, address)) ??
-      (principal.kind === "token" && !chargesItself
-        ? await subjectObject(c.env, principal.tenant.id, principal.subject).charge(
-            principal.tenant.rates.subject,
-          )
-        : undefined);
-    if (retryAfter !== undefined) {
-      throw new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} s.`, {
-        "Retry-After": String(retryAfter),
-      });
-    }
+    const retryAfter = await chargePlatform(c.env, principal.tenant.id, address);
+    if (retryAfter !== undefined) throw rateLimited(retryAfter);
     c.set("principal", principal);
     await next();
   };
+}
+
+/**
+ * Charges a token's request to its subject's limit, held in the subject's object, for the
+ * routes that reach that object. `POST /v1/tasks` charges inside the one call it makes there
+ * instead (ingest.ts), so the hot path pays no second round trip.
+ */
+export function chargeSubject(): MiddlewareHandler<AppEnv> {
+  return async function chargeSubject(c, next) {
+    const principal = c.get("principal");
+    if (principal.kind === "token") {
+      const retryAfter = await subjectObject(c.env, principal.tenant.id, principal.subject).charge(
+        principal.tenant.rates.subject,
+      );
+      if (retryAfter !== undefined) throw rateLimited(retryAfter);
+    }
+    await next();
+  };
+}
+
+/** `429 rate_limited` with `Retry-After`. */
+export function rateLimited(retryAfter: number): ApiError {
+  return new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} s.`, {
+    "Retry-After": String(retryAfter),
+  });
 }
 
 /**

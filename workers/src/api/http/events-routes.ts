@@ -7,7 +7,7 @@
  */
 import type { EventTicketResponse } from "@errand/core/wire";
 import { Hono } from "hono";
-import { authenticate } from "../auth/authenticate.ts";
+import { authenticate, chargeSubject } from "../auth/authenticate.ts";
 import { signingSecret, tokenSecrets } from "../auth/client-token.ts";
 import { HUB_HOLDER, signTicket, TICKET_TTL_MS, verifyTicket } from "../auth/event-ticket.ts";
 import { hasScope } from "../auth/principal.ts";
@@ -17,7 +17,7 @@ import type { AppEnv } from "./app-env.ts";
 
 /** The events routes, mounted at `/v1/events`. */
 export const eventsRoutes = new Hono<AppEnv>()
-  .post("/ticket", authenticate(), async (c) => {
+  .post("/ticket", authenticate(), chargeSubject(), async (c) => {
     const principal = c.get("principal");
     if (principal.kind === "key" && !hasScope(principal, "admin") && !hasScope(principal, "read")) {
       throw new ApiError("forbidden", "Hearing events needs a token, or a key with read or admin scope.");

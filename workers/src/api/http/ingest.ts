@@ -8,6 +8,7 @@
  */
 import { parseSubmitTasksRequest, type SubmitItemResult, type SubmitTasksResponse } from "@errand/core/wire";
 import type { Context } from "hono";
+import { rateLimited } from "../auth/authenticate.ts";
 import { sha256Hex } from "../auth/crypto.ts";
 import { mayPublish } from "../auth/principal.ts";
 import { tenantTopics } from "../auth/topic-config.ts";
@@ -50,15 +51,11 @@ export async function submitTasks(c: Context<AppEnv>): Promise<Response> {
       { items: candidates.map(({ item }) => item), hashes, topics: used },
       {
         failSend: c.get("failSend") === true,
-        // A token's subject limit is charged in this call (authenticate.ts leaves it to us).
+        // A token's subject limit is charged in this call (see chargeSubject).
         ...(principal.kind === "token" ? { limit: principal.tenant.rates.subject } : {}),
       },
     );
-    if (!Array.isArray(answers)) {
-      throw new ApiError("rate_limited", `Too many requests; retry in ${answers.retryAfter} s.`, {
-        "Retry-After": String(answers.retryAfter),
-      });
-    }
+    if (!Array.isArray(answers)) throw rateLimited(answers.retryAfter);
     candidates.forEach(({ index }, i) => {
       results[index] = answers[i];
     });

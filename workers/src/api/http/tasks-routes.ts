@@ -6,6 +6,7 @@
  */
 import { MAX_BODY_BYTES, parseIdsQuery, type TaskListResponse, type TaskView } from "@errand/core/wire";
 import { type Context, Hono } from "hono";
+import { chargeSubject } from "../auth/authenticate.ts";
 import { hasScope, mayPublish, type Principal } from "../auth/principal.ts";
 import { objectByHex, subjectObject } from "../objects/subject-ref.ts";
 import { ApiError } from "./api-error.ts";
@@ -16,20 +17,20 @@ import { jsonBody } from "./json-body.ts";
 /** The task routes, mounted at `/v1/tasks`. */
 export const tasksRoutes = new Hono<AppEnv>()
   .post("/", jsonBody({ maxBytes: MAX_BODY_BYTES }), submitTasks)
-  .get("/", async (c) => {
+  .get("/", chargeSubject(), async (c) => {
     const principal = requireRead(c.get("principal"));
     const ids = parseIdsQuery(c.req.query("ids"));
     if (!ids.ok) throw new ApiError("invalid_request", ids.error.message);
     const tasks = await readViews(c, principal, ids.value);
     return c.json({ tasks } satisfies TaskListResponse);
   })
-  .get("/:id", async (c) => {
+  .get("/:id", chargeSubject(), async (c) => {
     const principal = requireRead(c.get("principal"));
     const [view] = await readViews(c, principal, [c.req.param("id")]);
     if (!view) throw notFound(c.req.param("id"));
     return c.json(view);
   })
-  .post("/:id/cancel", async (c) => {
+  .post("/:id/cancel", chargeSubject(), async (c) => {
     const principal = c.get("principal");
     const id = c.req.param("id");
     const admin = hasScope(principal, "admin");
